@@ -1,0 +1,1 @@
+"""Geography: LSOA -> neighbourhood -> LPU -> force, and British National Grid."""

@@ -1,0 +1,244 @@
+"""The ingest engine: every source format goes through here, so every format keeps the invariants.
+
+- rows read = rows loaded + rows quarantined + rows duplicate, reported per file;
+- the same file twice loads nothing new (rows are keyed; duplicates are counted, not loaded);
+- the whole file commits in one transaction, so an interrupted ingest leaves the warehouse as it was;
+- a bad row never stops a good file: it is kept in ``quarantine`` with its line, column and reason.
+
+A format is a :class:`Format`: the columns it needs, the table it fills, and a function that turns
+one raw row into a record or raises :class:`RowError`.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from paragon.errors import IngestError
+from paragon.warehouse import Warehouse
+
+MAX_FIELD_CHARS = 10_000
+RAW_TEXT_CHARS = 2_000
+
+
+class RowError(Exception):
+    """One row cannot be loaded: which column and why."""
+
+    def __init__(self, column: str | None, reason: str) -> None:
+        super().__init__(reason)
+        self.column = column
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Format:
+    """A source format the engine can ingest."""
+
+    kind: str
+    table: str
+    key_column: str
+    required_columns: tuple[str, ...]
+    columns: dict[str, pa.DataType]
+    to_record: Callable[[dict[str, str], str], dict[str, Any]]
+    optional_columns: tuple[str, ...] = ()
+    finalize: Callable[[pa.Table], pa.Table] | None = None
+    detect: Callable[[list[str]], bool] | None = None
+
+
+@dataclass
+class IngestReport:
+    """What happened to one file."""
+
+    path: str
+    kind: str
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    rows_duplicate: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)
+    ingest_id: int | None = None
+    status: str = "complete"
+    message: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "kind": self.kind,
+            "rows_read": self.rows_read,
+            "rows_loaded": self.rows_loaded,
+            "rows_quarantined": self.rows_quarantined,
+            "rows_duplicate": self.rows_duplicate,
+            "reasons": dict(self.reasons),
+            "ingest_id": self.ingest_id,
+            "status": self.status,
+            "message": self.message,
+        }
+
+
+@dataclass
+class _Quarantined:
+    line: int
+    column: str | None
+    reason: str
+    raw: str
+
+
+def decode(data: bytes, name: str) -> tuple[str, str]:
+    """Bytes to text: UTF-8 (with or without BOM), else Windows-1252. Returns (text, encoding)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError as exc:
+        raise IngestError(f"{name}: neither UTF-8 nor Windows-1252 text (byte {exc.start})") from exc
+
+
+def iter_lines(text: str) -> Iterator[tuple[int, str]]:
+    """Physical lines with their 1-based numbers; CRLF, CR and LF all end a line."""
+    for number, line in enumerate(io.StringIO(text, newline=None), start=1):
+        yield number, line.rstrip("\n")
+
+
+def parse_line(line: str) -> list[str]:
+    """One CSV line to fields; an unbalanced quote is a row error, never a swallowed file."""
+    if line.count('"') % 2:
+        raise RowError(None, "quote left open")
+    return next(csv.reader([line]))
+
+
+def read_header(name: str, header_line: str) -> list[str]:
+    try:
+        header = [h.strip() for h in parse_line(header_line)]
+    except RowError as exc:
+        raise IngestError(f"{name}:1: header has a quote left open") from exc
+    return header
+
+
+def check_header(name: str, header: list[str], fmt: Format) -> None:
+    missing = [c for c in fmt.required_columns if c not in header]
+    if missing:
+        unexpected = [h for h in header if h not in fmt.required_columns + fmt.optional_columns]
+        extra = f"; unexpected column(s): {', '.join(unexpected)}" if unexpected else ""
+        raise IngestError(
+            f"{name}:1: not a {fmt.kind} file: missing column(s) {', '.join(missing)}{extra}"
+        )
+
+
+def _rows(name: str, lines: Iterator[tuple[int, str]], header: list[str], fmt: Format,
+          report: IngestReport, bad: list[_Quarantined]) -> Iterator[dict[str, Any]]:
+    width = len(header)
+    for number, line in lines:
+        if not line.strip():
+            continue
+        report.rows_read += 1
+        try:
+            fields = parse_line(line)
+            if len(fields) != width:
+                raise RowError(None, f"expected {width} fields, found {len(fields)}")
+            long = next((h for h, v in zip(header, fields, strict=True) if len(v) > MAX_FIELD_CHARS), None)
+            if long:
+                raise RowError(long, f"field longer than {MAX_FIELD_CHARS} characters")
+            record = fmt.to_record(dict(zip(header, fields, strict=True)), name)
+        except RowError as exc:
+            bad.append(_Quarantined(number, exc.column, exc.reason, line[:RAW_TEXT_CHARS]))
+            continue
+        yield record
+
+
+def ingest_file(wh: Warehouse, path: Path, fmt: Format, *, adapter: str | None = None,
+                progress: Callable[[int], None] | None = None) -> IngestReport:
+    """Ingest one file in one transaction and return its report."""
+    data = path.read_bytes()
+    report = IngestReport(path=str(path), kind=fmt.kind)
+    text, encoding = decode(data, path.name)
+    lines = iter_lines(text)
+    first = next(lines, None)
+    if first is None:
+        raise IngestError(f"{path.name}: the file is empty")
+    header = read_header(path.name, first[1])
+    check_header(path.name, header, fmt)
+    bad: list[_Quarantined] = []
+    records = list(_rows(path.name, lines, header, fmt, report, bad))
+    if progress:
+        progress(report.rows_read)
+    if encoding != "utf-8":
+        report.message = f"decoded as {encoding}"
+    _commit(wh, path, hashlib.sha256(data).hexdigest(), fmt, adapter, records, bad, report)
+    return report
+
+
+def _records_table(fmt: Format, records: list[dict[str, Any]]) -> pa.Table:
+    schema = pa.schema([(name, dtype) for name, dtype in fmt.columns.items()])
+    columns = {name: [r.get(name) for r in records] for name in fmt.columns}
+    return pa.table(columns, schema=schema)
+
+
+def _quarantine_table(ingest_id: int, file_name: str, bad: list[_Quarantined]) -> pa.Table:
+    return pa.table(
+        {
+            "ingest_id": pa.array([ingest_id] * len(bad), pa.int64()),
+            "file_name": [file_name] * len(bad),
+            "line_number": pa.array([q.line for q in bad], pa.int64()),
+            "column_name": pa.array([q.column for q in bad], pa.string()),
+            "reason": [q.reason for q in bad],
+            "raw_text": [q.raw for q in bad],
+        }
+    )
+
+
+def _commit(wh: Warehouse, path: Path, sha256: str, fmt: Format, adapter: str | None,
+            records: list[dict[str, Any]], bad: list[_Quarantined], report: IngestReport) -> None:
+    started = datetime.now()
+    table = _records_table(fmt, records)
+    if fmt.finalize is not None:
+        table = fmt.finalize(table)
+    with wh.transaction() as con:
+        ingest_id = int(con.execute("SELECT nextval('ingest_id_seq')").fetchall()[0][0])
+        table = table.append_column("ingest_id", pa.array([ingest_id] * len(records), pa.int64()))
+        con.register("incoming", table)
+        key = fmt.key_column
+        before = con.execute(f"SELECT count(*) FROM {fmt.table}").fetchall()[0][0]
+        con.execute(
+            f"INSERT INTO {fmt.table} BY NAME "
+            f"SELECT * FROM incoming i WHERE NOT EXISTS "
+            f"(SELECT 1 FROM {fmt.table} t WHERE t.{key} = i.{key}) "
+            f"QUALIFY row_number() OVER (PARTITION BY i.{key} ORDER BY i.{key}) = 1"
+        )
+        after = con.execute(f"SELECT count(*) FROM {fmt.table}").fetchall()[0][0]
+        con.unregister("incoming")
+        report.rows_loaded = int(after - before)
+        report.rows_quarantined = len(bad)
+        report.rows_duplicate = len(records) - report.rows_loaded
+        report.reasons = Counter(q.reason for q in bad)
+        if report.rows_duplicate:
+            report.reasons["duplicate"] = report.rows_duplicate
+        seen = con.execute(
+            "SELECT min(ingest_id) FROM ingests WHERE sha256 = ? AND status = 'complete'", [sha256]
+        ).fetchall()[0][0]
+        if seen is not None:
+            report.message = f"identical to ingest {seen}: nothing new loaded"
+        if bad and seen is None:
+            con.register("bad_rows", _quarantine_table(ingest_id, path.name, bad))
+            con.execute("INSERT INTO quarantine BY NAME SELECT * FROM bad_rows")
+            con.unregister("bad_rows")
+        con.execute(
+            "INSERT INTO ingests VALUES (?, ?, ?, ?, ?, ?, ?, now(), ?, ?, ?, ?, ?, ?)",
+            [ingest_id, str(path), path.name, sha256, fmt.kind, adapter, started,
+             report.rows_read, report.rows_loaded, report.rows_quarantined,
+             report.rows_duplicate, report.status, report.message or None],
+        )
+    report.ingest_id = ingest_id
+    assert report.rows_read == report.rows_loaded + report.rows_quarantined + report.rows_duplicate
