@@ -1,0 +1,151 @@
+"""The `paragon` command. Each command is a thin layer over the package's functions; figures go to
+stdout, progress and messages to stderr; exit 0 on success, 1 on a user error, 2 on bad arguments."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from paragon import cli_data, cli_figures, cli_web
+from paragon.cli_common import (
+    DbOption,
+    OutputFormat,
+    PlanOption,
+    err_console,
+    open_warehouse,
+    out_console,
+    plan_for,
+    print_json,
+    run,
+    settings_for,
+)
+from paragon.ingest.registry import ingest_paths
+from paragon.plan import load_plan
+
+app = typer.Typer(
+    name="paragon",
+    help="Turn a police force's strategic plan into live, honest performance monitoring.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+plan_app = typer.Typer(help="Show or validate the strategic plan.", no_args_is_help=True)
+app.add_typer(plan_app, name="plan")
+
+
+@plan_app.command("show")
+def plan_show(
+    file: Annotated[Path | None, typer.Argument(help="Plan YAML (default: the active plan).")] = None,
+    fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+    db: DbOption = None,
+    plan: PlanOption = None,
+) -> None:
+    """Print the plan: priorities, control plans, LPUs and every measure with its id and title."""
+
+    def body() -> None:
+        the_plan = load_plan(file) if file else plan_for(settings_for(db, plan))
+        if fmt is OutputFormat.json:
+            data = the_plan.model_dump(mode="json")
+            data["measures"] = [
+                {**m, "table": _table_of(the_plan, m["id"])} for m in data["measures"]
+            ]
+            print_json(data)
+            return
+        out_console.print(f"[bold]{the_plan.title}[/bold]  ({the_plan.id})")
+        out_console.print(f"Vision: {the_plan.vision}\n")
+        out_console.print("[bold]Strategic priorities[/bold]")
+        for i, p in enumerate(the_plan.priorities, 1):
+            out_console.print(f"  {i}. {p.title}  [dim]({p.id})[/dim]")
+        out_console.print("\n[bold]Control plans[/bold]: " + "; ".join(c.title for c in the_plan.control_plans))
+        out_console.print("[bold]LPUs[/bold]: " + "; ".join(lpu.name for lpu in the_plan.lpus))
+        table = Table("id", "title", "kind", "better", "milestone table", title="Measures")
+        for m in the_plan.measures:
+            table.add_row(m.id, m.title, m.kind, m.better, _table_of(the_plan, m.id) or "")
+        out_console.print(table)
+
+    run(body)
+
+
+def _table_of(plan: object, measure_id: str) -> str | None:
+    rows = getattr(plan, "milestones", [])
+    return next((r.table for r in rows if r.measure == measure_id), None)
+
+
+@plan_app.command("validate")
+def plan_validate(
+    file: Annotated[Path | None, typer.Argument(help="Plan YAML to check (default: the shipped plan).")] = None,
+    fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+) -> None:
+    """Check a plan file; a bad plan is reported with its file, line and reason."""
+
+    def body() -> None:
+        the_plan = load_plan(file)
+        summary = {
+            "ok": True,
+            "id": the_plan.id,
+            "priorities": len(the_plan.priorities),
+            "control_plans": len(the_plan.control_plans),
+            "lpus": len(the_plan.lpus),
+            "measures": len(the_plan.measures),
+            "milestone_rows": len(the_plan.milestones),
+        }
+        if fmt is OutputFormat.json:
+            print_json(summary)
+        else:
+            out_console.print(
+                f"{file or 'default plan'}: valid — {summary['priorities']} priorities, "
+                f"{summary['control_plans']} control plans, {summary['lpus']} LPUs, "
+                f"{summary['measures']} measures, {summary['milestone_rows']} milestone rows"
+            )
+
+    run(body)
+
+
+@app.command("ingest")
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files, folders or zip archives.")],
+    kind: Annotated[str | None, typer.Option("--kind", help="street|outcomes|stop-search|force-crimes|survey|calls (detected from the header when omitted).")] = None,
+    adapter: Annotated[str | None, typer.Option("--adapter", help="Name of a source adapter.")] = None,
+    fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+    db: DbOption = None,
+    plan: PlanOption = None,
+) -> None:
+    """Load files into the warehouse. Bad rows are quarantined and counted, never dropped."""
+
+    def body() -> None:
+        settings = settings_for(db, plan)
+        the_plan = plan_for(settings)
+        with open_warehouse(settings) as wh, Progress(
+            TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+            console=err_console, transient=True,
+        ) as progress:
+            task = progress.add_task("ingesting", total=None)
+
+            def on_file(report: object) -> None:
+                progress.update(task, advance=1, description=f"ingested {getattr(report, 'path', '')}")
+
+            reports = ingest_paths(wh, paths, the_plan, kind=kind, on_file=on_file)
+        if fmt is OutputFormat.json:
+            print_json({"files": [r.as_dict() for r in reports]})
+            return
+        table = Table("file", "kind", "read", "loaded", "quarantined", "duplicate", "reasons")
+        for r in reports:
+            reasons = "; ".join(f"{k}: {v}" for k, v in r.reasons.most_common(4))
+            table.add_row(Path(r.path).name, r.kind, f"{r.rows_read:,}", f"{r.rows_loaded:,}",
+                          f"{r.rows_quarantined:,}", f"{r.rows_duplicate:,}", reasons)
+        out_console.print(table)
+
+    run(body)
+
+
+cli_data.register(app)
+cli_figures.register(app)
+cli_web.register(app)
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()

@@ -1,0 +1,92 @@
+"""What every CLI command shares: the --db option, opening the warehouse, output and errors."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from paragon.errors import ParagonError
+from paragon.plan import Plan, load_plan
+from paragon.settings import Settings
+from paragon.warehouse import Warehouse
+
+err_console = Console(stderr=True)
+out_console = Console()
+
+DbOption = Annotated[
+    Path | None,
+    typer.Option("--db", help="DuckDB warehouse file (default: PARAGON_DB or the user data dir)."),
+]
+PlanOption = Annotated[
+    Path | None,
+    typer.Option("--plan", help="Plan YAML (default: PARAGON_PLAN or the shipped 2011-15 plan)."),
+]
+
+
+class OutputFormat(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def settings_for(db: Path | None = None, plan: Path | None = None) -> Settings:
+    overrides: dict[str, Any] = {}
+    if db is not None:
+        overrides["db"] = db
+    if plan is not None:
+        overrides["plan"] = plan
+    return Settings(**overrides)
+
+
+def plan_for(settings: Settings) -> Plan:
+    return load_plan(settings.plan)
+
+
+@contextmanager
+def open_warehouse(settings: Settings, *, read_only: bool = False) -> Iterator[Warehouse]:
+    wh = Warehouse.open(settings.db, read_only=read_only)
+    try:
+        yield wh
+    finally:
+        wh.close()
+
+
+def fail(message: str) -> typer.Exit:
+    err_console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(code=1)
+
+
+def run(action: Callable[[], None]) -> None:
+    """Run a command body: a ParagonError becomes one readable line and exit code 1."""
+    try:
+        action()
+    except ParagonError as exc:
+        raise fail(exc.message) from None
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, default=str, ensure_ascii=False) + "\n")
+
+
+def print_csv(rows: Sequence[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(rows[0].keys()), extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
+    sys.stdout.write(buf.getvalue())
