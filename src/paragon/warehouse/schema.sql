@@ -182,3 +182,57 @@ CREATE TABLE IF NOT EXISTS priorities (
 );
 
 CREATE SEQUENCE IF NOT EXISTS priority_id_seq START 1;
+
+-- Web: accounts, sessions, the audit log, login attempts and uploaded plans (paragon.web).
+CREATE TABLE IF NOT EXISTS users (
+    user_name     VARCHAR PRIMARY KEY,
+    role          VARCHAR NOT NULL,
+    password_hash VARCHAR NOT NULL,
+    active        BOOLEAN NOT NULL,
+    created_at    TIMESTAMP NOT NULL,
+    updated_at    TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS sessions (
+    session_hash VARCHAR PRIMARY KEY,
+    user_name    VARCHAR NOT NULL,
+    created_at   TIMESTAMP NOT NULL,
+    last_seen    TIMESTAMP NOT NULL
+);
+
+CREATE SEQUENCE IF NOT EXISTS audit_id_seq START 1;
+
+CREATE TABLE IF NOT EXISTS audit_log (
+    audit_id BIGINT PRIMARY KEY,
+    "at"     TIMESTAMP NOT NULL,
+    actor    VARCHAR,
+    action   VARCHAR NOT NULL,
+    target   VARCHAR,
+    detail   VARCHAR,
+    address  VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS login_attempts (
+    "at"      TIMESTAMP NOT NULL,
+    user_name VARCHAR NOT NULL,
+    address   VARCHAR NOT NULL,
+    success   BOOLEAN NOT NULL
+);
+
+CREATE SEQUENCE IF NOT EXISTS plan_version_seq START 1;
+
+CREATE TABLE IF NOT EXISTS plan_versions (
+    version_id  BIGINT PRIMARY KEY,
+    plan_id     VARCHAR NOT NULL,
+    source_name VARCHAR NOT NULL,
+    yaml_text   VARCHAR NOT NULL,
+    uploaded_by VARCHAR NOT NULL,
+    uploaded_at TIMESTAMP NOT NULL,
+    active      BOOLEAN NOT NULL
+);
+
+-- Facts about this warehouse (for example demo = true for the synthetic demo).
+CREATE TABLE IF NOT EXISTS meta (
+    key   VARCHAR PRIMARY KEY,
+    value VARCHAR NOT NULL
+);
