@@ -62,7 +62,9 @@ class FunnelPlot:
         return asdict(self)
 
 
-def _interpolated_quantile(q: float, cdf: Callable[[float], float], ppf: Callable[[float], float]) -> float:
+def _interpolated_quantile(
+    q: float, cdf: Callable[[float], float], ppf: Callable[[float], float]
+) -> float:
     r = float(ppf(q))
     f_r = cdf(r)
     f_below = cdf(r - 1.0) if r > 0 else 0.0
@@ -85,7 +87,7 @@ def binomial_limits(target: float, n: float, coverage: float) -> tuple[float, fl
 
     tail = (1.0 - coverage) / 2.0
     lower = max(0.0, _interpolated_quantile(tail, cdf, ppf)) / size
-    upper = min(float(size), _interpolated_quantile(1.0 - tail, cdf, ppf)) / size
+    upper = min(float(size), max(0.0, _interpolated_quantile(1.0 - tail, cdf, ppf))) / size
     return lower, upper
 
 
@@ -103,7 +105,7 @@ def poisson_limits(target: float, exposure: float, coverage: float) -> tuple[flo
 
     tail = (1.0 - coverage) / 2.0
     lower = max(0.0, _interpolated_quantile(tail, cdf, ppf)) / exposure
-    upper = _interpolated_quantile(1.0 - tail, cdf, ppf) / exposure
+    upper = max(0.0, _interpolated_quantile(1.0 - tail, cdf, ppf)) / exposure
     return lower, upper
 
 

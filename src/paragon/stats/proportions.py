@@ -18,15 +18,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from scipy import stats
 
 MIN_RESPONSES = 50.0
 """Minimum effective number of responses needed to report an estimate."""
-NOT_ENOUGH = "not enough responses"
-
 Status = Literal["ok", "not enough responses"]
+NOT_ENOUGH: Final = "not enough responses"
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ direction of the later trend. Neutral measures give ``"neither"``.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -121,7 +122,7 @@ def mean_moving_range(values: Sequence[float]) -> float:
     """
     if len(values) < 2:
         raise ValueError("a moving range needs at least two values")
-    mrs = [abs(b - a) for a, b in zip(values, values[1:], strict=False)]
+    mrs = [abs(b - a) for a, b in itertools.pairwise(values)]
     first = sum(mrs) / len(mrs)
     kept = [mr for mr in mrs if mr < MR_SCREEN_FACTOR * first]
     return sum(kept) / len(kept) if kept else 0.0
@@ -142,7 +143,7 @@ def _sign(x: float) -> int:
 def _trend_directions(y: Sequence[float]) -> list[int]:
     """+1/-1 for points in a rising/falling trend (later trend wins at a turn), else 0."""
     out = [0] * len(y)
-    steps = [_sign(b - a) for a, b in zip(y, y[1:], strict=False)]
+    steps = [_sign(b - a) for a, b in itertools.pairwise(y)]
     for start in range(len(y) - TREND_POINTS + 1):
         window = steps[start : start + TREND_POINTS - 1]
         if window[0] != 0 and all(s == window[0] for s in window):

@@ -1,0 +1,113 @@
+"""Two-period count comparisons against statsmodels and exact binomial tail sums."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from scipy import stats
+from statsmodels.stats.proportion import proportion_confint
+from statsmodels.stats.rates import test_poisson_2indep as sm_test_poisson_2indep
+
+from paragon.stats.counts import compare_counts, etest_pvalue, rate_ratio_interval
+
+CASES = [
+    (10, 20, 1.0, 1.0),
+    (0, 5, 1.0, 1.0),
+    (5, 0, 1.0, 1.0),
+    (30, 45, 2.0, 3.5),
+    (7, 3, 100.0, 80.0),
+    (100, 130, 1.0, 1.2),
+    (412, 371, 365.0, 366.0),
+    (1, 1, 1.0, 1.0),
+]
+
+
+@pytest.mark.filterwarnings("ignore:divide by zero:RuntimeWarning")
+@pytest.mark.parametrize(("c1", "c2", "e1", "e2"), CASES)
+def test_etest_matches_statsmodels(c1: int, c2: int, e1: float, e2: float) -> None:
+    ref = sm_test_poisson_2indep(c2, e2, c1, e1, method="etest").pvalue
+    assert etest_pvalue(c1, c2, e1, e2) == pytest.approx(ref, rel=1e-9, abs=1e-14)
+
+
+def test_etest_large_counts_match_statsmodels_on_wide_grid() -> None:
+    # statsmodels' default grid starts at 0 and is too big here, so give it one that is
+    # wide enough (±8 standard deviations round both means).
+    grid = np.arange(17_300, 19_900)
+    ref = sm_test_poisson_2indep(18_030, 1, 19_139, 1, method="etest", etest_kwds={"y_grid": grid})
+    assert etest_pvalue(18_030, 19_139) == pytest.approx(ref.pvalue, rel=1e-6)
+
+
+def test_burglary_dwelling_example() -> None:
+    r = compare_counts(18_030, 19_139)
+    assert r.rate_ratio == pytest.approx(19_139 / 18_030)
+    assert r.percent_change == pytest.approx(6.1509, abs=1e-4)
+    assert r.percent_change_lower == pytest.approx(4.01, abs=0.01)
+    assert r.percent_change_upper == pytest.approx(8.34, abs=0.01)
+    assert r.p_value < 1e-7
+    assert r.verdict == "significant increase"
+
+
+@pytest.mark.parametrize(("c1", "c2", "e1", "e2"), [c for c in CASES if c[0] and c[1]])
+def test_interval_matches_clopper_pearson_in_statsmodels(
+    c1: int, c2: int, e1: float, e2: float
+) -> None:
+    lo_pi, hi_pi = proportion_confint(c2, c1 + c2, alpha=0.05, method="beta")
+    lower, upper = rate_ratio_interval(c1, c2, e1, e2)
+    assert lower == pytest.approx(lo_pi / (1 - lo_pi) * e1 / e2, rel=1e-9)
+    assert upper == pytest.approx(hi_pi / (1 - hi_pi) * e1 / e2, rel=1e-9)
+
+
+@pytest.mark.parametrize(("c1", "c2"), [(10, 20), (3, 9), (250, 200)])
+def test_interval_ends_have_tail_probability_two_and_a_half_percent(c1: int, c2: int) -> None:
+    # Inverting the exact conditional test: at each end one binomial tail is 0.025.
+    e1, e2 = 2.0, 3.0
+    lower, upper = rate_ratio_interval(c1, c2, e1, e2)
+    assert upper is not None
+    n = c1 + c2
+
+    def pi(r: float) -> float:
+        return r * e2 / (e1 + r * e2)
+
+    assert stats.binom.sf(c2 - 1, n, pi(lower)) == pytest.approx(0.025, rel=1e-6)
+    assert stats.binom.cdf(c2, n, pi(upper)) == pytest.approx(0.025, rel=1e-6)
+
+
+def test_no_significant_change_and_decrease() -> None:
+    same = compare_counts(100, 104)
+    assert same.verdict == "no significant change"
+    assert same.ratio_lower < 1 < (same.ratio_upper or 0)
+    down = compare_counts(200, 140)
+    assert down.verdict == "significant decrease"
+    assert down.percent_change == pytest.approx(-30.0)
+    assert down.percent_change_upper is not None and down.percent_change_upper < 0
+
+
+def test_exposure_changes_the_rates() -> None:
+    # same counts, but period 2 is twice as long: the rate halved
+    r = compare_counts(50, 50, exposure1=1.0, exposure2=2.0)
+    assert r.rate_ratio == pytest.approx(0.5)
+    assert r.verdict == "significant decrease"
+
+
+def test_zero_counts() -> None:
+    both = compare_counts(0, 0)
+    assert both.rate_ratio is None and both.percent_change is None
+    assert both.ratio_lower == 0.0 and both.ratio_upper is None
+    assert both.p_value == 1.0 and both.verdict == "no significant change"
+    rise = compare_counts(0, 8)
+    assert rise.rate_ratio is None and rise.ratio_upper is None and rise.ratio_lower > 1
+    assert rise.verdict == "significant increase"
+    fall = compare_counts(8, 0)
+    assert fall.rate_ratio == 0.0 and fall.ratio_lower == 0.0 and fall.ratio_upper is not None
+    assert fall.percent_change == -100.0
+    json.dumps(both.to_dict())
+
+
+@pytest.mark.parametrize(
+    ("c1", "c2", "e1", "e2"), [(-1, 2, 1.0, 1.0), (1.5, 2, 1.0, 1.0), (1, 2, 0.0, 1.0)]
+)
+def test_invalid_input(c1: int, c2: int, e1: float, e2: float) -> None:
+    with pytest.raises(ValueError):
+        compare_counts(c1, c2, e1, e2)

@@ -1,0 +1,125 @@
+"""Funnel plot limits, hand-computed from exact binomial and Poisson probabilities."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from paragon.stats.funnel import binomial_limits, funnel_proportions, funnel_rates, poisson_limits
+
+
+def _binom_cdf(r: int, n: int, theta: float) -> float:
+    return sum(math.comb(n, i) * theta**i * (1 - theta) ** (n - i) for i in range(r + 1))
+
+
+def _poisson_cdf(r: int, mean: float) -> float:
+    return sum(math.exp(-mean + i * math.log(mean) - math.lgamma(i + 1)) for i in range(r + 1))
+
+
+def _spiegelhalter(q: float, cdf: object, top: int) -> float:
+    """Smallest r with F(r) >= q, less (F(r) - q) / (F(r) - F(r-1)); by brute force."""
+    f = cdf  # type: ignore[assignment]
+    r = next(r for r in range(top + 1) if f(r) >= q)  # type: ignore[operator]
+    below = f(r - 1) if r > 0 else 0.0  # type: ignore[operator]
+    return r - (f(r) - q) / (f(r) - below)  # type: ignore[operator]
+
+
+def test_binomial_limits_hand_worked() -> None:
+    # Binomial(10, 0.2): F(4) = 0.9672065, F(5) = 0.9936306, so the 97.5% point is
+    # 5 - (0.9936306 - 0.975) / (0.9936306 - 0.9672065) = 4.29494 cases of 10.
+    f4, f5 = _binom_cdf(4, 10, 0.2), _binom_cdf(5, 10, 0.2)
+    assert (f4, f5) == pytest.approx((0.9672065, 0.9936306), abs=1e-7)
+    lower, upper = binomial_limits(0.2, 10, 0.95)
+    assert upper == pytest.approx((5 - (f5 - 0.975) / (f5 - f4)) / 10)
+    assert upper == pytest.approx(0.429494, abs=1e-6)
+    # F(0) = 0.1073742 >= 0.025, so the lower point is 0 - 0.767 < 0 and is cut at 0
+    assert lower == 0.0
+
+
+@pytest.mark.parametrize(("theta", "n"), [(0.2, 10), (0.35, 57), (0.6, 200), (0.05, 400)])
+@pytest.mark.parametrize("coverage", [0.95, 0.998])
+def test_binomial_limits_brute_force(theta: float, n: int, coverage: float) -> None:
+    tail = (1 - coverage) / 2
+
+    def cdf(r: int) -> float:
+        return _binom_cdf(r, n, theta)
+
+    lower, upper = binomial_limits(theta, n, coverage)
+    assert lower == pytest.approx(max(0.0, _spiegelhalter(tail, cdf, n)) / n, abs=1e-9)
+    assert upper == pytest.approx(_spiegelhalter(1 - tail, cdf, n) / n, abs=1e-9)
+
+
+def test_poisson_limits_hand_worked() -> None:
+    # Rate 2 per 1,000 on 2,000 people: expected 4. Poisson(4): F(7) = 0.9488664,
+    # F(8) = 0.9786366, F(0) = 0.0183156, F(1) = 0.0915782.
+    lower, upper = poisson_limits(0.002, 2000, 0.95)
+    hand_upper = (8 - (0.9786366 - 0.975) / (0.9786366 - 0.9488664)) / 2
+    assert upper * 1000 == pytest.approx(hand_upper, rel=1e-5)
+    assert upper * 1000 == pytest.approx(3.93892, abs=1e-4)
+    hand_lower = (1 - (0.0915782 - 0.025) / (0.0915782 - 0.0183156)) / 2
+    assert lower * 1000 == pytest.approx(hand_lower, rel=1e-5)
+    assert lower * 1000 == pytest.approx(0.04562, abs=1e-4)
+
+
+@pytest.mark.parametrize("mean", [0.7, 4.0, 23.5, 150.0])
+def test_poisson_limits_brute_force(mean: float) -> None:
+    exposure = 1000.0
+
+    def cdf(r: int) -> float:
+        return _poisson_cdf(r, mean)
+
+    lower, upper = poisson_limits(mean / exposure, exposure, 0.998)
+    assert lower * exposure == pytest.approx(max(0.0, _spiegelhalter(0.001, cdf, 500)), abs=1e-6)
+    assert upper * exposure == pytest.approx(_spiegelhalter(0.999, cdf, 500), abs=1e-6)
+
+
+def test_funnel_proportions_classifies_units() -> None:
+    # group rate 500 / 2000 = 0.25
+    plot = funnel_proportions(
+        [150, 60, 20, 270], [400, 400, 100, 1100], ["North", "South", "Rural", "City"]
+    )
+    assert plot.target == pytest.approx(0.25)
+    by = {u.unit: u for u in plot.units}
+    assert by["North"].classification == "above"  # 0.375 vs 99.8% upper ≈ 0.32
+    assert by["South"].classification == "below"  # 0.15
+    assert by["Rural"].classification == "within"  # 0.20 on only 100 cases
+    assert by["City"].classification == "within"  # 0.245
+    north = by["North"]
+    assert (north.lower_998, north.upper_998) == pytest.approx(binomial_limits(0.25, 400, 0.998))
+    assert north.lower_998 < north.lower_95 < north.upper_95 < north.upper_998
+    json.dumps(plot.to_dict())
+
+
+def test_ninety_five_percent_warning_differs_from_alarm() -> None:
+    # 0.31 on 400 is above the 95% limit (about 0.293) but not the 99.8% one (about 0.318)
+    plot = funnel_proportions([124], [400], ["A"], target=0.25)
+    unit = plot.units[0]
+    assert unit.classification_95 == "above" and unit.classification == "within"
+
+
+def test_funnel_rates_per_thousand() -> None:
+    plot = funnel_rates([40, 5, 12], [10_000, 5_000, 3_000], ["A", "B", "C"], per=1000)
+    assert plot.target == pytest.approx(57 / 18_000 * 1000)
+    a = plot.units[0]
+    assert a.value == pytest.approx(4.0)
+    lo, hi = poisson_limits(57 / 18_000, 10_000, 0.95)
+    assert (a.lower_95, a.upper_95) == pytest.approx((lo * 1000, hi * 1000))
+    assert [u.classification for u in plot.units] == ["within", "within", "within"]
+    fixed = funnel_rates([40], [10_000], ["A"], per=1000, target=2.0)
+    assert fixed.target == 2.0 and fixed.units[0].classification == "above"
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: funnel_proportions([5], [4], ["A"]),
+        lambda: funnel_proportions([1, 2], [4], ["A"]),
+        lambda: funnel_rates([1], [0.0], ["A"]),
+        lambda: binomial_limits(1.5, 10, 0.95),
+    ],
+)
+def test_invalid_input(call: object) -> None:
+    with pytest.raises(ValueError):
+        call()  # type: ignore[operator]
