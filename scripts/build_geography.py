@@ -39,13 +39,34 @@ def main(shared: Path) -> None:
         raise SystemExit(f"no centroid or population for {sorted(missing)[:5]}")
     with open(OUT, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
-        w.writerow(["lsoa_code", "lsoa_name", "msoa_code", "msoa_name", "la_code", "la_name",
-                    "latitude", "longitude", "population_2011"])
+        w.writerow(
+            [
+                "lsoa_code",
+                "lsoa_name",
+                "msoa_code",
+                "msoa_name",
+                "la_code",
+                "la_name",
+                "latitude",
+                "longitude",
+                "population_2011",
+            ]
+        )
         for r in sorted(rows, key=lambda r: r["LSOA Code"]):
             lat, lon = centroids[r["LSOA Code"]]
-            w.writerow([r["LSOA Code"], r["LSOA Name"], r["MSOA Code"], r["MSOA Name"],
-                        r["Local authority code"], r["Local authority name"],
-                        f"{float(lat):.6f}", f"{float(lon):.6f}", population[r["LSOA Code"]]])
+            w.writerow(
+                [
+                    r["LSOA Code"],
+                    r["LSOA Name"],
+                    r["MSOA Code"],
+                    r["MSOA Name"],
+                    r["Local authority code"],
+                    r["Local authority name"],
+                    f"{float(lat):.6f}",
+                    f"{float(lon):.6f}",
+                    population[r["LSOA Code"]],
+                ]
+            )
     print(f"wrote {len(rows)} LSOAs to {OUT}")
 
 

@@ -1,5 +1,6 @@
 """The `paragon` command. Each command is a thin layer over the package's functions; figures go to
-stdout, progress and messages to stderr; exit 0 on success, 1 on a user error, 2 on bad arguments."""
+stdout, progress and messages to stderr; exit 0 on success, 1 on a user error, 2 on bad
+arguments."""
 
 from __future__ import annotations
 
@@ -39,7 +40,9 @@ app.add_typer(plan_app, name="plan")
 
 @plan_app.command("show")
 def plan_show(
-    file: Annotated[Path | None, typer.Argument(help="Plan YAML (default: the active plan).")] = None,
+    file: Annotated[
+        Path | None, typer.Argument(help="Plan YAML (default: the active plan).")
+    ] = None,
     fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
     db: DbOption = None,
     plan: PlanOption = None,
@@ -60,7 +63,9 @@ def plan_show(
         out_console.print("[bold]Strategic priorities[/bold]")
         for i, p in enumerate(the_plan.priorities, 1):
             out_console.print(f"  {i}. {p.title}  [dim]({p.id})[/dim]")
-        out_console.print("\n[bold]Control plans[/bold]: " + "; ".join(c.title for c in the_plan.control_plans))
+        out_console.print(
+            "\n[bold]Control plans[/bold]: " + "; ".join(c.title for c in the_plan.control_plans)
+        )
         out_console.print("[bold]LPUs[/bold]: " + "; ".join(lpu.name for lpu in the_plan.lpus))
         table = Table("id", "title", "kind", "better", "milestone table", title="Measures")
         for m in the_plan.measures:
@@ -77,7 +82,9 @@ def _table_of(plan: object, measure_id: str) -> str | None:
 
 @plan_app.command("validate")
 def plan_validate(
-    file: Annotated[Path | None, typer.Argument(help="Plan YAML to check (default: the shipped plan).")] = None,
+    file: Annotated[
+        Path | None, typer.Argument(help="Plan YAML to check (default: the shipped plan).")
+    ] = None,
     fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
 ) -> None:
     """Check a plan file; a bad plan is reported with its file, line and reason."""
@@ -108,8 +115,17 @@ def plan_validate(
 @app.command("ingest")
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files, folders or zip archives.")],
-    kind: Annotated[str | None, typer.Option("--kind", help="street|outcomes|stop-search|force-crimes|survey|calls (detected from the header when omitted).")] = None,
-    adapter: Annotated[str | None, typer.Option("--adapter", help="Name of a source adapter.")] = None,
+    kind: Annotated[
+        str | None,
+        typer.Option(
+            "--kind",
+            help="street|outcomes|stop-search|force-crimes|survey|calls "
+            "(detected from the header when omitted).",
+        ),
+    ] = None,
+    adapter: Annotated[
+        str | None, typer.Option("--adapter", help="Name of a source adapter.")
+    ] = None,
     fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
     db: DbOption = None,
     plan: PlanOption = None,
@@ -119,14 +135,22 @@ def ingest(
     def body() -> None:
         settings = settings_for(db, plan)
         the_plan = plan_for(settings)
-        with open_warehouse(settings) as wh, Progress(
-            TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
-            console=err_console, transient=True,
-        ) as progress:
+        with (
+            open_warehouse(settings) as wh,
+            Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TimeElapsedColumn(),
+                console=err_console,
+                transient=True,
+            ) as progress,
+        ):
             task = progress.add_task("ingesting", total=None)
 
             def on_file(report: object) -> None:
-                progress.update(task, advance=1, description=f"ingested {getattr(report, 'path', '')}")
+                progress.update(
+                    task, advance=1, description=f"ingested {getattr(report, 'path', '')}"
+                )
 
             reports = ingest_paths(wh, paths, the_plan, kind=kind, on_file=on_file)
         if fmt is OutputFormat.json:
@@ -135,8 +159,15 @@ def ingest(
         table = Table("file", "kind", "read", "loaded", "quarantined", "duplicate", "reasons")
         for r in reports:
             reasons = "; ".join(f"{k}: {v}" for k, v in r.reasons.most_common(4))
-            table.add_row(Path(r.path).name, r.kind, f"{r.rows_read:,}", f"{r.rows_loaded:,}",
-                          f"{r.rows_quarantined:,}", f"{r.rows_duplicate:,}", reasons)
+            table.add_row(
+                Path(r.path).name,
+                r.kind,
+                f"{r.rows_read:,}",
+                f"{r.rows_loaded:,}",
+                f"{r.rows_quarantined:,}",
+                f"{r.rows_duplicate:,}",
+                reasons,
+            )
         out_console.print(table)
 
     run(body)

@@ -8,7 +8,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -21,7 +21,8 @@ from paragon.settings import Settings
 from paragon.warehouse import Warehouse
 
 err_console = Console(stderr=True)
-out_console = Console()
+# Wide tables when piped: figures are read in files and logs, not only on an 80-column terminal.
+out_console = Console(width=None if sys.stdout.isatty() else 180)
 
 DbOption = Annotated[
     Path | None,
@@ -33,7 +34,7 @@ PlanOption = Annotated[
 ]
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"

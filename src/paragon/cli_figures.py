@@ -1,9 +1,176 @@
-"""CLI commands registered on the main app (see cli.py)."""
+"""CLI commands that print figures: milestones and control charts."""
 
 from __future__ import annotations
 
+from typing import Annotated, Any
+
 import typer
+from rich.table import Table
+
+from paragon.cli_common import (
+    DbOption,
+    OutputFormat,
+    PlanOption,
+    open_warehouse,
+    out_console,
+    plan_for,
+    print_csv,
+    print_json,
+    run,
+    settings_for,
+)
+from paragon.measures.milestones import milestone_table
+from paragon.measures.series import control_chart
+
+TABLE_TITLES = {
+    "trust_confidence": "Trust and Confidence",
+    "service_standards": "Service Standards",
+    "reducing_crime": "Reducing crime",
+    "detections": "Solved and resolved crime",
+}
+
+
+def _num(value: Any, unit: str) -> str:
+    if value is None:
+        return "—"
+    return f"{value:,.0f}" if unit == "count" else f"{value:.1f}%"
+
+
+def _change(row: dict[str, Any]) -> str:
+    if row.get("change_pct") is None:
+        return "—"
+    unit = "%" if row["change_unit"] == "%" else " pts"
+    upper = row["change_upper"]
+    upper_text = "∞" if upper is None else f"{upper:+.1f}"
+    sig = "" if row["change_significant"] else " (not significant)"
+    return f"{row['change_pct']:+.1f}{unit} [{row['change_lower']:+.1f}, {upper_text}]{sig}"
+
+
+def _status(row: dict[str, Any]) -> str:
+    status = row.get("status")
+    if status == "in progress":
+        p = row.get("probability_met")
+        return f"{row.get('assurance')} (P={p:.2f})" if p is not None else str(row.get("assurance"))
+    if status in ("met", "missed"):
+        return f"{status}{'' if row.get('beyond_noise') else ' (within noise)'}"
+    return status.replace("_", " ") if status else "—"
+
+
+def _print_milestones(rows: list[dict[str, Any]], year: str) -> None:
+    for table_id, title in TABLE_TITLES.items():
+        table = Table(
+            "row",
+            "value (95% CI)",
+            "published",
+            "baseline",
+            "change vs " + "comparison",
+            "milestone",
+            "status",
+            title=f"{title} — {year}",
+            show_lines=False,
+        )
+        for r in (r for r in rows if r["table"] == table_id):
+            unit = r["unit"]
+            value = _num(r["value"], unit)
+            if r["value_lower"] is not None:
+                value += f" ({_num(r['value_lower'], unit)}–{_num(r['value_upper'], unit)})"
+            if r["partial_year"]:
+                value += f" YTD {r['months']}m"
+            published = r["published_text"] or "—"
+            if r["flags"]:
+                published += " [red]≠[/red]"
+            milestone = r["milestone_published"] or _num(r["milestone"], unit)
+            if (
+                r["milestone_recomputed"] is not None
+                and r["milestone"] is not None
+                and r["milestone_recomputed"] != r["milestone"]
+            ):
+                milestone += f" [red](rule gives {_num(r['milestone_recomputed'], unit)})[/red]"
+            table.add_row(
+                r["title"],
+                value,
+                published,
+                _num(r["baseline"], unit),
+                f"{_change(r)} vs {r['compared_with']}",
+                milestone,
+                _status(r),
+            )
+        out_console.print(table)
+    flagged = [r for r in rows if r["flags"]]
+    for r in flagged:
+        out_console.print(f"[red]≠[/red] {r['title']} ({r['table']}): " + "; ".join(r["flags"]))
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to app."""
+    """Add the figure commands to ``app``."""
+
+    @app.command("milestones")
+    def milestones(
+        year: Annotated[str, typer.Option("--year", help="Financial year, e.g. 2010-11.")],
+        lpu: Annotated[
+            str | None, typer.Option("--lpu", help="An LPU id (default: force-wide).")
+        ] = None,
+        fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+        db: DbOption = None,
+        plan: PlanOption = None,
+    ) -> None:
+        """Every milestone row: computed value with its interval, the plan's published figure
+        (flagged where they differ), baseline, change with uncertainty, milestone (published and
+        recomputed from its rule) and status (met/missed, or projection and assurance)."""
+
+        def body() -> None:
+            settings = settings_for(db, plan)
+            with open_warehouse(settings, read_only=True) as wh:
+                rows = milestone_table(wh, plan_for(settings), year, lpu)
+            if fmt is OutputFormat.json:
+                print_json(rows)
+            elif fmt is OutputFormat.csv:
+                print_csv(
+                    [
+                        {k: (";".join(v) if isinstance(v, list) else v) for k, v in r.items()}
+                        for r in rows
+                    ]
+                )
+            else:
+                _print_milestones(rows, year)
+
+        run(body)
+
+    @app.command("spc")
+    def spc(
+        measure: Annotated[
+            str, typer.Option("--measure", help="A measure id (see `paragon plan show`).")
+        ],
+        lpu: Annotated[
+            str | None, typer.Option("--lpu", help="An LPU id (default: force-wide).")
+        ] = None,
+        months: Annotated[
+            int, typer.Option("--months", min=2, help="How many months to chart.")
+        ] = 36,
+        fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+        db: DbOption = None,
+        plan: PlanOption = None,
+    ) -> None:
+        """The measure's monthly XmR control chart: centre, limits and each point's signal."""
+
+        def body() -> None:
+            settings = settings_for(db, plan)
+            with open_warehouse(settings, read_only=True) as wh:
+                chart = control_chart(wh, plan_for(settings), measure, lpu, months)
+            if fmt is OutputFormat.json:
+                print_json(chart)
+                return
+            if fmt is OutputFormat.csv:
+                print_csv(chart["points"])
+                return
+            out_console.print(
+                f"[bold]{chart['title']}[/bold] ({chart['unit']}) — centre {chart['centre']:.1f}, "
+                f"limits {chart['lower_limit']:.1f} to {chart['upper_limit']:.1f}"
+                + (" (trial limits)" if chart["trial_limits"] else "")
+            )
+            table = Table("month", "value", "signal", "variation")
+            for p in chart["points"]:
+                table.add_row(p["period"], f"{p['value']:,.1f}", p["signal"], p["variation"])
+            out_console.print(table)
+
+        run(body)

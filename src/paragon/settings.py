@@ -25,7 +25,9 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="PARAGON_", extra="ignore")
 
-    db: Path = Field(default_factory=default_db_path, description="Path of the DuckDB warehouse file.")
+    db: Path = Field(
+        default_factory=default_db_path, description="Path of the DuckDB warehouse file."
+    )
     plan: Path | None = Field(
         default=None,
         description="Plan YAML to use instead of the default West Midlands 2011-15 plan.",
@@ -42,7 +44,9 @@ class Settings(BaseSettings):
     query_timeout_seconds: float = Field(
         default=10.0, description="Time limit for a user-driven read query."
     )
-    query_row_cap: int = Field(default=100_000, description="Most rows a user-driven query returns.")
+    query_row_cap: int = Field(
+        default=100_000, description="Most rows a user-driven query returns."
+    )
     login_attempts_per_minute: int = Field(
         default=5, description="Failed logins allowed per user name and address per minute."
     )

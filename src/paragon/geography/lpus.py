@@ -83,8 +83,10 @@ def lpu_for(la_name: str, lon: float, lat: float) -> str:
 @lru_cache(maxsize=1)
 def west_midlands_lsoas() -> tuple[Lsoa, ...]:
     """All 1,680 West Midlands Police LSOAs with their neighbourhood and LPU."""
-    text = resources.files("paragon.data").joinpath("geography/west_midlands_lsoa.csv").read_text(
-        "utf-8"
+    text = (
+        resources.files("paragon.data")
+        .joinpath("geography/west_midlands_lsoa.csv")
+        .read_text("utf-8")
     )
     rows = list(csv.DictReader(text.splitlines()))
     lons = np.array([float(r["longitude"]) for r in rows])

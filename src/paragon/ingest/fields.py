@@ -1,4 +1,4 @@
-"""Field parsers shared by the formats: each returns a value or raises RowError naming the column."""
+"""Field parsers shared by the formats: a value, or a RowError that names the column."""
 
 from __future__ import annotations
 

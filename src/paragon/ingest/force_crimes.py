@@ -38,19 +38,45 @@ OUTCOME_TYPES = (
 )
 
 COLUMNS = (
-    "crime_reference", "recorded_date", "offence_code", "hate_flag", "business_flag",
-    "domestic_flag", "lsoa_code", "location", "easting", "northing", "outcome_type", "outcome_date",
+    "crime_reference",
+    "recorded_date",
+    "offence_code",
+    "hate_flag",
+    "business_flag",
+    "domestic_flag",
+    "lsoa_code",
+    "location",
+    "easting",
+    "northing",
+    "outcome_type",
+    "outcome_date",
 )
 
 TABLE_COLUMNS: dict[str, pa.DataType] = {
-    "crime_key": pa.string(), "source": pa.string(), "force": pa.string(),
-    "crime_reference": pa.string(), "month": pa.date32(), "recorded_date": pa.date32(),
-    "offence_code": pa.string(), "offence_group": pa.string(), "offence_subgroup": pa.string(),
-    "category": pa.string(), "is_hate": pa.bool_(), "is_business": pa.bool_(),
-    "is_domestic": pa.bool_(), "lsoa_code": pa.string(), "lsoa_name": pa.string(),
-    "neighbourhood_id": pa.string(), "lpu_id": pa.string(), "location": pa.string(),
-    "longitude": pa.float64(), "latitude": pa.float64(), "bng_x": pa.float64(),
-    "bng_y": pa.float64(), "outcome_type": pa.string(), "outcome_date": pa.date32(),
+    "crime_key": pa.string(),
+    "source": pa.string(),
+    "force": pa.string(),
+    "crime_reference": pa.string(),
+    "month": pa.date32(),
+    "recorded_date": pa.date32(),
+    "offence_code": pa.string(),
+    "offence_group": pa.string(),
+    "offence_subgroup": pa.string(),
+    "category": pa.string(),
+    "is_hate": pa.bool_(),
+    "is_business": pa.bool_(),
+    "is_domestic": pa.bool_(),
+    "lsoa_code": pa.string(),
+    "lsoa_name": pa.string(),
+    "neighbourhood_id": pa.string(),
+    "lpu_id": pa.string(),
+    "location": pa.string(),
+    "longitude": pa.float64(),
+    "latitude": pa.float64(),
+    "bng_x": pa.float64(),
+    "bng_y": pa.float64(),
+    "outcome_type": pa.string(),
+    "outcome_date": pa.date32(),
 }
 
 
@@ -84,7 +110,9 @@ def force_crimes_format(force: str) -> Format:
         x = parse_float(row, "easting", 0, 700_000)
         y = parse_float(row, "northing", 0, 1_300_000)
         if (x is None) != (y is None):
-            raise RowError("northing" if y is None else "easting", "easting and northing go together")
+            raise RowError(
+                "northing" if y is None else "easting", "easting and northing go together"
+            )
         outcome = row["outcome_type"].strip() or None
         if outcome is not None and outcome not in OUTCOME_TYPES:
             raise RowError("outcome_type", f"unknown outcome type '{outcome[:40]}'")

@@ -22,8 +22,10 @@ def offence_codes() -> dict[str, Offence]:
     """Every Home Office offence code in the shipped mapping, with the police.uk category spelled
     as police.uk street files spell it ("Vehicle crime"). A row listing several codes
     ("1/4.1/4.10/4.2", homicide) gives each of them the same mapping."""
-    text = resources.files("paragon.data").joinpath("homeoffice/CrimeCatMappings.csv").read_text(
-        "utf-8"
+    text = (
+        resources.files("paragon.data")
+        .joinpath("homeoffice/CrimeCatMappings.csv")
+        .read_text("utf-8")
     )
     out: dict[str, Offence] = {}
     for row in csv.DictReader(text.splitlines()):

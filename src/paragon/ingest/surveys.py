@@ -2,7 +2,8 @@
 
 One row per respondent per question. Columns::
 
-    survey, respondent_id, interview_date, lpu_id, lsoa_code, victim_type, question_id, answer, weight
+    survey, respondent_id, interview_date, lpu_id, lsoa_code, victim_type, question_id, answer,
+    weight
 
 ``survey`` is a survey id of the plan (feeling-the-difference, contact-counts); ``lpu_id`` an LPU
 of the plan (or blank when ``lsoa_code`` gives the place); ``victim_type`` is crime or asb for the
@@ -21,14 +22,27 @@ from paragon.ingest.fields import parse_date, parse_float, parse_lsoa, required
 from paragon.plan.schema import Plan
 
 COLUMNS = (
-    "survey", "respondent_id", "interview_date", "lpu_id", "lsoa_code", "victim_type",
-    "question_id", "answer", "weight",
+    "survey",
+    "respondent_id",
+    "interview_date",
+    "lpu_id",
+    "lsoa_code",
+    "victim_type",
+    "question_id",
+    "answer",
+    "weight",
 )
 
 TABLE_COLUMNS: dict[str, pa.DataType] = {
-    "response_key": pa.string(), "survey": pa.string(), "respondent_id": pa.string(),
-    "interview_date": pa.date32(), "lpu_id": pa.string(), "lsoa_code": pa.string(),
-    "victim_type": pa.string(), "question_id": pa.string(), "answer": pa.string(),
+    "response_key": pa.string(),
+    "survey": pa.string(),
+    "respondent_id": pa.string(),
+    "interview_date": pa.date32(),
+    "lpu_id": pa.string(),
+    "lsoa_code": pa.string(),
+    "victim_type": pa.string(),
+    "question_id": pa.string(),
+    "answer": pa.string(),
     "weight": pa.float64(),
 }
 
@@ -42,7 +56,9 @@ def survey_format(plan: Plan) -> Format:
     def to_record(row: dict[str, str], _name: str) -> dict[str, Any]:
         survey = required(row, "survey")
         if survey not in surveys:
-            raise RowError("survey", f"unknown survey '{survey[:40]}' (plan has {', '.join(sorted(surveys))})")
+            raise RowError(
+                "survey", f"unknown survey '{survey[:40]}' (plan has {', '.join(sorted(surveys))})"
+            )
         respondent = required(row, "respondent_id")
         interviewed = parse_date(row, "interview_date")
         lsoa = parse_lsoa(row, "lsoa_code")

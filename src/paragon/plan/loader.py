@@ -32,7 +32,9 @@ def _node_at(node: yaml.Node, loc: tuple[int | str, ...]) -> yaml.Node:
             if match is None:
                 break
             node = match
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+        elif (
+            isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value)
+        ):
             node = node.value[part]
         else:
             break
@@ -46,7 +48,9 @@ def _format_errors(exc: ValidationError, root: yaml.Node, source: str) -> str:
         node = _node_at(root, loc)
         where = ".".join(str(p) for p in loc) or "(top level)"
         reason = err["msg"].removeprefix("Value error, ")
-        lines.append(f"{source}:{node.start_mark.line + 1}:{node.start_mark.column + 1}: {where}: {reason}")
+        lines.append(
+            f"{source}:{node.start_mark.line + 1}:{node.start_mark.column + 1}: {where}: {reason}"
+        )
     return "\n".join(lines)
 
 

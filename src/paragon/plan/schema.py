@@ -1,6 +1,6 @@
 """The plan schema: what a strategic policing plan holds, as pydantic models.
 
-A plan is priorities, control plans, LPUs, measures and milestone rows. Every milestone row keeps the
+A plan is priorities, control plans, LPUs, measures and milestone rows. Each milestone row keeps the
 text exactly as the plan printed it (``published``) beside the number and the rule behind it, so a
 reader can reconcile Paragon's figures with the plan line by line.
 """
@@ -50,7 +50,9 @@ class Survey(Strict):
     id: Slug
     title: str
     description: str = ""
-    design_effect: float = Field(1.0, ge=1.0, description="Variance inflation from weighting/clustering")
+    design_effect: float = Field(
+        1.0, ge=1.0, description="Variance inflation from weighting/clustering"
+    )
 
 
 class Footnote(Strict):
@@ -77,10 +79,17 @@ class CrimeSelect(Strict):
 
     @model_validator(mode="after")
     def _not_empty(self) -> CrimeSelect:
-        if not (self.all or self.offence_codes or self.offence_subgroups or self.offence_groups
-                or self.flags):
-            raise ValueError("select must name at least one offence code, subgroup, group or flag, "
-                             "or say all: true")
+        if not (
+            self.all
+            or self.offence_codes
+            or self.offence_subgroups
+            or self.offence_groups
+            or self.flags
+        ):
+            raise ValueError(
+                "select must name at least one offence code, subgroup, group or flag, "
+                "or say all: true"
+            )
         return self
 
 
@@ -135,13 +144,17 @@ class Rule(Strict):
 class Milestone(Strict):
     published: str
     value: float | None = None
-    count: int | None = Field(None, description="For detections: the number printed beside the rate")
+    count: int | None = Field(
+        None, description="For detections: the number printed beside the rate"
+    )
     rule: Rule
 
     @model_validator(mode="after")
     def _value_when_set(self) -> Milestone:
         if self.rule.type in ("value", "change") and self.value is None:
-            raise ValueError(f"milestone '{self.published}' has a {self.rule.type} rule but no value")
+            raise ValueError(
+                f"milestone '{self.published}' has a {self.rule.type} rule but no value"
+            )
         return self
 
 
@@ -222,10 +235,14 @@ class Plan(Strict):
                 raise ValueError(f"measure '{m.id}' divides '{m.of}', which is not a count measure")
         for row in self.milestones:
             if row.measure not in measures:
-                raise ValueError(f"milestone row '{row.title}' names unknown measure '{row.measure}'")
+                raise ValueError(
+                    f"milestone row '{row.title}' names unknown measure '{row.measure}'"
+                )
             unknown = set(row.footnotes) - footnotes
             if unknown:
-                raise ValueError(f"milestone row '{row.title}' cites unknown footnote {sorted(unknown)}")
+                raise ValueError(
+                    f"milestone row '{row.title}' cites unknown footnote {sorted(unknown)}"
+                )
         return self
 
     # --- lookups -------------------------------------------------------------------------------

@@ -37,7 +37,9 @@ class Warehouse:
         else:
             path = Path(path)
             if read_only and not path.exists():
-                raise ParagonError(f"no warehouse at {path}: run `paragon demo` or `paragon ingest`")
+                raise ParagonError(
+                    f"no warehouse at {path}: run `paragon demo` or `paragon ingest`"
+                )
             path.parent.mkdir(parents=True, exist_ok=True)
             try:
                 con = duckdb.connect(str(path), read_only=read_only)
@@ -82,7 +84,11 @@ class Warehouse:
         return self.con.cursor()
 
     def query(
-        self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None, *, limit: int | None = None
+        self,
+        sql: str,
+        params: Sequence[Any] | dict[str, Any] | None = None,
+        *,
+        limit: int | None = None,
     ) -> list[dict[str, Any]]:
         """Run a read query and return rows as dicts, at most ``limit`` rows."""
         cur = self.con.cursor()
@@ -105,7 +111,15 @@ class Warehouse:
     def table_counts(self) -> dict[str, int]:
         """Rows in each canonical table (for status pages and tests)."""
         names = [
-            "crimes", "asb_incidents", "outcomes", "stop_search", "survey_responses", "calls",
-            "geography", "priorities", "ingests", "quarantine",
+            "crimes",
+            "asb_incidents",
+            "outcomes",
+            "stop_search",
+            "survey_responses",
+            "calls",
+            "geography",
+            "priorities",
+            "ingests",
+            "quarantine",
         ]
         return {n: int(self.scalar(f"SELECT count(*) FROM {n}")) for n in names}

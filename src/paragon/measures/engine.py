@@ -1,0 +1,281 @@
+"""The measures engine: each plan measure computed from the warehouse, for any period and LPU.
+
+- count: recorded crimes matching the measure's selection, by recorded date;
+- detection_rate: offences detected in the period (outcome of a 'detected' type dated in the period)
+  divided by offences recorded in the period (the plan's footnote 6), plus the cohort rate (of the
+  offences recorded in the period, the share detected so far);
+- survey_proportion: weighted share of respondents giving a positive answer, excluding
+  "don't know" and refusals, with the Kish effective sample size.
+
+A measure reads one source per force: the force's own records where any are loaded, police.uk
+otherwise, and says which it used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import date
+from typing import Any
+
+from paragon.errors import ParagonError
+from paragon.plan.schema import CrimeSelect, Measure, Plan
+from paragon.warehouse import Warehouse
+
+NON_RESPONSES = ("dont_know", "refused", "no_answer")
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One measure for one period and area, with what it was computed from."""
+
+    measure: str
+    kind: str
+    start: date
+    end: date
+    lpu: str | None
+    value: float | None
+    numerator: float | None = None
+    denominator: float | None = None
+    responses: int | None = None
+    effective_n: float | None = None
+    cohort_detected: int | None = None
+    source: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["start"], out["end"] = self.start.isoformat(), self.end.isoformat()
+        return out
+
+
+def crime_source(wh: Warehouse, force: str) -> str | None:
+    """'force' when the force's own records are loaded, else 'policeuk', else None."""
+    rows = wh.query(
+        "SELECT source, count(*) AS n FROM crimes WHERE force = ? GROUP BY source", [force]
+    )
+    sources = {r["source"] for r in rows}
+    if "force" in sources:
+        return "force"
+    return "policeuk" if "policeuk" in sources else None
+
+
+def select_clause(select: CrimeSelect, source: str | None) -> tuple[str, list[Any]]:
+    """SQL condition (on table crimes) for a count measure's selection, and its parameters."""
+    if select.all:
+        return "TRUE", []
+    if source == "policeuk":
+        if not select.policeuk_categories:
+            return "FALSE", []
+        return "category IN (SELECT unnest(?))", [select.policeuk_categories]
+    parts: list[str] = []
+    params: list[Any] = []
+    for column, values in (
+        ("offence_code", select.offence_codes),
+        ("offence_subgroup", select.offence_subgroups),
+        ("offence_group", select.offence_groups),
+    ):
+        if values:
+            parts.append(f"{column} IN (SELECT unnest(?))")
+            params.append(list(values))
+    for flag in select.flags:
+        parts.append(f"is_{flag}")
+    return "(" + " OR ".join(parts) + ")", params
+
+
+def _area(lpu: str | None) -> tuple[str, list[Any]]:
+    return ("lpu_id = ?", [lpu]) if lpu else ("TRUE", [])
+
+
+@dataclass(frozen=True)
+class Components:
+    """Additive parts of a figure for one month: sums over months give any longer period."""
+
+    numerator: float = 0.0
+    denominator: float = 0.0
+    responses: int = 0
+    sum_w2: float = 0.0
+    cohort_detected: int = 0
+
+    def __add__(self, other: Components) -> Components:
+        return Components(
+            self.numerator + other.numerator,
+            self.denominator + other.denominator,
+            self.responses + other.responses,
+            self.sum_w2 + other.sum_w2,
+            self.cohort_detected + other.cohort_detected,
+        )
+
+
+def _crime_filter(
+    plan: Plan, measure: Measure, source: str | None, lpu: str | None
+) -> tuple[str, list[Any]]:
+    base = plan.measure(measure.of) if measure.kind == "detection_rate" and measure.of else measure
+    assert base.select is not None
+    where, params = select_clause(base.select, source)
+    area, area_params = _area(lpu)
+    return (
+        f"force = ? AND source = ? AND {where} AND {area}",
+        [plan.force, source, *params, *area_params],
+    )
+
+
+def _count_months(
+    wh: Warehouse,
+    plan: Plan,
+    measure: Measure,
+    start: date,
+    end: date,
+    lpu: str | None,
+    source: str | None,
+) -> dict[date, Components]:
+    where, params = _crime_filter(plan, measure, source, lpu)
+    rows = wh.query(
+        f"SELECT date_trunc('month', recorded_date)::DATE AS m, count(*) AS n FROM crimes "
+        f"WHERE {where} AND recorded_date >= ? AND recorded_date < ? GROUP BY m",
+        [*params, start, end],
+    )
+    return {r["m"]: Components(float(r["n"]), float(r["n"])) for r in rows}
+
+
+def _detection_months(
+    wh: Warehouse,
+    plan: Plan,
+    measure: Measure,
+    start: date,
+    end: date,
+    lpu: str | None,
+    source: str | None,
+) -> dict[date, Components]:
+    where, params = _crime_filter(plan, measure, source, lpu)
+    rows = wh.query(
+        f"""
+        WITH c AS (
+          SELECT recorded_date, outcome_date,
+                 coalesce(outcome_type IN (SELECT unnest(?)), FALSE) AS detected
+          FROM crimes WHERE {where}
+        ),
+        rec AS (
+          SELECT date_trunc('month', recorded_date)::DATE AS m, count(*) AS recorded,
+                 count(*) FILTER (WHERE detected) AS cohort
+          FROM c WHERE recorded_date >= ? AND recorded_date < ? GROUP BY m
+        ),
+        det AS (
+          SELECT date_trunc('month', outcome_date)::DATE AS m, count(*) AS detected
+          FROM c WHERE detected AND outcome_date >= ? AND outcome_date < ? GROUP BY m
+        )
+        SELECT coalesce(rec.m, det.m) AS m, coalesce(recorded, 0) AS recorded,
+               coalesce(cohort, 0) AS cohort, coalesce(detected, 0) AS detected
+        FROM rec FULL OUTER JOIN det ON rec.m = det.m
+        """,
+        [list(plan.detected_outcomes), *params, start, end, start, end],
+    )
+    return {
+        r["m"]: Components(
+            float(r["detected"]), float(r["recorded"]), cohort_detected=int(r["cohort"])
+        )
+        for r in rows
+    }
+
+
+def _survey_months(
+    wh: Warehouse, measure: Measure, start: date, end: date, lpu: str | None
+) -> dict[date, Components]:
+    area, area_params = _area(lpu)
+    victim = "victim_type = ?" if measure.victim_type else "TRUE"
+    victim_params = [measure.victim_type] if measure.victim_type else []
+    rows = wh.query(
+        f"""
+        SELECT date_trunc('month', interview_date)::DATE AS m, count(*) AS n, sum(weight) AS w,
+               coalesce(sum(weight) FILTER (WHERE answer IN (SELECT unnest(?))), 0) AS w_pos,
+               sum(weight * weight) AS w2
+        FROM survey_responses
+        WHERE survey = ? AND question_id = ? AND answer NOT IN (SELECT unnest(?))
+          AND interview_date >= ? AND interview_date < ? AND {victim} AND {area}
+        GROUP BY m
+        """,
+        [
+            list(measure.positive_answers),
+            measure.survey,
+            measure.question,
+            list(NON_RESPONSES),
+            start,
+            end,
+            *victim_params,
+            *area_params,
+        ],
+    )
+    return {
+        r["m"]: Components(float(r["w_pos"]), float(r["w"]), int(r["n"]), float(r["w2"]))
+        for r in rows
+    }
+
+
+def monthly_components(
+    wh: Warehouse, plan: Plan, measure_id: str, start: date, end: date, lpu: str | None = None
+) -> tuple[dict[date, Components], str | None]:
+    """Per-month components of a measure in [start, end), and the data source used."""
+    measure = plan.measure(measure_id)
+    if lpu is not None:
+        plan.lpu(lpu)
+    if measure.kind == "survey_proportion":
+        return _survey_months(wh, measure, start, end, lpu), "survey"
+    source = crime_source(wh, plan.force)
+    if measure.kind == "count":
+        return _count_months(wh, plan, measure, start, end, lpu, source), source
+    if measure.kind == "detection_rate":
+        return _detection_months(wh, plan, measure, start, end, lpu, source), source
+    raise ParagonError(f"measure kind '{measure.kind}' is not computable")  # pragma: no cover
+
+
+def figure_from(
+    measure: Measure, start: date, end: date, lpu: str | None, parts: Components, source: str | None
+) -> Figure:
+    """The figure for a period from its summed components."""
+    if measure.kind == "count":
+        return Figure(
+            measure.id,
+            "count",
+            start,
+            end,
+            lpu,
+            parts.numerator,
+            parts.numerator,
+            None,
+            source=source,
+        )
+    value = 100.0 * parts.numerator / parts.denominator if parts.denominator else None
+    if measure.kind == "detection_rate":
+        return Figure(
+            measure.id,
+            "detection_rate",
+            start,
+            end,
+            lpu,
+            value,
+            parts.numerator,
+            parts.denominator,
+            cohort_detected=parts.cohort_detected,
+            source=source,
+        )
+    effective = parts.denominator**2 / parts.sum_w2 if parts.sum_w2 else 0.0
+    return Figure(
+        measure.id,
+        "survey_proportion",
+        start,
+        end,
+        lpu,
+        value,
+        parts.numerator,
+        parts.denominator,
+        responses=parts.responses,
+        effective_n=effective,
+        source=source,
+    )
+
+
+def compute(
+    wh: Warehouse, plan: Plan, measure_id: str, start: date, end: date, lpu: str | None = None
+) -> Figure:
+    """The measure's figure for [start, end) in the force or one LPU."""
+    months, source = monthly_components(wh, plan, measure_id, start, end, lpu)
+    total = sum(months.values(), Components())
+    return figure_from(plan.measure(measure_id), start, end, lpu, total, source)
