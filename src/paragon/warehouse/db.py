@@ -46,6 +46,7 @@ class Warehouse:
             except duckdb.IOException as exc:
                 raise ParagonError(f"cannot open warehouse {path}: {exc}") from exc
             wh = cls(con, path)
+        wh.con.execute("SET enable_progress_bar = false")
         if not read_only:
             wh.migrate()
         return wh

@@ -1,0 +1,5 @@
+"""`python -m paragon` runs the command line."""
+
+from paragon.cli import app
+
+app()
