@@ -31,7 +31,7 @@ def sh(*cmd: str | Path, env: dict[str, str] | None = None) -> None:
 
 
 def setup() -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - the message a user of an old Python needs
         sys.exit("Paragon needs Python 3.11 or newer")
     if not (BIN / "python").exists():
         venv.EnvBuilder(with_pip=True).create(VENV)

@@ -1,9 +1,8 @@
-"""Reference documentation generated from the code: the CLI from --help, settings from the registry."""
+"""Reference docs generated from the code: the CLI from --help, settings from the registry."""
 
 from __future__ import annotations
 
 import os
-
 from typing import Any
 
 import typer
