@@ -98,6 +98,14 @@ def test_turning_point_takes_the_later_trend() -> None:
     assert flagged(c) == expected
 
 
+def test_last_point_of_a_rise_keeps_its_direction_before_a_drop() -> None:
+    # two separate rises: 10..16, a drop to 11, then 11..17. NHSRplotthedots would call
+    # the 16 "decreasing" because of the drop after it; it is the end of a rise.
+    rises = [10, 11, 12, 13, 14, 15, 16, 11, 12, 13, 14, 15, 16, 17]
+    c = chart([*WIDE, *rises], better="higher", baseline_points=12)
+    assert flagged(c) == {i: ("trend", "improvement") for i in range(12, 26)}
+
+
 def test_shift_runs_at_start_and_end_of_series() -> None:
     values = [16, 17, 16, 17, 16, 17, 16, *WIDE, 14, 13, 14, 13, 14, 13, 14]
     c = chart(values, better="higher")
@@ -221,7 +229,9 @@ def test_to_dict_is_json() -> None:
 # Literal port of NHSRplotthedots (R/ptd_spc_standard.R, R/ptd_calculate_point_type.R),
 # vectorised and padded as in R, used as an independent reference on random series.
 # Two documented choices: an all-zero moving range gives a zero mean moving range
-# (R gives NaN), and a trend point followed by a flat step keeps its own direction.
+# (R gives NaN), and a trend point always takes the direction of a trend it is part of
+# (R takes the direction of the next step whenever the next point is in any trend,
+# so in 0,1,...,6,1,2,...,7 it would call the 6 a falling point).
 
 
 def _r_segment(y: np.ndarray, fix_n: int | None, direction: int) -> list[tuple[str, str]]:
@@ -264,34 +274,42 @@ def _r_segment(y: np.ndarray, fix_n: int | None, direction: int) -> list[tuple[s
     sdy = np.sign(np.diff(y))
     right = np.concatenate([sdy, sdy[-1:]])
     left = np.concatenate([[0], sdy])
-    use_right = np.concatenate([part_trend[1:], [False]]) & part_trend & (right != 0)
+    # R: use the step to the right whenever the next point is in any trend. Paragon only
+    # does so when that step is itself part of a trend (see the module docstring).
+    step_in_trend = np.array([np.any(trend[i + 1 : i + 7] != 0) for i in range(n)])
+    use_right = np.concatenate([part_trend[1:], [False]]) & part_trend & step_in_trend
     sdy_final = np.where(use_right, right, left)
-    out: list[tuple[str, str]] = []
-    for i in range(n):
-        if outside[i]:
-            kind, v = "outside_limits", rtm[i]
-        elif part_trend[i]:
-            kind, v = "trend", (1 if sdy_final[i] == 1 else -1)
-        elif part_two[i]:
-            kind, v = "two_of_three", (1 if rtm[i] > 0 else -1)
-        elif part_side[i]:
-            kind, v = "shift", (1 if rtm[i] > 0 else -1)
-        else:
-            out.append(("none", "common"))
-            continue
-        if direction == 0:
-            out.append((kind, "neither"))
-        else:
-            out.append((kind, "improvement" if v * direction > 0 else "concern"))
-    return out
+    types = np.select(
+        [outside, part_trend, part_two, part_side],
+        ["outside_limits", "trend", "two_of_three", "shift"],
+        default="none",
+    )
+    v = np.where(types == "trend", np.where(sdy_final == 1, 1, -1), np.where(rtm > 0, 1, -1))
+    return [_r_point_type(str(t), int(d), direction) for t, d in zip(types, v, strict=True)]
+
+
+def _r_point_type(kind: str, v: int, direction: int) -> tuple[str, str]:
+    """NHSRplotthedots' ptd_point_type, in Paragon's words."""
+    if kind == "none":
+        return ("none", "common")
+    if direction == 0:
+        return (kind, "neither")
+    return (kind, "improvement" if v * direction > 0 else "concern")
 
 
 @st.composite
 def series(draw: st.DrawFn) -> tuple[list[float], int | None, list[int], str]:
-    n = draw(st.integers(2, 40))
-    values = draw(
-        st.lists(st.one_of(st.integers(0, 6), st.sampled_from([20, -15])), min_size=n, max_size=n)
+    # Noise, spikes, and runs that rise or fall (sometimes with a tie) so that every
+    # rule, and the edge cases between them, turn up often.
+    noise = st.lists(st.one_of(st.integers(0, 6), st.sampled_from([20, -15])), max_size=8)
+    run = st.tuples(st.integers(-3, 3), st.integers(4, 9), st.integers(-2, 8)).map(
+        lambda t: [t[2] + t[0] * k for k in range(t[1])]
     )
+    chunks = draw(st.lists(st.one_of(noise, run), min_size=1, max_size=6))
+    values = [v for chunk in chunks for v in chunk][:40]
+    if len(values) < 2:
+        values += [1, 2]
+    n = len(values)
     baseline = draw(st.one_of(st.none(), st.integers(2, 14)))
     cuts = sorted(draw(st.sets(st.integers(2, max(2, n - 2)), max_size=3)))
     starts = [0]

@@ -66,6 +66,7 @@ class CountComparison:
 
 
 def _grid(mean: float) -> np.ndarray:
+    """Counts carrying all but about 1e-15 of each tail of a Poisson(mean)."""
     lo = max(0.0, float(stats.poisson.ppf(_GRID_TAIL, mean)) - 1.0)
     hi = float(stats.poisson.isf(_GRID_TAIL, mean)) + 1.0
     return np.arange(lo, hi + 1.0)
@@ -83,6 +84,7 @@ def etest_pvalue(count1: int, count2: int, exposure1: float = 1.0, exposure2: fl
     pooled = (count1 + count2) / (exposure1 + exposure2)
 
     def stat(x1: np.ndarray | float, x2: np.ndarray | float) -> Any:
+        """Score statistic for equal rates (as statsmodels' etest, method "score")."""
         return (x1 - x2 * r_d) / np.sqrt((x1 + x2) * r_d + 1e-20)
 
     observed = abs(float(stat(float(count1), float(count2)))) - 1e-15
@@ -99,6 +101,7 @@ def etest_pvalue(count1: int, count2: int, exposure1: float = 1.0, exposure2: fl
 
 
 def _check_inputs(count1: int, count2: int, exposure1: float, exposure2: float) -> None:
+    """Raise ``ValueError`` for negative or fractional counts or non-positive exposures."""
     if count1 < 0 or count2 < 0 or int(count1) != count1 or int(count2) != count2:
         raise ValueError("counts must be non-negative whole numbers")
     if not (exposure1 > 0 and exposure2 > 0 and math.isfinite(exposure1 * exposure2)):

@@ -20,7 +20,7 @@ limits and ``classification_95`` the 95% limits; a unit exactly on a limit is
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
@@ -62,54 +62,47 @@ class FunnelPlot:
         return asdict(self)
 
 
-def _interpolated_quantile(
-    q: float, cdf: Callable[[float], float], ppf: Callable[[float], float]
-) -> float:
-    r = float(ppf(q))
-    f_r = cdf(r)
-    f_below = cdf(r - 1.0) if r > 0 else 0.0
+def _interpolated_quantile(q: float, dist: Any) -> float:
+    """Spiegelhalter's smoothed quantile of a discrete distribution (a frozen scipy one).
+
+    ``r`` is the smallest count with ``F(r) >= q``; the result is
+    ``r - (F(r) - q) / (F(r) - F(r - 1))``.
+    """
+    r = float(dist.ppf(q))
+    f_r = float(dist.cdf(r))
+    f_below = float(dist.cdf(r - 1.0)) if r > 0 else 0.0
     if f_r == f_below:
         return r
     return r - (f_r - q) / (f_r - f_below)
 
 
+def _smoothed_limits(dist: Any, coverage: float) -> tuple[float, float]:
+    """Lower and upper smoothed quantiles (as counts, not below 0) for a coverage."""
+    tail = (1.0 - coverage) / 2.0
+    lower = max(0.0, _interpolated_quantile(tail, dist))
+    upper = max(0.0, _interpolated_quantile(1.0 - tail, dist))
+    return lower, upper
+
+
 def binomial_limits(target: float, n: float, coverage: float) -> tuple[float, float]:
     """Exact (interpolated) binomial funnel limits for a proportion on ``n`` cases."""
-    if not 0.0 <= target <= 1.0 or n <= 0:
-        raise ValueError("need 0 <= target <= 1 and n > 0")
     size = round(n)
-
-    def cdf(x: float) -> float:
-        return float(stats.binom.cdf(x, size, target))
-
-    def ppf(q: float) -> float:
-        return float(stats.binom.ppf(q, size, target))
-
-    tail = (1.0 - coverage) / 2.0
-    lower = max(0.0, _interpolated_quantile(tail, cdf, ppf)) / size
-    upper = min(float(size), max(0.0, _interpolated_quantile(1.0 - tail, cdf, ppf))) / size
-    return lower, upper
+    if not 0.0 <= target <= 1.0 or size < 1:
+        raise ValueError("need 0 <= target <= 1 and n >= 1")
+    lower, upper = _smoothed_limits(stats.binom(size, target), coverage)
+    return lower / size, min(float(size), upper) / size
 
 
 def poisson_limits(target: float, exposure: float, coverage: float) -> tuple[float, float]:
     """Exact (interpolated) Poisson funnel limits for a rate per unit of ``exposure``."""
     if target < 0 or exposure <= 0:
         raise ValueError("need target >= 0 and exposure > 0")
-    mean = target * exposure
-
-    def cdf(x: float) -> float:
-        return float(stats.poisson.cdf(x, mean))
-
-    def ppf(q: float) -> float:
-        return float(stats.poisson.ppf(q, mean))
-
-    tail = (1.0 - coverage) / 2.0
-    lower = max(0.0, _interpolated_quantile(tail, cdf, ppf)) / exposure
-    upper = max(0.0, _interpolated_quantile(1.0 - tail, cdf, ppf)) / exposure
-    return lower, upper
+    lower, upper = _smoothed_limits(stats.poisson(target * exposure), coverage)
+    return lower / exposure, upper / exposure
 
 
 def _position(value: float, lower: float, upper: float) -> Position:
+    """Where a value lies relative to limits; a value on a limit is within."""
     if value > upper:
         return "above"
     if value < lower:
@@ -118,6 +111,7 @@ def _position(value: float, lower: float, upper: float) -> Position:
 
 
 def _check(events: Sequence[float], sizes: Sequence[float], units: Sequence[str]) -> None:
+    """Raise ``ValueError`` unless the inputs line up and make sense."""
     if not len(events) == len(sizes) == len(units) or not units:
         raise ValueError("events, sizes and units must be non-empty and the same length")
     if any(s <= 0 for s in sizes) or any(e < 0 for e in events):
@@ -132,6 +126,7 @@ def _build(
     target: float,
     per: float,
 ) -> FunnelPlot:
+    """Limits and classifications for every unit (``target`` per single unit of size)."""
     limits = binomial_limits if kind == "proportion" else poisson_limits
     rows: list[FunnelUnit] = []
     for name, e, s in zip(units, events, sizes, strict=True):

@@ -160,12 +160,14 @@ def _remaining_distribution(ytd: float, p: float, sd_p: float) -> Any:
 
 
 def _interval(ytd: float, season: SeasonalShare, level: float) -> tuple[float, float]:
+    """Equal-tailed interval for the year-end total at the given level."""
     tail = (1.0 - level) / 2.0
     dist = _remaining_distribution(ytd, season.share, season.sd(tail))
     return ytd + float(dist.ppf(tail)), ytd + float(dist.ppf(1.0 - tail))
 
 
 def _probability_met(dist: Any, ytd: float, milestone: float, better: Direction) -> float:
+    """Chance the year-end total meets the milestone, given the rest-of-year distribution."""
     gap = milestone - ytd
     if better == "lower":
         return 0.0 if gap < 0 else float(dist.cdf(math.floor(gap)))
@@ -254,6 +256,7 @@ def project_proportion_year_end(
 
 
 def _met(value: float, milestone: float, better: Direction) -> Outcome:
+    """Met if at or below (lower is better) or at or above (higher is better) the milestone."""
     ok = value <= milestone if better == "lower" else value >= milestone
     return "met" if ok else "missed"
 

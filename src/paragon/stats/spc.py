@@ -27,7 +27,10 @@ Runs never cross a rebase: each segment is judged against its own limits, as in
 NHSRplotthedots. A special cause is an improvement or a concern by its direction
 (the side of the mean, or the direction of a trend) and the measure's ``better``
 direction; a point on the turn between a rising and a falling trend takes the
-direction of the later trend. Neutral measures give ``"neither"``.
+direction of the later trend. (NHSRplotthedots instead takes the direction of the
+next step whenever the next point is in any trend, which mislabels the last point of a
+rise that is followed by a drop and then another rise; Paragon always uses the
+direction of a trend the point is part of.) Neutral measures give ``"neither"``.
 """
 
 from __future__ import annotations
@@ -93,24 +96,30 @@ class XmrChart:
 
 @dataclass(frozen=True)
 class _Limits:
+    """Centre line and mean moving range of one segment's baseline."""
+
     centre: float
     mean_mr: float
     baseline_size: int
 
     @property
     def lower(self) -> float:
+        """Lower process limit."""
         return self.centre - LIMIT_FACTOR * self.mean_mr
 
     @property
     def upper(self) -> float:
+        """Upper process limit."""
         return self.centre + LIMIT_FACTOR * self.mean_mr
 
     @property
     def lower_near(self) -> float:
+        """Lower near limit (two thirds of the way to the lower limit)."""
         return self.centre - NEAR_FACTOR * self.mean_mr
 
     @property
     def upper_near(self) -> float:
+        """Upper near limit (two thirds of the way to the upper limit)."""
         return self.centre + NEAR_FACTOR * self.mean_mr
 
 
@@ -129,6 +138,7 @@ def mean_moving_range(values: Sequence[float]) -> float:
 
 
 def _limits(segment: Sequence[float], baseline_points: int | None) -> _Limits:
+    """Limits from the first ``baseline_points`` points of a segment (all by default)."""
     n = len(segment) if baseline_points is None else min(baseline_points, len(segment))
     base = segment[:n]
     if n < 2:
@@ -137,6 +147,7 @@ def _limits(segment: Sequence[float], baseline_points: int | None) -> _Limits:
 
 
 def _sign(x: float) -> int:
+    """-1, 0 or +1."""
     return (x > 0) - (x < 0)
 
 
@@ -153,6 +164,7 @@ def _trend_directions(y: Sequence[float]) -> list[int]:
 
 
 def _two_of_three(sides: Sequence[int], near: Sequence[bool]) -> list[bool]:
+    """Near-limit points in 3 same-side points with at least 2 near the limit."""
     out = [False] * len(sides)
     for start in range(len(sides) - 2):
         idx = range(start, start + 3)
@@ -164,6 +176,7 @@ def _two_of_three(sides: Sequence[int], near: Sequence[bool]) -> list[bool]:
 
 
 def _shift(sides: Sequence[int]) -> list[bool]:
+    """Points in a run of 7 or more on one side of the mean (0 breaks a run)."""
     out = [False] * len(sides)
     for start in range(len(sides) - SHIFT_POINTS + 1):
         first = sides[start]
@@ -174,6 +187,7 @@ def _shift(sides: Sequence[int]) -> list[bool]:
 
 
 def _variation(direction: int, better: Better) -> Variation:
+    """Improvement or concern for a special cause in ``direction`` (+1 up, -1 down)."""
     if better == "neutral":
         return "neither"
     good = 1 if better == "higher" else -1
@@ -210,6 +224,7 @@ def _classify(y: Sequence[float], lim: _Limits, better: Better) -> list[tuple[Si
 
 
 def _segment_starts(periods: Sequence[str], rebase_at: Sequence[str]) -> list[int]:
+    """Index of the first point of each segment, starting with 0."""
     index = {p: i for i, p in enumerate(periods)}
     starts = {0}
     for period in rebase_at:
@@ -220,6 +235,7 @@ def _segment_starts(periods: Sequence[str], rebase_at: Sequence[str]) -> list[in
 
 
 def _validate(values: Sequence[float], periods: Sequence[str], baseline: int | None) -> None:
+    """Raise ``ValueError`` for mismatched, repeated or non-finite input."""
     if len(values) != len(periods):
         raise ValueError("values and periods must have the same length")
     if len(set(periods)) != len(periods):
