@@ -51,11 +51,6 @@ class Settings(BaseSettings):
         default=5, description="Failed logins allowed per user name and address per minute."
     )
     session_minutes: int = Field(default=60, description="Idle minutes before a session expires.")
-    min_survey_responses: int = Field(
-        default=30,
-        description="Below this effective number of responses a survey figure is shown as "
-        "'not enough responses'.",
-    )
 
     @field_validator("query_row_cap")
     @classmethod
