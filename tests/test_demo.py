@@ -151,3 +151,41 @@ def test_unknown_measure_is_one_line_error(demo_db: Path) -> None:
     result = runner.invoke(app, ["spc", "--measure", "nope", "--db", str(demo_db)])
     assert result.exit_code == 1
     assert "no measure 'nope'" in result.output and "Traceback" not in result.output
+
+
+def test_every_measure_has_a_control_chart(demo_wh: Warehouse, plan: Plan) -> None:
+    from paragon.measures.series import control_chart
+
+    for measure in plan.measures:
+        chart = control_chart(demo_wh, plan, measure.id)
+        assert len(chart["points"]) >= 24, measure.id
+        assert all(
+            p["signal"] in ("none", "outside_limits", "trend", "two_of_three", "shift")
+            for p in chart["points"]
+        )
+        improvement = [p for p in chart["points"] if p["variation"] == "improvement"]
+        if measure.better == "neutral":
+            assert not improvement, measure.id
+
+
+def test_milestones_table_and_csv_formats(demo_db: Path) -> None:
+    table = runner.invoke(app, ["milestones", "--year", "2011-12", "--db", str(demo_db)])
+    assert table.exit_code == 0, table.output
+    assert "Solved and resolved crime" in table.stdout and "likely" in table.stdout
+    csv_out = runner.invoke(
+        app,
+        [
+            "milestones",
+            "--year",
+            "2010-11",
+            "--format",
+            "csv",
+            "--lpu",
+            "dudley",
+            "--db",
+            str(demo_db),
+        ],
+    )
+    assert csv_out.exit_code == 0, csv_out.output
+    lines = csv_out.stdout.strip().splitlines()
+    assert lines[0].startswith("table,title,measure") and len(lines) == 29
