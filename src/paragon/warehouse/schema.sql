@@ -203,20 +203,20 @@ CREATE TABLE IF NOT EXISTS sessions (
 CREATE SEQUENCE IF NOT EXISTS audit_id_seq START 1;
 
 CREATE TABLE IF NOT EXISTS audit_log (
-    audit_id BIGINT PRIMARY KEY,
-    "at"     TIMESTAMP NOT NULL,
-    actor    VARCHAR,
-    action   VARCHAR NOT NULL,
-    target   VARCHAR,
-    detail   VARCHAR,
-    address  VARCHAR
+    audit_id  BIGINT PRIMARY KEY,
+    logged_at TIMESTAMP NOT NULL,
+    actor     VARCHAR,
+    action    VARCHAR NOT NULL,
+    target    VARCHAR,
+    detail    VARCHAR,
+    address   VARCHAR
 );
 
 CREATE TABLE IF NOT EXISTS login_attempts (
-    "at"      TIMESTAMP NOT NULL,
-    user_name VARCHAR NOT NULL,
-    address   VARCHAR NOT NULL,
-    success   BOOLEAN NOT NULL
+    attempted_at TIMESTAMP NOT NULL,
+    user_name    VARCHAR NOT NULL,
+    address      VARCHAR NOT NULL,
+    success      BOOLEAN NOT NULL
 );
 
 CREATE SEQUENCE IF NOT EXISTS plan_version_seq START 1;
