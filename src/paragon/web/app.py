@@ -1,0 +1,90 @@
+"""The web application factory: ``create_app(settings)``.
+
+The app renders in-process too (``fastapi.testclient.TestClient(create_app(settings))``), so tests
+and reports use the same code path as the server.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from functools import partial
+from importlib import resources
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.gzip import GZipMiddleware
+
+import paragon
+from paragon.settings import Settings
+from paragon.warehouse import Warehouse
+from paragon.web.context import WebContext
+from paragon.web.errors import install_error_handlers
+from paragon.web.routes import admin, analyst, areas, login, public
+from paragon.web.security import SecurityHeadersMiddleware
+
+log = logging.getLogger("paragon.web")
+STATIC_DIR = Path(str(resources.files("paragon.web").joinpath("static")))
+
+
+def warm(ctx: WebContext) -> None:
+    """Compute the figures the busiest pages need, so the first visitor does not wait."""
+    from paragon.web.data.adapters import display_year, milestones
+    from paragon.web.data.areas import area_index
+    from paragon.web.data.local import crime_by_category
+
+    try:
+        plan = ctx.plan()
+        index = area_index(ctx)
+        milestones(ctx, display_year(ctx, plan))
+        for area in [index.force, *index.lpus.values()]:
+            ctx.cached(("crime_by_category", area.id), partial(crime_by_category, ctx, area))
+    except Exception:  # warming is an optimisation: a failure here must not stop the server
+        log.exception("could not pre-compute figures")
+
+
+def create_app(settings: Settings, *, warehouse: Warehouse | None = None,
+               demo: bool | None = None, warm_cache: bool = False) -> FastAPI:
+    """The Paragon web app for ``settings`` (refuses a missing or placeholder secret key).
+
+    ``warehouse`` reuses an open warehouse (tests); otherwise ``settings.db`` is opened on first
+    use. ``demo`` forces the synthetic-data banner on or off (default: read from the warehouse).
+    """
+    settings.require_secret()
+    ctx = WebContext(settings, warehouse=warehouse, demo=demo)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if warm_cache:
+            threading.Thread(target=warm, args=(ctx,), name="paragon-warm", daemon=True).start()
+        yield
+        ctx.close()
+
+    app = FastAPI(
+        title="Paragon",
+        version=paragon.__version__,
+        description="Public accountability and performance monitoring for a police force's "
+        "strategic plan. Every page answers as JSON with `?format=json` or "
+        "`Accept: application/json`; every JSON error is `{\"ok\": false, \"error\", \"status\"}`.",
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.state.ctx = ctx
+    install_error_handlers(app)
+    for module in (public, areas, login, analyst, admin):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.get("/health", tags=["public"], summary="Is the server up")
+    def health() -> JSONResponse:
+        return JSONResponse({"ok": True})
+
+    app.add_middleware(GZipMiddleware, minimum_size=1000)
+    app.add_middleware(SecurityHeadersMiddleware)
+    return app

@@ -1,0 +1,109 @@
+"""The web's only doorway into the figures other modules compute (measures, stats, demo).
+
+Everything the pages show about plan measures goes through here, cached by data version, so the
+web never recomputes a figure its own way.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from paragon.demo import is_demo
+from paragon.measures import series
+from paragon.measures.engine import crime_source, figure_from, monthly_components
+from paragon.measures.milestones import milestone_table
+from paragon.measures.periods import months_between, year_bounds
+from paragon.plan import Plan
+from paragon.stats import xmr
+from paragon.warehouse import Warehouse
+from paragon.web.context import WebContext
+
+
+def warehouse_is_demo(wh: Warehouse) -> bool:
+    """True when the warehouse was built by ``paragon demo`` (synthetic data)."""
+    tables = {r["table_name"] for r in wh.query(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'")}
+    return "meta" in tables and is_demo(wh)
+
+
+def latest_crime_month(ctx: WebContext) -> date | None:
+    """First day of the newest month with recorded crime (the source the measures read)."""
+    def compute() -> date | None:
+        wh, plan = ctx.warehouse, ctx.plan()
+        source = crime_source(wh, plan.force)
+        if source is None:
+            return None
+        value = wh.scalar("SELECT max(month) FROM crimes WHERE force = ? AND source = ?",
+                          [plan.force, source])
+        return None if value is None else date(value.year, value.month, 1)
+
+    return ctx.cached(("latest_crime_month",), compute)
+
+
+def source_of(ctx: WebContext) -> str | None:
+    return ctx.cached(("source",), lambda: crime_source(ctx.warehouse, ctx.plan().force))
+
+
+def display_year(ctx: WebContext, plan: Plan) -> str:
+    """The financial year the pages report: the plan's current year if the data reaches it, else
+    the newest plan year the data covers."""
+    last = latest_crime_month(ctx)
+    years = plan.years()
+    if last is None:
+        return plan.current_year
+    covered = [y for y in years if year_bounds(y)[0] <= last]
+    if plan.current_year in covered:
+        return plan.current_year
+    return covered[-1] if covered else plan.current_year
+
+
+def milestones(ctx: WebContext, year: str, lpu: str | None = None) -> list[dict[str, Any]]:
+    """Every milestone row for the year (force-wide or one LPU), from paragon.measures."""
+    return ctx.cached(("milestones", year, lpu),
+                      lambda: milestone_table(ctx.warehouse, ctx.plan(), year, lpu))
+
+
+def monthly_series(ctx: WebContext, measure_id: str, start: date, end: date,
+                   lpu: str | None = None) -> list[dict[str, Any]]:
+    """One row per month with data in [start, end): period, value, numerator, denominator."""
+    months = len(months_between(start, end))
+    return ctx.cached(("series", measure_id, start, end, lpu), lambda: series.monthly_series(
+        ctx.warehouse, ctx.plan(), measure_id, lpu, months=months, end=end))
+
+
+def control_chart(ctx: WebContext, measure_id: str, start: date, end: date,
+                  lpu: str | None = None) -> dict[str, Any]:
+    """The measure's XmR chart over [start, end) (paragon.measures.series.control_chart)."""
+    def compute() -> dict[str, Any]:
+        rows = monthly_series(ctx, measure_id, start, end, lpu)
+        measure = ctx.plan().measure(measure_id)
+        if len(rows) < 2:
+            return {"measure": measure_id, "points": [], "centre": None, "lower_limit": None,
+                    "upper_limit": None, "trial_limits": None}
+        chart = xmr([r["value"] for r in rows], [r["period"] for r in rows],
+                    better=measure.better).to_dict()
+        for raw, point in zip(rows, chart["points"], strict=True):
+            point.update(numerator=raw["numerator"], denominator=raw["denominator"])
+        return {"measure": measure_id, **chart}
+
+    return ctx.cached(("xmr", measure_id, start, end, lpu), compute)
+
+
+def period_components(ctx: WebContext, measure_id: str, start: date, end: date,
+                      lpu: str | None) -> dict[str, Any]:
+    """The measure's figure for [start, end) in one LPU (for funnel plots)."""
+    def compute() -> dict[str, Any]:
+        plan = ctx.plan()
+        months, source = monthly_components(ctx.warehouse, plan, measure_id, start, end, lpu)
+        total = None
+        for parts in months.values():
+            total = parts if total is None else total + parts
+        if total is None:
+            return {"value": None}
+        fig = figure_from(plan.measure(measure_id), start, end, lpu, total, source)
+        return {"value": fig.value, "numerator": fig.numerator, "denominator": fig.denominator,
+                "responses": fig.responses, "effective_n": fig.effective_n,
+                "cohort_detected": fig.cohort_detected}
+
+    return ctx.cached(("components", measure_id, start, end, lpu), compute)

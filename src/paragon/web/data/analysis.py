@@ -1,0 +1,178 @@
+"""What the analyst pages show: every milestone with its control-chart sparkline and assurance, a
+measure's XmR chart and LPU funnel plot with the tables behind them, and data quality."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from paragon.errors import ParagonError
+from paragon.measures.availability import data_end
+from paragon.measures.periods import add_months, month_label
+from paragon.stats import funnel_proportions, funnel_rates
+from paragon.web.context import WebContext
+from paragon.web.data import charts, words
+from paragon.web.data.adapters import control_chart, milestones, period_components
+from paragon.web.data.areas import area_index
+
+SPARK_MONTHS = 24
+DEFAULT_MONTHS = 24
+OPTIONAL_FIELDS = ("projected", "probability_met", "assurance", "beyond_noise", "change_pct",
+                   "change_lower", "change_upper", "change_significant", "value_lower",
+                   "value_upper", "milestone_published")
+
+
+def measure_end(ctx: WebContext, measure_id: str) -> date | None:
+    plan = ctx.plan()
+    return ctx.cached(("data_end", measure_id),
+                      lambda: data_end(ctx.warehouse, plan, plan.measure(measure_id)))
+
+
+def dashboard_rows(ctx: WebContext, year: str, lpu: str | None) -> list[dict[str, Any]]:
+    rows = []
+    for r in milestones(ctx, year, lpu):
+        status = words.milestone_status(r)
+        end = measure_end(ctx, r["measure"])
+        spark: dict[str, Any] = {"points": []}
+        if end is not None:
+            spark = control_chart(ctx, r["measure"], add_months(end, -SPARK_MONTHS), end, lpu)
+        rows.append({
+            **dict.fromkeys(OPTIONAL_FIELDS),
+            **{k: v for k, v in r.items() if not isinstance(v, list | dict)},
+            "flags": "; ".join(r.get("flags") or []),
+            "status_label": status["label"], "tone": status["tone"],
+            "status_sentence": status["sentence"],
+            "spark": {"centre": spark.get("centre"), "lower_limit": spark.get("lower_limit"),
+                      "upper_limit": spark.get("upper_limit"),
+                      "points": [{"period": p["period"], "value": p["value"],
+                                  "variation": p["variation"], "signal": p["signal"]}
+                                 for p in spark.get("points", [])]},
+            "spark_summary": charts.spark_summary(spark),
+        })
+    return rows
+
+
+def parse_month(text: str | None, field: str) -> date | None:
+    if not text:
+        return None
+    try:
+        year, month = text.split("-")
+        return date(int(year), int(month), 1)
+    except ValueError as exc:
+        raise ParagonError(f"{field} must be a month like 2011-06, not '{text[:20]}'") from exc
+
+
+def measure_window(ctx: WebContext, measure_id: str, start_text: str | None,
+                   end_text: str | None) -> tuple[date, date]:
+    """[start, end) from the filter (months inclusive), defaulting to the last 24 months."""
+    last = measure_end(ctx, measure_id)
+    if last is None:
+        raise ParagonError(f"There is no data for measure '{measure_id}' yet.")
+    to = parse_month(end_text, "to")
+    end = add_months(to, 1) if to else last
+    start = parse_month(start_text, "from") or add_months(end, -DEFAULT_MONTHS)
+    if start >= end:
+        raise ParagonError("The period must start before it ends.")
+    if (end.year - start.year) * 12 + end.month - start.month > 240:
+        raise ParagonError("The period can be at most 20 years long.")
+    return start, end
+
+
+def funnel(ctx: WebContext, measure_id: str, start: date, end: date) -> dict[str, Any] | None:
+    """LPUs on a funnel plot for [start, end): rates per 1,000 residents or proportions."""
+    plan = ctx.plan()
+    measure = plan.measure(measure_id)
+    index = area_index(ctx)
+    units, events, sizes = [], [], []
+    for lpu in plan.lpus:
+        part = period_components(ctx, measure_id, start, end, lpu.id)
+        if part["value"] is None:
+            continue
+        if measure.kind == "count":
+            event, size = int(part["numerator"]), float(index.lpu(lpu.id).population)
+        elif measure.kind == "detection_rate":
+            event, size = int(part["cohort_detected"] or 0), float(part["denominator"])
+        else:
+            deff = plan.survey(measure.survey).design_effect if measure.survey else 1.0
+            size = float(round((part["responses"] or 0) / deff))
+            event = round(size * part["value"] / 100)
+        if size > 0:
+            units.append(lpu.name)
+            events.append(event)
+            sizes.append(size)
+    if len(units) < 2:
+        return None
+    if measure.kind == "count":
+        plot = funnel_rates(events, sizes, units, per=1000.0).to_dict()
+        plot.update(value_title="crimes per 1,000 residents", size_title="residents")
+    else:
+        plot = funnel_proportions(events, [int(s) for s in sizes], units).to_dict()
+        plot["per"] = 100.0
+        plot["target"] *= 100
+        for u in plot["units"]:
+            for key in ("value", "lower_95", "upper_95", "lower_998", "upper_998"):
+                u[key] *= 100
+        title = ("offences recorded" if measure.kind == "detection_rate"
+                 else "effective responses")
+        plot.update(value_title="%", size_title=title)
+    return plot
+
+
+def measure_page(ctx: WebContext, measure_id: str, lpu: str | None, start: date,
+                 end: date) -> dict[str, Any]:
+    plan = ctx.plan()
+    measure = plan.measure(measure_id)
+    chart = control_chart(ctx, measure_id, start, end, lpu)
+    plot = ctx.cached(("funnel", measure_id, start, end), lambda: funnel(ctx, measure_id,
+                                                                          start, end))
+    unit = "count" if measure.kind == "count" else "percent"
+    points = [{k: p.get(k) for k in ("period", "value", "numerator", "denominator", "centre",
+                                     "lower_limit", "upper_limit", "moving_range", "signal",
+                                     "variation")} for p in chart["points"]]
+    data: dict[str, Any] = {
+        "measure": {"id": measure.id, "title": measure.title, "kind": measure.kind,
+                    "better": measure.better, "priority": measure.priority,
+                    "control_plan": measure.control_plan},
+        "filters": {"lpu": lpu, "from": month_label(start),
+                    "to": month_label(add_months(end, -1))},
+        "lpus": [{"id": x.id, "name": x.name} for x in plan.lpus],
+        "control_chart": {k: chart.get(k) for k in ("centre", "lower_limit", "upper_limit",
+                                                    "trial_limits")},
+        "points": points,
+        "funnel": {k: plot[k] for k in ("kind", "target", "per", "value_title", "size_title")}
+        if plot else None,
+        "funnel_units": plot["units"] if plot else [],
+        "tables": ["points", "funnel_units"],
+        "charts": {"xmr": charts.xmr_spec(chart, measure.title, unit)},
+    }
+    if plot:
+        data["charts"]["funnel"] = charts.funnel_spec(plot, measure.title, plot["value_title"])
+    return data
+
+
+def quality(ctx: WebContext, ingest_id: int | None, reason: str | None) -> dict[str, Any]:
+    """The ingests and what each one quarantined, with a capped sample of quarantined rows."""
+    wh, cap = ctx.warehouse, ctx.settings.query_row_cap
+    ingests = wh.query(
+        "SELECT ingest_id, file_name, kind, started_at, finished_at, rows_read, rows_loaded, "
+        "rows_quarantined, rows_duplicate, status, message FROM ingests ORDER BY ingest_id DESC",
+        limit=cap,
+    )
+    reasons = wh.query(
+        "SELECT ingest_id, reason, count(*) AS rows FROM quarantine "
+        "WHERE ingest_id = coalesce(?, ingest_id) GROUP BY ALL ORDER BY rows DESC, reason",
+        [ingest_id], limit=cap,
+    )
+    limit = min(200, cap)
+    rows = wh.query(
+        "SELECT ingest_id, file_name, line_number, column_name, reason, raw_text FROM quarantine "
+        "WHERE ingest_id = coalesce(?, ingest_id) AND reason = coalesce(?, reason) "
+        "ORDER BY ingest_id DESC, line_number LIMIT ?",
+        [ingest_id, reason, limit], limit=limit,
+    )
+    totals = {k: sum(int(i[k]) for i in ingests) for k in
+              ("rows_read", "rows_loaded", "rows_quarantined", "rows_duplicate")}
+    return {"filters": {"ingest": ingest_id, "reason": reason}, "totals": totals,
+            "ingests": ingests, "reasons": reasons, "quarantine": rows,
+            "quarantine_shown": len(rows), "quarantine_limit": limit,
+            "tables": ["ingests", "reasons", "quarantine"]}

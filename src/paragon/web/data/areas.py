@@ -1,0 +1,137 @@
+"""Areas the public can look up: the force, its LPUs and their neighbourhoods (MSOAs).
+
+The geography comes from the warehouse's ``geography`` table (loaded by ``paragon.geography``), or
+from the LSOA table shipped in the package when the warehouse has none.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from paragon.errors import NotFoundError
+from paragon.geography.lpus import west_midlands_lsoas
+from paragon.web.context import WebContext
+
+AreaKind = Literal["force", "lpu", "neighbourhood"]
+
+
+@dataclass(frozen=True)
+class Area:
+    kind: AreaKind
+    id: str
+    name: str
+    population: int
+    lpu_id: str | None = None
+    lpu_name: str | None = None
+    local_authority: str | None = None
+    lsoas: tuple[str, ...] = ()
+    children: tuple[str, ...] = field(default=())
+
+    def where(self) -> tuple[str, list[Any]]:
+        """SQL condition selecting this area's records (crimes, ASB incidents)."""
+        if self.kind == "lpu":
+            return "lpu_id = ?", [self.id]
+        if self.kind == "neighbourhood":
+            return "neighbourhood_id = ?", [self.id]
+        return "TRUE", []
+
+    def summary(self) -> dict[str, Any]:
+        return {"kind": self.kind, "id": self.id, "name": self.name, "population": self.population,
+                "lpu_id": self.lpu_id, "lpu_name": self.lpu_name,
+                "local_authority": self.local_authority, "url": self.url}
+
+    @property
+    def url(self) -> str:
+        if self.kind == "lpu":
+            return f"/areas/lpu/{self.id}"
+        if self.kind == "neighbourhood":
+            return f"/areas/neighbourhood/{self.id}"
+        return "/"
+
+
+@dataclass(frozen=True)
+class AreaIndex:
+    force: Area
+    lpus: dict[str, Area]
+    neighbourhoods: dict[str, Area]
+    lsoa_names: dict[str, str]
+    lsoa_neighbourhood: dict[str, str]
+
+    def lpu(self, lpu_id: str) -> Area:
+        if lpu_id not in self.lpus:
+            raise NotFoundError(f"There is no policing unit called '{lpu_id[:60]}'.")
+        return self.lpus[lpu_id]
+
+    def neighbourhood(self, code: str) -> Area:
+        if code not in self.neighbourhoods:
+            raise NotFoundError(f"There is no neighbourhood with the code '{code[:60]}'.")
+        return self.neighbourhoods[code]
+
+
+def _geography_rows(ctx: WebContext) -> list[dict[str, Any]]:
+    rows = ctx.warehouse.query(
+        "SELECT lsoa_code, lsoa_name, neighbourhood_id, neighbourhood_name, la_name, lpu_id, "
+        "coalesce(population, 0) AS population FROM geography WHERE force = ?",
+        [ctx.plan().force],
+    )
+    if rows:
+        return rows
+    return [
+        {"lsoa_code": x.lsoa_code, "lsoa_name": x.lsoa_name, "neighbourhood_id": x.neighbourhood_id,
+         "neighbourhood_name": x.neighbourhood_name, "la_name": x.la_name, "lpu_id": x.lpu_id,
+         "population": x.population}
+        for x in west_midlands_lsoas()
+    ]
+
+
+def _build_index(ctx: WebContext) -> AreaIndex:
+    plan = ctx.plan()
+    rows = _geography_rows(ctx)
+    lpu_names = {lpu.id: lpu.name for lpu in plan.lpus}
+    hood_rows: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        hood_rows.setdefault(r["neighbourhood_id"], []).append(r)
+    hoods: dict[str, Area] = {}
+    for code, members in sorted(hood_rows.items(), key=lambda kv: kv[1][0]["neighbourhood_name"]):
+        first = members[0]
+        hoods[code] = Area(
+            "neighbourhood", code, first["neighbourhood_name"],
+            sum(int(m["population"]) for m in members), first["lpu_id"],
+            lpu_names.get(first["lpu_id"], first["lpu_id"]), first["la_name"],
+            tuple(sorted(m["lsoa_code"] for m in members)),
+        )
+    lpus: dict[str, Area] = {}
+    for lpu in plan.lpus:
+        children = tuple(h.id for h in hoods.values() if h.lpu_id == lpu.id)
+        lpus[lpu.id] = Area("lpu", lpu.id, lpu.name,
+                            sum(hoods[c].population for c in children), lpu.id, lpu.name,
+                            lpu.local_authority, children=children)
+    force = Area("force", plan.force, plan.force_name, sum(a.population for a in lpus.values()),
+                 children=tuple(lpus))
+    return AreaIndex(force, lpus, hoods,
+                     {r["lsoa_code"]: r["lsoa_name"] for r in rows},
+                     {r["lsoa_code"]: r["neighbourhood_id"] for r in rows})
+
+
+def area_index(ctx: WebContext) -> AreaIndex:
+    return ctx.cached(("area_index",), lambda: _build_index(ctx))
+
+
+def search_areas(ctx: WebContext, query: str, limit: int = 20) -> list[dict[str, Any]]:
+    """Areas whose names (area, local authority, LSOAs) contain every word typed, any case."""
+    words = [w for w in query.lower().split() if w][:6]
+    if not words:
+        return []
+    index = area_index(ctx)
+    found: list[dict[str, Any]] = []
+    for area in [*index.lpus.values(), *index.neighbourhoods.values()]:
+        names = [area.name, area.local_authority or "", area.lpu_name or ""]
+        names += [index.lsoa_names.get(code, "") for code in area.lsoas]
+        names += [*area.lsoas, area.id]
+        text = " ".join(names).lower()
+        if all(w in text for w in words):
+            found.append(area.summary())
+        if len(found) >= limit:
+            break
+    return found

@@ -1,0 +1,215 @@
+"""Charts as Vega-Lite specs (rendered in the browser by the vendored vega-embed), and tiny
+server-drawn SVG sparklines. Every chart's data is also on the page as a table.
+
+Colours follow Making Data Count: blue for improvement, orange for concern, grey for common-cause
+variation; each also differs in shape so colour is never the only cue.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from paragon.stats.funnel import binomial_limits, poisson_limits
+
+SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"
+BLUE, ORANGE, GREY, INK = "#1d5fa6", "#b35900", "#6b6b6b", "#1f2933"
+VARIATION_COLOURS = {"improvement": BLUE, "concern": ORANGE, "common": GREY, "neither": "#7a4fa0"}
+VARIATION_SHAPES = {"improvement": "circle", "concern": "diamond", "common": "circle",
+                    "neither": "square"}
+
+
+def _base(description: str, height: int = 260) -> dict[str, Any]:
+    return {"$schema": SCHEMA, "description": description, "width": "container",
+            "height": height, "config": {"font": "system-ui, sans-serif",
+                                         "axis": {"labelColor": INK, "titleColor": INK},
+                                         "view": {"stroke": None}}}
+
+
+def xmr_spec(chart: dict[str, Any], title: str, unit: str) -> dict[str, Any]:
+    """XmR chart: the monthly values, centre line and process limits, signals coloured."""
+    points = [
+        {"period": p["period"], "value": p["value"], "centre": p["centre"],
+         "lower": p["lower_limit"], "upper": p["upper_limit"], "variation": p["variation"],
+         "signal": p["signal"]}
+        for p in chart.get("points", [])
+    ]
+    x = {"field": "period", "type": "temporal", "timeUnit": "yearmonth", "title": None}
+    y_title = "per month" if unit == "count" else "%"
+    rule = {"mark": {"type": "line", "strokeDash": [6, 4], "color": GREY},
+            "encoding": {"x": x}}
+    return {
+        **_base(f"Control chart of {title}: monthly values with centre line and process limits."),
+        "data": {"values": points},
+        "layer": [
+            {**rule, "encoding": {"x": x, "y": {"field": "upper", "type": "quantitative"}}},
+            {**rule, "encoding": {"x": x, "y": {"field": "lower", "type": "quantitative"}}},
+            {"mark": {"type": "line", "color": GREY},
+             "encoding": {"x": x, "y": {"field": "centre", "type": "quantitative"}}},
+            {"mark": {"type": "line", "color": INK, "strokeWidth": 1.5},
+             "encoding": {"x": x, "y": {"field": "value", "type": "quantitative",
+                                        "title": y_title, "scale": {"zero": False}}}},
+            {"mark": {"type": "point", "filled": True, "size": 60},
+             "encoding": {
+                 "x": x, "y": {"field": "value", "type": "quantitative"},
+                 "color": _legend_scale("variation", VARIATION_COLOURS, "Variation"),
+                 "shape": _legend_scale("variation", VARIATION_SHAPES, "Variation"),
+                 "tooltip": [{"field": "period", "type": "temporal", "timeUnit": "yearmonth"},
+                             {"field": "value", "type": "quantitative", "format": ",.1f"},
+                             {"field": "signal"}, {"field": "variation"}]}},
+        ],
+    }
+
+
+def _legend_scale(field: str, mapping: dict[str, str], title: str) -> dict[str, Any]:
+    return {"field": field, "type": "nominal", "title": title,
+            "scale": {"domain": list(mapping), "range": list(mapping.values())},
+            "legend": {"orient": "bottom"}}
+
+
+def funnel_spec(funnel: dict[str, Any], title: str, value_title: str) -> dict[str, Any]:
+    """Funnel plot: each LPU's value against its size, with 95% and 99.8% limits."""
+    units = [{"unit": u["unit"], "size": u["size"], "value": u["value"],
+              "position": u["classification"]} for u in funnel["units"]]
+    curve = funnel_curve(funnel)
+    x = {"field": "size", "type": "quantitative", "title": funnel.get("size_title", "size"),
+         "scale": {"zero": False}}
+    line = {"mark": {"type": "line", "color": GREY}}
+    layers: list[dict[str, Any]] = [
+        {**line, "mark": {**line["mark"], "strokeDash": dash},
+         "encoding": {"x": x, "y": {"field": field, "type": "quantitative"}}}
+        for field, dash in (("upper_95", [4, 3]), ("lower_95", [4, 3]),
+                            ("upper_998", [1, 0]), ("lower_998", [1, 0]))
+    ]
+    layers.append({"mark": {"type": "rule", "color": INK},
+                   "encoding": {"y": {"datum": funnel["target"]}}})
+    layers = [{**layer, "data": {"values": curve}} for layer in layers[:4]] + layers[4:]
+    layers.append({
+        "data": {"values": units}, "mark": {"type": "point", "filled": True, "size": 80},
+        "encoding": {"x": x, "y": {"field": "value", "type": "quantitative",
+                                   "title": value_title, "scale": {"zero": False}},
+                     "color": _legend_scale("position", {"within": GREY, "above": ORANGE,
+                                                         "below": BLUE}, "Position"),
+                     "tooltip": [{"field": "unit"}, {"field": "value", "format": ",.2f"},
+                                 {"field": "size", "format": ",.0f"}, {"field": "position"}]}})
+    layers.append({"data": {"values": units}, "mark": {"type": "text", "dx": 8, "align": "left",
+                                                       "fontSize": 10, "color": INK},
+                   "encoding": {"x": x, "y": {"field": "value", "type": "quantitative"},
+                                "text": {"field": "unit"}}})
+    return {**_base(f"Funnel plot of {title} across local policing units, with 95% and "
+                    f"99.8% control limits.", 300), "layer": layers}
+
+
+def funnel_curve(funnel: dict[str, Any], points: int = 40) -> list[dict[str, float]]:
+    """The funnel's limits at sizes spanning the units' sizes."""
+    sizes = [u["size"] for u in funnel["units"]]
+    if not sizes:
+        return []
+    lo, hi = min(sizes) * 0.8, max(sizes) * 1.1
+    per = funnel["per"]
+    target = funnel["target"] / per
+    limits = binomial_limits if funnel["kind"] == "proportion" else poisson_limits
+    out = []
+    for i in range(points):
+        size = lo + (hi - lo) * i / (points - 1)
+        l95, u95 = limits(target, size, 0.95)
+        l998, u998 = limits(target, size, 0.998)
+        out.append({"size": size, "lower_95": l95 * per, "upper_95": u95 * per,
+                    "lower_998": l998 * per, "upper_998": u998 * per})
+    return out
+
+
+def comparison_bars(rows: list[dict[str, Any]], last_label: str,
+                    before_label: str) -> dict[str, Any]:
+    """Crime by category: the last 12 months beside the 12 before."""
+    values = []
+    for r in rows:
+        values.append({"category": r["category"], "period": before_label,
+                       "crimes": r["previous_12_months"]})
+        values.append({"category": r["category"], "period": last_label,
+                       "crimes": r["last_12_months"]})
+    return {
+        **_base("Recorded crime by category: the last 12 months beside the 12 months before.",
+                max(120, 34 * len(rows))),
+        "data": {"values": values},
+        "mark": {"type": "bar"},
+        "encoding": {
+            "y": {"field": "category", "type": "nominal", "sort": None, "title": None,
+                  "axis": {"labelLimit": 150}},
+            "yOffset": {"field": "period", "sort": [before_label, last_label]},
+            "x": {"field": "crimes", "type": "quantitative", "title": "crimes"},
+            "color": {"field": "period", "type": "nominal", "title": None,
+                      "scale": {"domain": [before_label, last_label], "range": ["#9fb3c8", BLUE]},
+                      "legend": {"orient": "bottom"}},
+            "tooltip": [{"field": "category"}, {"field": "period"},
+                        {"field": "crimes", "format": ","}],
+        },
+    }
+
+
+def monthly_lines(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    values = []
+    for r in rows:
+        values.append({"month": r["month"], "series": "Crimes", "count": r["crimes"]})
+        if r.get("anti_social_behaviour"):
+            values.append({"month": r["month"], "series": "Anti-social behaviour",
+                           "count": r["anti_social_behaviour"]})
+    return {
+        **_base("Crimes and anti-social behaviour incidents per month, last 24 months.", 220),
+        "data": {"values": values},
+        "mark": {"type": "line", "point": True},
+        "encoding": {
+            "x": {"field": "month", "type": "temporal", "timeUnit": "yearmonth", "title": None},
+            "y": {"field": "count", "type": "quantitative", "title": "per month"},
+            "color": {"field": "series", "type": "nominal", "title": None,
+                      "scale": {"range": [BLUE, ORANGE]}, "legend": {"orient": "bottom"}},
+            "strokeDash": {"field": "series", "type": "nominal", "legend": None},
+        },
+    }
+
+
+def sparkline_svg(chart: dict[str, Any], width: int = 120, height: int = 32) -> str:
+    """A small XmR sparkline as inline SVG: values, centre, limits, signals as dots."""
+    points = chart.get("points") or []
+    if len(points) < 2:
+        return ""
+    values = [p["value"] for p in points]
+    lo = min([*values, chart.get("lower_limit") or min(values)])
+    hi = max([*values, chart.get("upper_limit") or max(values)])
+    span = (hi - lo) or 1.0
+
+    def xy(i: int, v: float) -> tuple[float, float]:
+        return (2 + i * (width - 4) / (len(points) - 1),
+                height - 2 - (v - lo) / span * (height - 4))
+
+    path = " ".join(f"{x:.1f},{y:.1f}" for x, y in (xy(i, v) for i, v in enumerate(values)))
+    parts = [f'<polyline points="{path}" fill="none" stroke="{INK}" stroke-width="1.2"/>']
+    for key, colour in (("centre", GREY), ("upper_limit", GREY), ("lower_limit", GREY)):
+        if chart.get(key) is not None:
+            y = xy(0, chart[key])[1]
+            dash = "" if key == "centre" else ' stroke-dasharray="3 2"'
+            parts.append(f'<line x1="2" x2="{width - 2}" y1="{y:.1f}" y2="{y:.1f}" '
+                         f'stroke="{colour}" stroke-width="0.8"{dash}/>')
+    for i, p in enumerate(points):
+        if p["variation"] in ("improvement", "concern"):
+            x, y = xy(i, p["value"])
+            parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.2" '
+                         f'fill="{VARIATION_COLOURS[p["variation"]]}"/>')
+    return (f'<svg class="spark" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
+            f'aria-hidden="true" focusable="false">{"".join(parts)}</svg>')
+
+
+def spark_summary(chart: dict[str, Any]) -> str:
+    """The sparkline in words, for screen readers and the table."""
+    points = chart.get("points") or []
+    if not points:
+        return "no monthly data"
+    last = points[-1]
+    kinds = {p["variation"] for p in points[-6:]} - {"common"}
+    if "concern" in kinds:
+        signal = "a special cause of concern in the last six months"
+    elif "improvement" in kinds:
+        signal = "a special cause of improvement in the last six months"
+    else:
+        signal = "only common-cause variation in the last six months"
+    return escape(f"{len(points)} months to {last['period']}: {signal}")

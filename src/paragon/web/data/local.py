@@ -1,0 +1,210 @@
+"""What an area page says: crime and anti-social behaviour in the last 12 months against the 12
+before (each change judged by the Poisson E-test, never a bare % change), what happened to the
+crimes, and the local priorities with their results.
+
+Nothing here exposes a force record: counts are by category, month and LSOA only.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from paragon.measures.periods import add_months, month_label
+from paragon.stats import compare_counts
+from paragon.web.context import WebContext
+from paragon.web.data import words
+from paragon.web.data.adapters import latest_crime_month, source_of
+from paragon.web.data.areas import Area
+
+WINDOW_MONTHS = 12
+
+# Outcome types (force exports) and police.uk outcome text, in plain groups, in display order.
+OUTCOME_GROUPS: dict[str, tuple[str, ...]] = {
+    "Charged or summonsed to court": (
+        "charged_summonsed", "Offender charged", "Suspect charged", "Local resolution",
+    ),
+    "Dealt with out of court (caution, penalty, warning or community resolution)": (
+        "caution", "penalty_notice", "cannabis_warning", "community_resolution",
+        "taken_into_consideration", "Offender cautioned", "Offender given penalty notice",
+        "Offender given a drugs possession warning", "Formal action is not in the public interest",
+    ),
+    "No further action (not enough evidence, victim did not support, or not in public interest)": (
+        "no_further_action", "evidential_difficulties", "victim_declined", "not_in_public_interest",
+        "offender_died", "Investigation complete; no suspect identified",
+        "Unable to prosecute suspect", "No further action",
+    ),
+}
+UNDER_INVESTIGATION = "Under investigation, or no outcome recorded yet"
+
+
+def windows(ctx: WebContext) -> dict[str, Any] | None:
+    """The last 12 months with data and the 12 before them; None if there is no crime data."""
+    last = latest_crime_month(ctx)
+    if last is None:
+        return None
+    end = add_months(last, 1)
+    start = add_months(end, -WINDOW_MONTHS)
+    before = add_months(start, -WINDOW_MONTHS)
+    return {"before_start": before, "start": start, "end": end,
+            "label": f"{words.month_name(start)} to {words.month_name(last)}",
+            "before_label": f"{words.month_name(before)} to "
+                            f"{words.month_name(add_months(start, -1))}",
+            "first_month": month_label(start), "last_month": month_label(last)}
+
+
+def _comparison(name: str, before: int, last: int) -> dict[str, Any]:
+    c = compare_counts(before, last)
+    return {"category": name, "last_12_months": last, "previous_12_months": before,
+            "change_pct": c.percent_change, "change_lower": c.percent_change_lower,
+            "change_upper": c.percent_change_upper, "p_value": c.p_value,
+            "verdict": c.verdict, "in_words": words.count_change(before, last, c)}
+
+
+def crime_by_category(ctx: WebContext, area: Area) -> list[dict[str, Any]]:
+    win = windows(ctx)
+    source = source_of(ctx)
+    if win is None or source is None:
+        return []
+    where, params = area.where()
+    rows = ctx.warehouse.query(
+        f"SELECT coalesce(category, 'Other crime') AS category, "
+        f"count(*) FILTER (WHERE month >= ?) AS last12, "
+        f"count(*) FILTER (WHERE month < ?) AS prev12 "
+        f"FROM crimes WHERE force = ? AND source = ? AND {where} AND month >= ? AND month < ? "
+        f"GROUP BY 1 ORDER BY last12 DESC, category",
+        [win["start"], win["start"], ctx.plan().force, source, *params,
+         win["before_start"], win["end"]],
+    )
+    return [_comparison(r["category"], int(r["prev12"]), int(r["last12"])) for r in rows]
+
+
+def total_change(rows: list[dict[str, Any]], name: str) -> dict[str, Any] | None:
+    if not rows:
+        return None
+    before = sum(r["previous_12_months"] for r in rows)
+    last = sum(r["last_12_months"] for r in rows)
+    return _comparison(name, before, last)
+
+
+def asb_change(ctx: WebContext, area: Area) -> dict[str, Any] | None:
+    win = windows(ctx)
+    if win is None:
+        return None
+    where, params = area.where()
+    row = ctx.warehouse.query(
+        f"SELECT count(*) FILTER (WHERE month >= ?) AS last12, "
+        f"count(*) FILTER (WHERE month < ?) AS prev12, count(*) AS n "
+        f"FROM asb_incidents WHERE force = ? AND {where} AND month >= ? AND month < ?",
+        [win["start"], win["start"], ctx.plan().force, *params, win["before_start"], win["end"]],
+    )[0]
+    if not row["n"]:
+        return None
+    return _comparison("Anti-social behaviour", int(row["prev12"]), int(row["last12"]))
+
+
+def outcomes(ctx: WebContext, area: Area) -> list[dict[str, Any]]:
+    """What happened to the crimes recorded in the last 12 months, in plain groups."""
+    win = windows(ctx)
+    source = source_of(ctx)
+    if win is None or source is None:
+        return []
+    where, params = area.where()
+    rows = ctx.warehouse.query(
+        f"SELECT coalesce(outcome_type, last_outcome) AS outcome, count(*) AS n FROM crimes "
+        f"WHERE force = ? AND source = ? AND {where} AND month >= ? AND month < ? GROUP BY 1",
+        [ctx.plan().force, source, *params, win["start"], win["end"]],
+    )
+    counts: dict[str, int] = {group: 0 for group in OUTCOME_GROUPS}
+    counts[UNDER_INVESTIGATION] = 0
+    for r in rows:
+        group = next((g for g, members in OUTCOME_GROUPS.items() if r["outcome"] in members),
+                     UNDER_INVESTIGATION)
+        counts[group] += int(r["n"])
+    total = sum(counts.values())
+    return [{"outcome": group, "crimes": n, "share_pct": 100.0 * n / total if total else None}
+            for group, n in counts.items()]
+
+
+def monthly_counts(ctx: WebContext, area: Area) -> list[dict[str, Any]]:
+    """Crimes and ASB incidents per month over the last 24 months (for the trend chart)."""
+    win = windows(ctx)
+    source = source_of(ctx)
+    if win is None or source is None:
+        return []
+    where, params = area.where()
+    force = ctx.plan().force
+    rows = ctx.warehouse.query(
+        f"WITH c AS (SELECT month, count(*) AS n FROM crimes WHERE force = ? AND source = ? "
+        f"AND {where} AND month >= ? AND month < ? GROUP BY month), "
+        f"a AS (SELECT month, count(*) AS n FROM asb_incidents WHERE force = ? AND {where} "
+        f"AND month >= ? AND month < ? GROUP BY month) "
+        f"SELECT coalesce(c.month, a.month) AS month, coalesce(c.n, 0) AS crimes, "
+        f"coalesce(a.n, 0) AS asb FROM c FULL OUTER JOIN a ON c.month = a.month ORDER BY 1",
+        [force, source, *params, win["before_start"], win["end"],
+         force, *params, win["before_start"], win["end"]],
+    )
+    return [{"month": month_label(r["month"]), "crimes": int(r["crimes"]),
+             "anti_social_behaviour": int(r["asb"])} for r in rows]
+
+
+def lsoa_counts(ctx: WebContext, area: Area) -> dict[str, int]:
+    """Crimes in the last 12 months per LSOA of the area (for the map)."""
+    win = windows(ctx)
+    source = source_of(ctx)
+    if win is None or source is None:
+        return {}
+    where, params = area.where()
+    rows = ctx.warehouse.query(
+        f"SELECT lsoa_code, count(*) AS n FROM crimes WHERE force = ? AND source = ? AND {where} "
+        f"AND month >= ? AND month < ? AND lsoa_code IS NOT NULL GROUP BY 1",
+        [ctx.plan().force, source, *params, win["start"], win["end"]],
+    )
+    return {r["lsoa_code"]: int(r["n"]) for r in rows}
+
+
+def neighbourhood_counts(ctx: WebContext, area: Area) -> dict[str, int]:
+    """Crimes in the last 12 months per neighbourhood of an LPU (for the map)."""
+    win = windows(ctx)
+    source = source_of(ctx)
+    if win is None or source is None:
+        return {}
+    where, params = area.where()
+    rows = ctx.warehouse.query(
+        f"SELECT neighbourhood_id, count(*) AS n FROM crimes WHERE force = ? AND source = ? "
+        f"AND {where} AND month >= ? AND month < ? AND neighbourhood_id IS NOT NULL GROUP BY 1",
+        [ctx.plan().force, source, *params, win["start"], win["end"]],
+    )
+    return {r["neighbourhood_id"]: int(r["n"]) for r in rows}
+
+
+PUBLIC_PRIORITY_FIELDS = ("priority_id", "area_type", "area_id", "issue", "action", "opened_on",
+                          "status", "result", "closed_on")
+
+
+def local_priorities(ctx: WebContext, area: Area) -> list[dict[str, Any]]:
+    """The area's local priorities, open first; for an LPU its neighbourhoods' too."""
+    if area.kind == "force":
+        where, params = "TRUE", []
+    elif area.kind == "lpu":
+        where = "(area_type = 'lpu' AND area_id = ?) OR (area_type = 'neighbourhood' AND " \
+                "area_id IN (SELECT unnest(?)))"
+        params = [area.id, list(area.children)]
+    else:
+        where = ("(area_type = 'neighbourhood' AND area_id = ?) OR "
+                 "(area_type = 'lpu' AND area_id = ?)")
+        params = [area.id, area.lpu_id or ""]
+    rows = ctx.warehouse.query(
+        f"SELECT {', '.join(PUBLIC_PRIORITY_FIELDS)} FROM priorities WHERE {where} "
+        f"ORDER BY status = 'closed', coalesce(closed_on, opened_on) DESC, priority_id DESC",
+        params, limit=200,
+    )
+    return [_with_dates(r) for r in rows]
+
+
+def _with_dates(row: dict[str, Any]) -> dict[str, Any]:
+    out = dict(row)
+    for key in ("opened_on", "closed_on"):
+        if isinstance(out.get(key), date):
+            out[key] = out[key].isoformat()
+    return out

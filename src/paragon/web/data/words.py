@@ -1,0 +1,142 @@
+"""Figures in words a resident understands, always with their uncertainty.
+
+A change is only called a rise or a fall when the statistics say it is beyond chance (the E-test for
+counts, Newcombe's interval for proportions); otherwise the words say it is within normal variation.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from paragon.stats import CountComparison
+
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+          "October", "November", "December")
+
+
+def month_name(day: date) -> str:
+    return f"{MONTHS[day.month - 1]} {day.year}"
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{abs(value):.0f}%"
+
+
+def count_change(before: int, last: int, c: CountComparison) -> str:
+    """'Down 12% (between 5% and 18% down): a real fall, larger than chance would explain.'"""
+    if before == 0 and last == 0:
+        return "None recorded in either year."
+    if before == 0:
+        return f"{last:,} this year and none the year before."
+    pct = c.percent_change or 0.0
+    direction = "up" if pct > 0 else "down"
+    lo, hi = c.percent_change_lower, c.percent_change_upper
+    interval = (f"likely between {_signed(lo)} and {_signed(hi)}" if hi is not None
+                else f"at least {_signed(lo)}")
+    if c.verdict == "significant increase":
+        return f"Up {_pct(pct)} ({interval}): a real rise, larger than chance would explain."
+    if c.verdict == "significant decrease":
+        return f"Down {_pct(pct)} ({interval}): a real fall, larger than chance would explain."
+    if abs(pct) < 0.5:
+        return "About the same as the year before."
+    return (f"{direction.capitalize()} {_pct(pct)}, but this is within normal year-to-year "
+            f"variation ({interval}), so it may be chance.")
+
+
+def _signed(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value:+.0f}%".replace("-", "−")
+
+
+STATUS_TONE = {
+    "met": "good", "likely met": "good", "missed": "bad", "likely missed": "bad",
+    "uncertain": "neutral", "benchmark": "neutral", "not_available": "neutral",
+    "not enough responses": "unknown", None: "unknown",
+}
+
+
+def milestone_status(row: dict[str, Any]) -> dict[str, str]:
+    """A short label, a sentence and a tone (good, bad, neutral, unknown) for a milestone row."""
+    status = row.get("status")
+    if status == "met":
+        noise = ("by a clear margin" if row.get("beyond_noise")
+                 else "but by a margin within normal variation")
+        return {"label": "Met", "tone": "good", "sentence": f"The milestone was met, {noise}."}
+    if status == "missed":
+        noise = ("by more than chance would explain" if row.get("beyond_noise")
+                 else "but the gap is within normal variation")
+        return {"label": "Missed", "tone": "bad", "sentence": f"The milestone was missed, {noise}."}
+    if status == "in progress":
+        return _in_progress(row)
+    if status == "benchmark":
+        return {"label": "Baseline year", "tone": "neutral",
+                "sentence": "No target this year: this year's figure sets the baseline."}
+    if status == "not_available":
+        return {"label": "No milestone", "tone": "neutral",
+                "sentence": "The plan set no milestone for this year."}
+    return {"label": "No data yet", "tone": "unknown",
+            "sentence": "There is not yet enough data to judge this milestone."}
+
+
+def _in_progress(row: dict[str, Any]) -> dict[str, str]:
+    assurance = row.get("assurance")
+    prob = row.get("probability_met")
+    chance = f"about {round(100 * prob)}% chance" if prob is not None else "chance unknown"
+    if assurance == "likely met":
+        return {"label": "On track", "tone": "good",
+                "sentence": f"On track to meet the milestone ({chance} of meeting it)."}
+    if assurance == "likely missed":
+        return {"label": "Off track", "tone": "bad",
+                "sentence": f"Likely to miss the milestone ({chance} of meeting it)."}
+    if assurance == "uncertain":
+        return {"label": "Too close to call", "tone": "neutral",
+                "sentence": f"Too close to call so far ({chance} of meeting it)."}
+    if assurance == "not enough responses":
+        return {"label": "Not enough responses", "tone": "unknown",
+                "sentence": "Not enough survey responses yet this year to judge."}
+    return {"label": "In progress", "tone": "unknown",
+            "sentence": "The year is under way; there is not enough history to project it."}
+
+
+def figure_text(row: dict[str, Any]) -> str:
+    """'84.5% (likely between 83.1% and 85.9%)' or '12,345 crimes (…)'."""
+    value, lo, hi = row.get("value"), row.get("value_lower"), row.get("value_upper")
+    if value is None:
+        return "no data yet"
+    if row.get("unit") == "count":
+        text = f"{value:,.0f}"
+        return text + (f" (the underlying rate is likely between {lo:,.0f} and {hi:,.0f})"
+                       if lo is not None and hi is not None else "")
+    text = f"{value:.1f}%"
+    return text + (f" (likely between {lo:.1f}% and {hi:.1f}%)"
+                   if lo is not None and hi is not None else "")
+
+
+def projection_text(row: dict[str, Any]) -> str | None:
+    projected, band = row.get("projected"), row.get("projected_80")
+    if projected is None:
+        return None
+    if row.get("unit") == "count":
+        text = f"Projected for the whole year: {projected:,.0f}"
+        if band:
+            text += f" (likely between {band[0]:,.0f} and {band[1]:,.0f})"
+    else:
+        text = f"Projected for the whole year: {projected:.1f}%"
+        if band:
+            text += f" (likely between {band[0]:.1f}% and {band[1]:.1f}%)"
+    return text + "."
+
+
+def milestone_text(row: dict[str, Any]) -> str:
+    target = row.get("milestone")
+    if target is None:
+        return row.get("milestone_published") or "none"
+    better = row.get("better")
+    text = f"{target:,.0f}" if row.get("unit") == "count" else f"{target:g}%"
+    if better == "lower":
+        return f"{text} or {'fewer' if row.get('unit') == 'count' else 'lower'}"
+    if better == "higher":
+        return f"{text} or {'more' if row.get('unit') == 'count' else 'higher'}"
+    return text

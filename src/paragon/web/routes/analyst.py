@@ -1,0 +1,69 @@
+"""Analyst pages (sign-in: analyst or admin): the dashboard, a page per measure, data quality."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from paragon.errors import NotFoundError
+from paragon.web.data.adapters import display_year
+from paragon.web.data.analysis import dashboard_rows, measure_page, measure_window, quality
+from paragon.web.deps import Analyst, Ctx
+from paragon.web.render import page
+from paragon.web.routes.public import PAGE, YearQuery
+
+router = APIRouter(tags=["analyst"])
+MonthQuery = Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM")]
+LpuQuery = Annotated[str | None, Query(max_length=60, description="LPU id (blank: the force)")]
+
+
+def _lpu(ctx: Ctx, lpu: str | None) -> str | None:
+    if not lpu:
+        return None
+    ctx.plan().lpu(lpu)
+    return lpu
+
+
+def _year(ctx: Ctx, year: str | None) -> str:
+    plan = ctx.plan()
+    if year is None:
+        return display_year(ctx, plan)
+    if year not in plan.years():
+        raise NotFoundError(f"The plan has no milestones for the year '{year}'.")
+    return year
+
+
+@router.get("/dashboard", responses=PAGE, summary="All milestones with status and assurance")
+def dashboard(request: Request, ctx: Ctx, user: Analyst, lpu: LpuQuery = None,
+              year: YearQuery = None) -> Response:
+    plan = ctx.plan()
+    the_year, the_lpu = _year(ctx, year), _lpu(ctx, lpu)
+    rows = dashboard_rows(ctx, the_year, the_lpu)
+    return page(request, "dashboard", {
+        "filters": {"lpu": the_lpu, "year": the_year},
+        "years": plan.years(), "lpus": [{"id": x.id, "name": x.name} for x in plan.lpus],
+        "milestones": rows, "tables": ["milestones"],
+    })
+
+
+@router.get("/measures/{measure_id}", responses=PAGE,
+            summary="One measure: control chart, LPU funnel plot and the tables behind them")
+def measure(request: Request, ctx: Ctx, user: Analyst, measure_id: str, lpu: LpuQuery = None,
+            start: Annotated[str | None, Query(alias="from", pattern=r"^\d{4}-\d{2}$",
+                                               description="First month, YYYY-MM")] = None,
+            end: Annotated[str | None, Query(alias="to", pattern=r"^\d{4}-\d{2}$",
+                                             description="Last month, YYYY-MM")] = None,
+            ) -> Response:
+    ctx.plan().measure(measure_id)
+    the_lpu = _lpu(ctx, lpu)
+    first, stop = measure_window(ctx, measure_id, start, end)
+    return page(request, "measure", measure_page(ctx, measure_id, the_lpu, first, stop))
+
+
+@router.get("/quality", responses=PAGE, summary="Data quality: ingests and quarantined rows")
+def data_quality(request: Request, ctx: Ctx, user: Analyst,
+                 ingest: Annotated[int | None, Query(ge=0, le=2**62)] = None,
+                 reason: Annotated[str | None, Query(max_length=300)] = None) -> Response:
+    return page(request, "quality", quality(ctx, ingest, reason or None))

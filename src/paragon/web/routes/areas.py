@@ -1,0 +1,156 @@
+"""Public area pages: find your area (by name, postcode or map), and a page per LPU and per
+neighbourhood with crime, anti-social behaviour, outcomes and local priorities."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+
+from paragon.errors import ParagonError
+from paragon.web.data import charts, places
+from paragon.web.data.areas import Area, area_index, search_areas
+from paragon.web.data.local import (
+    asb_change,
+    crime_by_category,
+    local_priorities,
+    lsoa_counts,
+    monthly_counts,
+    neighbourhood_counts,
+    outcomes,
+    total_change,
+    windows,
+)
+from paragon.web.deps import Ctx
+from paragon.web.render import html, page, wants_json
+from paragon.web.routes.public import PAGE, Responses
+
+router = APIRouter(tags=["public"])
+GEOJSON: Responses = {200: {"content": {"application/geo+json": {}},
+                              "description": "GeoJSON shapes."}}
+
+
+@router.get("/areas", responses=PAGE, summary="Find your area")
+def find_area(request: Request, ctx: Ctx) -> Response:
+    index = area_index(ctx)
+    lpus = [{**a.summary(), "neighbourhoods": [index.neighbourhoods[c].summary()
+                                                for c in a.children]}
+            for a in index.lpus.values()]
+    return page(request, "areas", {"lpus": lpus, "map": {"lpus": "/map/lpus.geojson"}})
+
+
+@router.get("/areas/search", responses=PAGE, summary="Search areas by name")
+def search(request: Request, ctx: Ctx,
+           q: Annotated[str, Query(max_length=100, description="Place name")] = "") -> Response:
+    results = search_areas(ctx, q)
+    data = {"query": q, "results": results, "tables": ["results"]}
+    if request.headers.get("hx-request") and not wants_json(request):
+        return html(request, "partials/search_results.html", {"page": data})
+    return page(request, "search", data)
+
+
+@router.get("/areas/postcode", responses={**PAGE, 303: {"description": "To the area page."}},
+            summary="Find the neighbourhood of a postcode")
+def by_postcode(request: Request, ctx: Ctx,
+                postcode: Annotated[str, Query(max_length=12)] = "") -> Response:
+    try:
+        area = places.postcode_area(ctx, postcode)
+    except ParagonError as exc:
+        if wants_json(request):
+            raise
+        return page(request, "search", {"query": postcode, "results": [],
+                                        "postcode_error": exc.message}, status=exc.status)
+    if wants_json(request):
+        return JSONResponse({"ok": True, "postcode": places.normalise_postcode(postcode),
+                             "area": area.summary()})
+    return RedirectResponse(area.url, status_code=303)
+
+
+def _area_data(ctx: Ctx, area: Area) -> dict[str, Any]:
+    win = windows(ctx)
+    categories = ctx.cached(("crime_by_category", area.id), lambda: crime_by_category(ctx, area))
+    trend = ctx.cached(("monthly_counts", area.id), lambda: monthly_counts(ctx, area))
+    data: dict[str, Any] = {
+        "area": area.summary(),
+        "window": {k: win[k] for k in ("label", "before_label", "first_month", "last_month")}
+        if win else None,
+        "crime_total": total_change(categories, "All recorded crime"),
+        "crime_by_category": categories,
+        "anti_social_behaviour": ctx.cached(("asb", area.id), lambda: asb_change(ctx, area)),
+        "outcomes": ctx.cached(("outcomes", area.id), lambda: outcomes(ctx, area)),
+        "monthly": trend,
+        "local_priorities": local_priorities(ctx, area),
+        "tables": ["crime_by_category", "outcomes", "monthly", "local_priorities"],
+    }
+    if win and categories:
+        data["charts"] = {"categories": charts.comparison_bars(categories, "Last 12 months",
+                                                               "12 months before"),
+                          "monthly": charts.monthly_lines(trend)}
+    return data
+
+
+@router.get("/areas/lpu/{lpu_id}", responses=PAGE, summary="A local policing unit")
+def lpu_page(request: Request, ctx: Ctx, lpu_id: str) -> Response:
+    index = area_index(ctx)
+    area = index.lpu(lpu_id)
+    data = _area_data(ctx, area)
+    data["neighbourhoods"] = [index.neighbourhoods[c].summary() for c in area.children]
+    data["map"] = {"lpus": "/map/lpus.geojson", "focus": area.id,
+                   "neighbourhoods": f"/map/neighbourhoods.geojson?lpu={area.id}"}
+    return page(request, "area", data)
+
+
+@router.get("/areas/neighbourhood/{code}", responses=PAGE, summary="A neighbourhood")
+def neighbourhood_page(request: Request, ctx: Ctx, code: str) -> Response:
+    index = area_index(ctx)
+    area = index.neighbourhood(code)
+    data = _area_data(ctx, area)
+    counts = ctx.cached(("lsoa_counts", area.id), lambda: lsoa_counts(ctx, area))
+    data["lsoas"] = [{"lsoa_code": c, "name": index.lsoa_names.get(c, c),
+                      "crimes_last_12_months": counts.get(c, 0)} for c in area.lsoas]
+    data["tables"].append("lsoas")
+    data["map"] = {"lpus": "/map/lpus.geojson", "focus": area.lpu_id,
+                   "neighbourhoods": f"/map/neighbourhoods.geojson?lpu={area.lpu_id}",
+                   "highlight": area.id, "points": f"/map/lsoas.geojson?neighbourhood={area.id}"}
+    return page(request, "area", data)
+
+
+def _geojson(data: dict[str, Any]) -> Response:
+    return JSONResponse(data, media_type="application/geo+json",
+                        headers={"Cache-Control": "public, max-age=300"})
+
+
+@router.get("/map/lpus.geojson", responses=GEOJSON, summary="LPU boundaries with crime counts")
+def lpu_geojson(ctx: Ctx) -> Response:
+    index = area_index(ctx)
+
+    def compute() -> dict[str, Any]:
+        counts = {a.id: (total_change(crime_by_category(ctx, a), "") or {}).get(
+            "last_12_months", 0) for a in index.lpus.values()}
+        pops = {a.id: a.population for a in index.lpus.values()}
+        return places.with_counts(places.lpu_shapes(), counts, pops)
+
+    return _geojson(ctx.cached(("lpu_geojson",), compute))
+
+
+@router.get("/map/neighbourhoods.geojson", responses=GEOJSON,
+            summary="Neighbourhood boundaries of one LPU with crime counts")
+def neighbourhood_geojson(ctx: Ctx, lpu: Annotated[str, Query(max_length=60)]) -> Response:
+    index = area_index(ctx)
+    area = index.lpu(lpu)
+
+    def compute() -> dict[str, Any]:
+        counts = neighbourhood_counts(ctx, area)
+        pops = {c: index.neighbourhoods[c].population for c in area.children}
+        return places.with_counts(places.neighbourhood_shapes(area.id), counts, pops)
+
+    return _geojson(ctx.cached(("hood_geojson", area.id), compute))
+
+
+@router.get("/map/lsoas.geojson", responses=GEOJSON,
+            summary="Crimes per LSOA of a neighbourhood, at LSOA centroids")
+def lsoa_geojson(ctx: Ctx, neighbourhood: Annotated[str, Query(max_length=20)]) -> Response:
+    area = area_index(ctx).neighbourhood(neighbourhood)
+    counts = ctx.cached(("lsoa_counts", area.id), lambda: lsoa_counts(ctx, area))
+    return _geojson(places.lsoa_points(ctx, area, counts))
