@@ -1,9 +1,151 @@
-"""CLI commands registered on the main app (see cli.py)."""
+"""CLI commands for the web: ``paragon serve``, ``paragon users add`` and ``paragon demo``."""
 
 from __future__ import annotations
 
+import os
+import secrets
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from platformdirs import user_data_dir
+
+from paragon.cli_common import DbOption, PlanOption, err_console, out_console, run, settings_for
+from paragon.errors import ParagonError
+from paragon.settings import Settings
+
+HostOption = Annotated[str, typer.Option("--host", help="Address to listen on.")]
+PortOption = Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")]
+PASSWORD_ENV = "PARAGON_NEW_USER_PASSWORD"
+
+users_app = typer.Typer(help="Manage web accounts (analysts and admins).", no_args_is_help=True)
+
+
+def serve_app(settings: Settings, host: str, port: int, *, demo: bool | None = None) -> None:
+    """Run the web server until interrupted."""
+    import uvicorn
+
+    from paragon.web.app import create_app
+
+    app = create_app(settings, demo=demo, warm_cache=True)
+    err_console.print(f"Paragon is serving {settings.db} at http://{host}:{port}/ (Ctrl+C stops)")
+    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=True,
+                forwarded_allow_ips="127.0.0.1", server_header=False)
+
+
+def serve(host: HostOption = "127.0.0.1", port: PortOption = 8000, db: DbOption = None,
+          plan: PlanOption = None) -> None:
+    """Serve the public site, the analyst dashboard and the admin pages."""
+
+    def body() -> None:
+        settings = settings_for(db, plan)
+        settings.require_secret()
+        if not Path(settings.db).exists():
+            err_console.print(f"note: no warehouse at {settings.db} yet; an empty one is created")
+        serve_app(settings, host, port)
+
+    run(body)
+
+
+def _new_password() -> str:
+    from_env = os.environ.get(PASSWORD_ENV)
+    if from_env:
+        return from_env
+    password: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True,
+                                 err=True)
+    return password
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="User name (lower case, 2 to 40 characters).")],
+    role: Annotated[str, typer.Option("--role", help="analyst or admin")] = "analyst",
+    db: DbOption = None,
+) -> None:
+    """Add a web account. The password comes from PARAGON_NEW_USER_PASSWORD or a prompt."""
+    from paragon.cli_common import open_warehouse
+    from paragon.web.auth import add_user, check_name, check_role
+
+    def body() -> None:
+        check_name(name)
+        check_role(role)
+        password = _new_password()
+        with open_warehouse(settings_for(db)) as wh:
+            user = add_user(wh, name, role, password)
+        err_console.print(f"added {user.name} ({user.role})")
+
+    run(body)
+
+
+@users_app.command("list")
+def users_list(db: DbOption = None) -> None:
+    """List web accounts and their roles."""
+    from paragon.cli_common import open_warehouse
+    from paragon.web.auth import list_users
+
+    def body() -> None:
+        with open_warehouse(settings_for(db)) as wh:
+            for u in list_users(wh):
+                state = "active" if u["active"] else "blocked"
+                out_console.print(f"{u['user_name']}\t{u['role']}\t{state}", highlight=False)
+
+    run(body)
+
+
+def default_demo_path() -> Path:
+    """The demo warehouse: in the user data directory, or ./.demo if that cannot be written."""
+    preferred = Path(user_data_dir("paragon")) / "demo" / "paragon.duckdb"
+    try:
+        preferred.parent.mkdir(parents=True, exist_ok=True)
+        return preferred
+    except OSError:
+        return Path(".demo") / "paragon.duckdb"
+
+
+def demo(
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="Only build the demo warehouse.")]
+    = False,
+    host: HostOption = "127.0.0.1",
+    port: PortOption = 8000,
+    db: DbOption = None,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed of the synthetic data.")] = 2011,
+) -> None:
+    """Build the synthetic West Midlands demo warehouse, then serve it with demo accounts."""
+
+    def body() -> None:
+        from paragon.demo import build_demo
+
+        path = db or default_demo_path()
+        summary = build_demo(path, seed=seed,
+                             progress=lambda msg: err_console.print(f"demo: {msg}"))
+        err_console.print(f"demo warehouse built at {path} in {summary.get('seconds', '?')} s")
+        if no_serve:
+            return
+        settings = Settings(db=path, secret_key=secrets.token_urlsafe(32))
+        _demo_accounts(settings)
+        serve_app(settings, host, port, demo=True)
+
+    run(body)
+
+
+def _demo_accounts(settings: Settings) -> None:
+    from paragon.warehouse import Warehouse
+    from paragon.web.auth import add_user
+
+    with Warehouse.open(settings.db) as wh:
+        for name in ("analyst", "admin"):
+            password = secrets.token_urlsafe(12)
+            wh.con.execute("DELETE FROM users WHERE user_name = ?", [name])
+            add_user(wh, name, name, password)
+            err_console.print(f"demo {name} account: user name [bold]{name}[/bold], "
+                              f"password [bold]{password}[/bold]", highlight=False)
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to app."""
+    app.command("serve")(serve)
+    app.command("demo")(demo)
+    app.add_typer(users_app, name="users")
+
+
+__all__ = ["ParagonError", "register"]

@@ -10,7 +10,6 @@ import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from functools import partial
 from importlib import resources
 from pathlib import Path
 
@@ -33,16 +32,17 @@ STATIC_DIR = Path(str(resources.files("paragon.web").joinpath("static")))
 
 def warm(ctx: WebContext) -> None:
     """Compute the figures the busiest pages need, so the first visitor does not wait."""
-    from paragon.web.data.adapters import display_year, milestones
+    from paragon.web.data.adapters import display_year
+    from paragon.web.data.analysis import dashboard_rows
     from paragon.web.data.areas import area_index
-    from paragon.web.data.local import crime_by_category
+    from paragon.web.data.local import crime_summary
 
     try:
         plan = ctx.plan()
         index = area_index(ctx)
-        milestones(ctx, display_year(ctx, plan))
+        dashboard_rows(ctx, display_year(ctx, plan), None)
         for area in [index.force, *index.lpus.values()]:
-            ctx.cached(("crime_by_category", area.id), partial(crime_by_category, ctx, area))
+            crime_summary(ctx, area)
     except Exception:  # warming is an optimisation: a failure here must not stop the server
         log.exception("could not pre-compute figures")
 

@@ -79,6 +79,15 @@ def crime_by_category(ctx: WebContext, area: Area) -> list[dict[str, Any]]:
     return [_comparison(r["category"], int(r["prev12"]), int(r["last12"])) for r in rows]
 
 
+def crime_summary(ctx: WebContext, area: Area) -> dict[str, Any]:
+    """Crime by category and in total for the area (cached: the E-test on large counts is slow)."""
+    def compute() -> dict[str, Any]:
+        categories = crime_by_category(ctx, area)
+        return {"categories": categories, "total": total_change(categories, "All recorded crime")}
+
+    return ctx.cached(("crime_summary", area.kind, area.id), compute)
+
+
 def total_change(rows: list[dict[str, Any]], name: str) -> dict[str, Any] | None:
     if not rows:
         return None

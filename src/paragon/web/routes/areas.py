@@ -13,13 +13,12 @@ from paragon.web.data import charts, places
 from paragon.web.data.areas import Area, area_index, search_areas
 from paragon.web.data.local import (
     asb_change,
-    crime_by_category,
+    crime_summary,
     local_priorities,
     lsoa_counts,
     monthly_counts,
     neighbourhood_counts,
     outcomes,
-    total_change,
     windows,
 )
 from paragon.web.deps import Ctx
@@ -69,13 +68,14 @@ def by_postcode(request: Request, ctx: Ctx,
 
 def _area_data(ctx: Ctx, area: Area) -> dict[str, Any]:
     win = windows(ctx)
-    categories = ctx.cached(("crime_by_category", area.id), lambda: crime_by_category(ctx, area))
+    crime = crime_summary(ctx, area)
+    categories = crime["categories"]
     trend = ctx.cached(("monthly_counts", area.id), lambda: monthly_counts(ctx, area))
     data: dict[str, Any] = {
         "area": area.summary(),
         "window": {k: win[k] for k in ("label", "before_label", "first_month", "last_month")}
         if win else None,
-        "crime_total": total_change(categories, "All recorded crime"),
+        "crime_total": crime["total"],
         "crime_by_category": categories,
         "anti_social_behaviour": ctx.cached(("asb", area.id), lambda: asb_change(ctx, area)),
         "outcomes": ctx.cached(("outcomes", area.id), lambda: outcomes(ctx, area)),
@@ -126,8 +126,8 @@ def lpu_geojson(ctx: Ctx) -> Response:
     index = area_index(ctx)
 
     def compute() -> dict[str, Any]:
-        counts = {a.id: (total_change(crime_by_category(ctx, a), "") or {}).get(
-            "last_12_months", 0) for a in index.lpus.values()}
+        counts = {a.id: sum(r["last_12_months"] for r in crime_summary(ctx, a)["categories"])
+                  for a in index.lpus.values()}
         pops = {a.id: a.population for a in index.lpus.values()}
         return places.with_counts(places.lpu_shapes(), counts, pops)
 

@@ -13,7 +13,7 @@ from paragon.errors import NotFoundError
 from paragon.measures.periods import YEAR_RE
 from paragon.web.data import opendata
 from paragon.web.data.areas import area_index
-from paragon.web.data.local import crime_by_category, total_change, windows
+from paragon.web.data.local import crime_summary, windows
 from paragon.web.data.progress import plan_tables, progress
 from paragon.web.deps import Ctx
 from paragon.web.render import page
@@ -36,13 +36,11 @@ def _year(ctx: Ctx, year: str | None) -> str | None:
 def overview(request: Request, ctx: Ctx, year: YearQuery = None) -> Response:
     plan = ctx.plan()
     data = progress(ctx, _year(ctx, year))
-    force = area_index(ctx).force
-    categories = ctx.cached(("crime_by_category", force.id),
-                            lambda: crime_by_category(ctx, force))
+    crime = crime_summary(ctx, area_index(ctx).force)
     data.update(
         plan_title=plan.title, force_name=plan.force_name, vision=plan.vision,
         window=_window_labels(ctx),
-        crime=total_change(categories, "All recorded crime"),
+        crime=crime["total"],
         tables=["priorities"],
     )
     return page(request, "overview", data)
