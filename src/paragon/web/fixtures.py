@@ -10,9 +10,11 @@ records whose text fields carry HTML and script, plus a quarantined row, for sec
 from __future__ import annotations
 
 import csv
+import re
 import tempfile
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -150,3 +152,30 @@ def build_sample_warehouse(db_path: Path, *, seed: int = 7, months: int = 33,
         ingest_paths(wh, files, plan)
         _asb_and_priorities(wh, rng, months, hostile)
     return db_path
+
+
+def shared_sample(base_dir: Path, *, hostile: bool = False) -> Path:
+    """The sample warehouse under ``base_dir``, built on first use (tests share one per session;
+    copy it before writing to it)."""
+    path = Path(base_dir) / f"web-sample{'-hostile' if hostile else ''}.duckdb"
+    if not path.exists():
+        build_sample_warehouse(path, hostile=hostile)
+    return path
+
+
+CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_from(html: str) -> str:
+    """The CSRF token of the first form in a page."""
+    match = CSRF_INPUT.search(html)
+    if match is None:
+        raise AssertionError("no CSRF token on the page")
+    return match.group(1)
+
+
+def sign_in(client: Any, user: str, password: str) -> Any:
+    """Sign in through the login form, as a browser does; returns the final response."""
+    token = csrf_from(client.get("/login").text)
+    return client.post("/login", data={"user_name": user, "password": password,
+                                       "csrf_token": token, "next": "/dashboard"})

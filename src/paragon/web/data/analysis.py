@@ -146,7 +146,8 @@ def measure_page(ctx: WebContext, measure_id: str, lpu: str | None, start: date,
         "charts": {"xmr": charts.xmr_spec(chart, measure.title, unit)},
     }
     if plot:
-        data["charts"]["funnel"] = charts.funnel_spec(plot, measure.title, plot["value_title"])
+        data["charts"]["funnel"] = charts.funnel_spec(plot, measure.title, plot["value_title"],
+                                                      measure.better)
     return data
 
 

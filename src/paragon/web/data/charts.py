@@ -7,7 +7,6 @@ variation; each also differs in shape so colour is never the only cue.
 
 from __future__ import annotations
 
-from html import escape
 from typing import Any
 
 from paragon.stats.funnel import binomial_limits, poisson_limits
@@ -67,7 +66,17 @@ def _legend_scale(field: str, mapping: dict[str, str], title: str) -> dict[str, 
             "legend": {"orient": "bottom"}}
 
 
-def funnel_spec(funnel: dict[str, Any], title: str, value_title: str) -> dict[str, Any]:
+def position_colours(better: str) -> dict[str, str]:
+    """Funnel positions coloured by what they mean for this measure: blue better, orange worse."""
+    if better == "lower":
+        return {"within": GREY, "above": ORANGE, "below": BLUE}
+    if better == "higher":
+        return {"within": GREY, "above": BLUE, "below": ORANGE}
+    return {"within": GREY, "above": "#7a4fa0", "below": "#7a4fa0"}
+
+
+def funnel_spec(funnel: dict[str, Any], title: str, value_title: str,
+                better: str = "neutral") -> dict[str, Any]:
     """Funnel plot: each LPU's value against its size, with 95% and 99.8% limits."""
     units = [{"unit": u["unit"], "size": u["size"], "value": u["value"],
               "position": u["classification"]} for u in funnel["units"]]
@@ -88,8 +97,7 @@ def funnel_spec(funnel: dict[str, Any], title: str, value_title: str) -> dict[st
         "data": {"values": units}, "mark": {"type": "point", "filled": True, "size": 80},
         "encoding": {"x": x, "y": {"field": "value", "type": "quantitative",
                                    "title": value_title, "scale": {"zero": False}},
-                     "color": _legend_scale("position", {"within": GREY, "above": ORANGE,
-                                                         "below": BLUE}, "Position"),
+                     "color": _legend_scale("position", position_colours(better), "Position"),
                      "tooltip": [{"field": "unit"}, {"field": "value", "format": ",.2f"},
                                  {"field": "size", "format": ",.0f"}, {"field": "position"}]}})
     layers.append({"data": {"values": units}, "mark": {"type": "text", "dx": 8, "align": "left",
@@ -137,10 +145,11 @@ def comparison_bars(rows: list[dict[str, Any]], last_label: str,
             "y": {"field": "category", "type": "nominal", "sort": None, "title": None,
                   "axis": {"labelLimit": 150}},
             "yOffset": {"field": "period", "sort": [before_label, last_label]},
-            "x": {"field": "crimes", "type": "quantitative", "title": "crimes"},
+            "x": {"field": "crimes", "type": "quantitative", "title": "crimes",
+                  "axis": {"tickCount": 5}},
             "color": {"field": "period", "type": "nominal", "title": None,
-                      "scale": {"domain": [before_label, last_label], "range": ["#9fb3c8", BLUE]},
-                      "legend": {"orient": "bottom"}},
+                      "scale": {"domain": [before_label, last_label], "range": ["#8da4bd", BLUE]},
+                      "legend": {"orient": "bottom", "columns": 1}},
             "tooltip": [{"field": "category"}, {"field": "period"},
                         {"field": "crimes", "format": ","}],
         },
@@ -160,15 +169,20 @@ def monthly_lines(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "mark": {"type": "line", "point": True},
         "encoding": {
             "x": {"field": "month", "type": "temporal", "timeUnit": "yearmonth", "title": None},
-            "y": {"field": "count", "type": "quantitative", "title": "per month"},
+            "y": {"field": "count", "type": "quantitative", "title": "per month",
+                  "axis": {"tickCount": 5}},
             "color": {"field": "series", "type": "nominal", "title": None,
-                      "scale": {"range": [BLUE, ORANGE]}, "legend": {"orient": "bottom"}},
-            "strokeDash": {"field": "series", "type": "nominal", "legend": None},
+                      "scale": {"domain": ["Crimes", "Anti-social behaviour"],
+                                "range": [BLUE, ORANGE]},
+                      "legend": {"orient": "bottom", "columns": 1}},
+            "strokeDash": {"field": "series", "type": "nominal",
+                           "scale": {"domain": ["Crimes", "Anti-social behaviour"],
+                                     "range": [[1, 0], [5, 3]]}, "legend": None},
         },
     }
 
 
-def sparkline_svg(chart: dict[str, Any], width: int = 120, height: int = 32) -> str:
+def sparkline_svg(chart: dict[str, Any], width: int = 150, height: int = 36) -> str:
     """A small XmR sparkline as inline SVG: values, centre, limits, signals as dots."""
     points = chart.get("points") or []
     if len(points) < 2:
@@ -204,12 +218,13 @@ def spark_summary(chart: dict[str, Any]) -> str:
     points = chart.get("points") or []
     if not points:
         return "no monthly data"
-    last = points[-1]
     kinds = {p["variation"] for p in points[-6:]} - {"common"}
     if "concern" in kinds:
-        signal = "a special cause of concern in the last six months"
+        signal = "concern"
     elif "improvement" in kinds:
-        signal = "a special cause of improvement in the last six months"
+        signal = "improvement"
+    elif "neither" in kinds:
+        signal = "special cause"
     else:
-        signal = "only common-cause variation in the last six months"
-    return escape(f"{len(points)} months to {last['period']}: {signal}")
+        return "Last 6 months: common-cause variation only"
+    return f"Last 6 months: {signal} signal"

@@ -3,8 +3,10 @@ uncertainty (figures from paragon.measures.milestones)."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
+from paragon.measures.periods import add_months
 from paragon.plan import Plan
 from paragon.web.context import WebContext
 from paragon.web.data import words
@@ -20,8 +22,19 @@ def public_milestone(row: dict[str, Any]) -> dict[str, Any]:
     status = words.milestone_status(row)
     out.update(status_label=status["label"], tone=status["tone"], sentence=status["sentence"],
                figure_text=words.figure_text(row), projection_text=words.projection_text(row),
-               milestone_text=words.milestone_text(row))
+               milestone_text=words.milestone_text(row), period_label=period_label(row))
     return out
+
+
+def period_label(row: dict[str, Any]) -> str | None:
+    """'April to December 2011' for the months a figure covers."""
+    try:
+        start = date.fromisoformat(row["period_start"])
+        last = add_months(date.fromisoformat(row["period_end"]), -1)
+    except (KeyError, TypeError, ValueError):
+        return None
+    first = words.MONTHS[start.month - 1] + ("" if start.year == last.year else f" {start.year}")
+    return f"{first} to {words.month_name(last)}"
 
 
 def status_counts(rows: list[dict[str, Any]]) -> dict[str, int]:

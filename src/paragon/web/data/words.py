@@ -24,30 +24,39 @@ def _pct(value: float | None) -> str:
 
 
 def count_change(before: int, last: int, c: CountComparison) -> str:
-    """'Down 12% (between 5% and 18% down): a real fall, larger than chance would explain.'"""
+    """'Down 12% (likely a fall of between 5% and 18%): a real fall, larger than chance...'"""
     if before == 0 and last == 0:
         return "None recorded in either year."
     if before == 0:
         return f"{last:,} this year and none the year before."
     pct = c.percent_change or 0.0
-    direction = "up" if pct > 0 else "down"
-    lo, hi = c.percent_change_lower, c.percent_change_upper
-    interval = (f"likely between {_signed(lo)} and {_signed(hi)}" if hi is not None
-                else f"at least {_signed(lo)}")
+    likely = change_range(c.percent_change_lower, c.percent_change_upper)
     if c.verdict == "significant increase":
-        return f"Up {_pct(pct)} ({interval}): a real rise, larger than chance would explain."
+        return f"Up {_pct(pct)} ({likely}): a real rise, larger than chance would explain."
     if c.verdict == "significant decrease":
-        return f"Down {_pct(pct)} ({interval}): a real fall, larger than chance would explain."
+        return f"Down {_pct(pct)} ({likely}): a real fall, larger than chance would explain."
     if abs(pct) < 0.5:
-        return "About the same as the year before."
-    return (f"{direction.capitalize()} {_pct(pct)}, but this is within normal year-to-year "
-            f"variation ({interval}), so it may be chance.")
+        return f"About the same as the year before ({likely})."
+    direction = "Up" if pct > 0 else "Down"
+    return (f"{direction} {_pct(pct)}, but this is within normal year-to-year variation "
+            f"({likely}), so it may be chance.")
 
 
-def _signed(value: float | None) -> str:
-    if value is None:
-        return "–"
-    return f"{value:+.0f}%".replace("-", "−")
+def change_range(lower: float | None, upper: float | None) -> str:
+    """The 95% interval of a % change in words: 'likely a fall of between 5% and 18%'."""
+    if lower is None:
+        return "the range is unknown"
+    if upper is None:
+        return f"likely {_updown(lower)} or more"
+    if lower >= 0:
+        return f"likely a rise of between {lower:.0f}% and {upper:.0f}%"
+    if upper <= 0:
+        return f"likely a fall of between {abs(upper):.0f}% and {abs(lower):.0f}%"
+    return f"the true change is likely between a {abs(lower):.0f}% fall and a {upper:.0f}% rise"
+
+
+def _updown(value: float) -> str:
+    return f"a {abs(value):.0f}% {'rise' if value >= 0 else 'fall'}"
 
 
 STATUS_TONE = {
@@ -82,8 +91,7 @@ def milestone_status(row: dict[str, Any]) -> dict[str, str]:
 
 def _in_progress(row: dict[str, Any]) -> dict[str, str]:
     assurance = row.get("assurance")
-    prob = row.get("probability_met")
-    chance = f"about {round(100 * prob)}% chance" if prob is not None else "chance unknown"
+    chance = chance_text(row.get("probability_met"))
     if assurance == "likely met":
         return {"label": "On track", "tone": "good",
                 "sentence": f"On track to meet the milestone ({chance} of meeting it)."}
@@ -98,6 +106,16 @@ def _in_progress(row: dict[str, Any]) -> dict[str, str]:
                 "sentence": "Not enough survey responses yet this year to judge."}
     return {"label": "In progress", "tone": "unknown",
             "sentence": "The year is under way; there is not enough history to project it."}
+
+
+def chance_text(prob: float | None) -> str:
+    if prob is None:
+        return "chance unknown"
+    if prob < 0.01:
+        return "less than 1% chance"
+    if prob > 0.99:
+        return "more than 99% chance"
+    return f"about {round(100 * prob)}% chance"
 
 
 def figure_text(row: dict[str, Any]) -> str:

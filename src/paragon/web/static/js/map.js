@@ -73,8 +73,6 @@ async function draw(el) {
     map.addSource("lpus", { type: "geojson", data: lpus });
     map.addLayer({ id: "lpu-fill", type: "fill", source: "lpus",
       paint: { "fill-color": hoods ? "#f4f6f8" : shade(maxLpu), "fill-opacity": 0.85 } });
-    map.addLayer({ id: "lpu-line", type: "line", source: "lpus",
-      paint: { "line-color": "#0b2545", "line-width": ["case", ["==", ["get", "id"], focus || ""], 3, 1.2] } });
     if (hoods) {
       const maxHood = Math.max(...hoods.features.map((f) => f.properties.per_1000 || 0));
       map.addSource("hoods", { type: "geojson", data: hoods });
@@ -87,6 +85,8 @@ async function draw(el) {
       clickable(map, "lpu-fill", (p) => `/areas/lpu/${encodeURIComponent(p.id)}`);
       lpus.features.forEach((f) => label(map, f.properties.name, [f.properties.label_lon, f.properties.label_lat]));
     }
+    map.addLayer({ id: "lpu-line", type: "line", source: "lpus",
+      paint: { "line-color": "#0b2545", "line-width": ["case", ["==", ["get", "id"], focus || ""], 3, 1.2] } });
     if (points) {
       map.addSource("points", { type: "geojson", data: points });
       map.addLayer({ id: "points", type: "circle", source: "points",
