@@ -9,6 +9,7 @@ for it at the same moment.
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from pathlib import Path
@@ -20,6 +21,7 @@ from paragon.warehouse import Warehouse
 
 T = TypeVar("T")
 CACHE_ENTRIES = 2_000
+VERSION_SECONDS = 2.0
 
 
 class FiguresCache:
@@ -67,6 +69,7 @@ class WebContext:
         self._generation = 0
         self.cache = FiguresCache()
         self._plan: tuple[Hashable, Plan] | None = None
+        self._ingest_checked: tuple[float, int] | None = None
 
     # --- the warehouse ---------------------------------------------------------------------
     @property
@@ -85,10 +88,16 @@ class WebContext:
     def changed(self) -> None:
         """Call after the web writes data that figures read (priorities, plan)."""
         self._generation += 1
+        self._ingest_checked = None
 
     def data_version(self) -> tuple[int, int]:
-        newest = self.warehouse.scalar("SELECT coalesce(max(ingest_id), 0) FROM ingests")
-        return int(newest), self._generation
+        """(newest ingest, web write counter). The ingest is re-read at most every
+        VERSION_SECONDS; the web's own writes count at once."""
+        now = time.monotonic()
+        if self._ingest_checked is None or now - self._ingest_checked[0] > VERSION_SECONDS:
+            newest = self.warehouse.scalar("SELECT coalesce(max(ingest_id), 0) FROM ingests")
+            self._ingest_checked = (now, int(newest))
+        return self._ingest_checked[1], self._generation
 
     def cached(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
         return self.cache.get((self.data_version(), *key), compute)

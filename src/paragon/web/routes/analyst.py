@@ -40,7 +40,8 @@ def dashboard(request: Request, ctx: Ctx, user: Analyst, lpu: LpuQuery = None,
               year: YearQuery = None) -> Response:
     plan = ctx.plan()
     the_year, the_lpu = _year(ctx, year), _lpu(ctx, lpu)
-    rows = dashboard_rows(ctx, the_year, the_lpu)
+    rows = ctx.cached(("dashboard", the_year, the_lpu),
+                      lambda: dashboard_rows(ctx, the_year, the_lpu))
     return page(request, "dashboard", {
         "filters": {"lpu": the_lpu, "year": the_year},
         "years": plan.years(), "lpus": [{"id": x.id, "name": x.name} for x in plan.lpus],

@@ -67,6 +67,11 @@ def by_postcode(request: Request, ctx: Ctx,
 
 
 def _area_data(ctx: Ctx, area: Area) -> dict[str, Any]:
+    """The area page's figures, cached until the data or a local priority changes."""
+    return ctx.cached(("area_page", area.kind, area.id), lambda: _compute_area_data(ctx, area))
+
+
+def _compute_area_data(ctx: Ctx, area: Area) -> dict[str, Any]:
     win = windows(ctx)
     crime = crime_summary(ctx, area)
     categories = crime["categories"]
@@ -94,7 +99,7 @@ def _area_data(ctx: Ctx, area: Area) -> dict[str, Any]:
 def lpu_page(request: Request, ctx: Ctx, lpu_id: str) -> Response:
     index = area_index(ctx)
     area = index.lpu(lpu_id)
-    data = _area_data(ctx, area)
+    data = dict(_area_data(ctx, area))
     data["neighbourhoods"] = [index.neighbourhoods[c].summary() for c in area.children]
     data["map"] = {"lpus": "/map/lpus.geojson", "focus": area.id,
                    "neighbourhoods": f"/map/neighbourhoods.geojson?lpu={area.id}"}
@@ -105,11 +110,11 @@ def lpu_page(request: Request, ctx: Ctx, lpu_id: str) -> Response:
 def neighbourhood_page(request: Request, ctx: Ctx, code: str) -> Response:
     index = area_index(ctx)
     area = index.neighbourhood(code)
-    data = _area_data(ctx, area)
+    data = dict(_area_data(ctx, area))
     counts = ctx.cached(("lsoa_counts", area.id), lambda: lsoa_counts(ctx, area))
     data["lsoas"] = [{"lsoa_code": c, "name": index.lsoa_names.get(c, c),
                       "crimes_last_12_months": counts.get(c, 0)} for c in area.lsoas]
-    data["tables"].append("lsoas")
+    data["tables"] = [*data["tables"], "lsoas"]
     data["map"] = {"lpus": "/map/lpus.geojson", "focus": area.lpu_id,
                    "neighbourhoods": f"/map/neighbourhoods.geojson?lpu={area.lpu_id}",
                    "highlight": area.id, "points": f"/map/lsoas.geojson?neighbourhood={area.id}"}

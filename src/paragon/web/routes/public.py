@@ -35,7 +35,8 @@ def _year(ctx: Ctx, year: str | None) -> str | None:
 @router.get("/", responses=PAGE, summary="Force overview: priorities and milestone progress")
 def overview(request: Request, ctx: Ctx, year: YearQuery = None) -> Response:
     plan = ctx.plan()
-    data = progress(ctx, _year(ctx, year))
+    the_year = _year(ctx, year)
+    data = dict(ctx.cached(("progress", the_year), lambda: progress(ctx, the_year)))
     crime = crime_summary(ctx, area_index(ctx).force)
     data.update(
         plan_title=plan.title, force_name=plan.force_name, vision=plan.vision,

@@ -1,0 +1,217 @@
+"""Web latency under concurrent load: the public area page and the analyst dashboard against a
+static file served by the same server, in the same run, on 127.0.0.1 only.
+
+Starts ``paragon``'s web app under uvicorn in a child process on a free local port, signs in a
+benchmark analyst, warms each page once (the cold times are reported too), then for each target
+runs ``--clients`` concurrent clients that each make ``--requests`` requests (bounded by
+``--seconds`` per target) and prints p50, p95 and max latency, throughput and errors.
+
+    .venv/bin/python benchmarks/web.py                      # the small sample warehouse
+    .venv/bin/python benchmarks/web.py --demo               # the synthetic demo (1M crimes)
+    .venv/bin/python benchmarks/web.py --db FILE --clients 50 --requests 10 --format json
+
+The warehouse is copied under benchmarks/out/web/ (git-ignored) before the benchmark writes to it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent
+OUT = ROOT / "out" / "web"
+HOST = "127.0.0.1"
+USER, PASSWORD = "bench", "benchmark password"
+SECRET = "benchmark-secret-key-0123456789abcdef"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+def prepare(args: argparse.Namespace) -> Path:
+    """A private copy of the warehouse with a benchmark analyst in it."""
+    from paragon.warehouse import Warehouse
+    from paragon.web.auth import add_user
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    target = OUT / "bench.duckdb"
+    if args.db:
+        shutil.copy(args.db, target)
+    elif args.demo:
+        from paragon.demo import build_demo
+
+        build_demo(target)
+    else:
+        from paragon.web.fixtures import build_sample_warehouse
+
+        build_sample_warehouse(target)
+    with Warehouse.open(target) as wh:
+        wh.con.execute("DELETE FROM users WHERE user_name = ?", [USER])
+        add_user(wh, USER, "analyst", PASSWORD)
+    return target
+
+
+def serve(db: str, port: int) -> None:
+    """Child process: the web app under uvicorn on 127.0.0.1."""
+    import uvicorn
+
+    from paragon.settings import Settings
+    from paragon.web.app import create_app
+
+    app = create_app(Settings(db=Path(db), secret_key=SECRET), warm_cache=False)
+    uvicorn.run(app, host=HOST, port=port, log_level="warning", access_log=False)
+
+
+def start_server(db: Path, port: int) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen([sys.executable, __file__, "--serve", str(db), str(port)],
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://{HOST}:{port}/health", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit("the server did not start")
+
+
+def sign_in(base: str) -> httpx.Cookies:
+    import re
+
+    with httpx.Client(base_url=base) as client:
+        page = client.get("/login").text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+        assert token is not None
+        response = client.post("/login", data={"user_name": USER, "password": PASSWORD,
+                                               "csrf_token": token.group(1)})
+        if response.status_code != 303 or "paragon_session" not in client.cookies:
+            raise SystemExit(f"could not sign in: {response.status_code}")
+        return client.cookies
+
+
+async def load(base: str, paths: list[str], clients: int, requests: int, seconds: float,
+               cookies: httpx.Cookies | None) -> dict[str, Any]:
+    """``clients`` concurrent clients, each making up to ``requests`` requests in turn over
+    ``paths``, stopping at ``seconds``; returns latency percentiles in milliseconds."""
+    latencies: list[float] = []
+    errors = 0
+    stop_at = time.monotonic() + seconds
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=base, cookies=cookies, limits=limits,
+                                 timeout=60) as client:
+
+        async def one_client(index: int) -> None:
+            nonlocal errors
+            for i in range(requests):
+                if time.monotonic() > stop_at:
+                    return
+                path = paths[(index + i) % len(paths)]
+                started = time.perf_counter()
+                try:
+                    response = await client.get(path)
+                    ok = response.status_code == 200
+                except httpx.HTTPError:
+                    ok = False
+                latencies.append((time.perf_counter() - started) * 1000)
+                errors += not ok
+
+        began = time.perf_counter()
+        await asyncio.gather(*(one_client(i) for i in range(clients)))
+        elapsed = time.perf_counter() - began
+    ordered = sorted(latencies)
+    return {
+        "requests": len(ordered), "errors": errors, "seconds": round(elapsed, 2),
+        "per_second": round(len(ordered) / elapsed, 1) if elapsed else None,
+        "p50_ms": round(statistics.median(ordered), 1) if ordered else None,
+        "p95_ms": round(ordered[int(0.95 * (len(ordered) - 1))], 1) if ordered else None,
+        "max_ms": round(ordered[-1], 1) if ordered else None,
+    }
+
+
+def cold(base: str, paths: list[str], cookies: httpx.Cookies | None) -> float:
+    """Seconds for the first request of each path (computes and caches the figures)."""
+    started = time.perf_counter()
+    with httpx.Client(base_url=base, cookies=cookies, timeout=300) as client:
+        for path in paths:
+            client.get(path).raise_for_status()
+    return round(time.perf_counter() - started, 2)
+
+
+def targets(base: str) -> dict[str, list[str]]:
+    areas = httpx.get(f"{base}/areas?format=json", timeout=300).json()
+    lpus = [lpu["url"] for lpu in areas["lpus"]]
+    return {"static page": ["/static/vendor/VENDORED.md"], "area page": lpus,
+            "dashboard": ["/dashboard"]}
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    db = prepare(args)
+    port = free_port()
+    base = f"http://{HOST}:{port}"
+    server = start_server(db, port)
+    try:
+        cookies = sign_in(base)
+        results: dict[str, Any] = {"clients": args.clients, "requests_per_client": args.requests,
+                                   "warehouse": str(db), "targets": {}}
+        for name, paths in targets(base).items():
+            jar = cookies if name == "dashboard" else None
+            first = cold(base, paths, jar)
+            measured = asyncio.run(load(base, paths, args.clients, args.requests,
+                                        args.seconds, jar))
+            results["targets"][name] = {"paths": len(paths), "cold_seconds": first, **measured}
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return results
+
+
+def print_table(results: dict[str, Any]) -> None:
+    print(f"{results['clients']} concurrent clients x {results['requests_per_client']} requests, "
+          f"on {HOST} ({results['warehouse']})")
+    print(f"{'target':<13} {'requests':>8} {'errors':>6} {'req/s':>7} {'p50 ms':>8} "
+          f"{'p95 ms':>8} {'max ms':>8} {'cold s':>7}")
+    for name, r in results["targets"].items():
+        print(f"{name:<13} {r['requests']:>8} {r['errors']:>6} {r['per_second']:>7} "
+              f"{r['p50_ms']:>8} {r['p95_ms']:>8} {r['max_ms']:>8} {r['cold_seconds']:>7}")
+
+
+def main() -> None:
+    if len(sys.argv) == 4 and sys.argv[1] == "--serve":
+        serve(sys.argv[2], int(sys.argv[3]))
+        return
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", type=Path, help="warehouse to copy and serve")
+    parser.add_argument("--demo", action="store_true", help="build and serve the synthetic demo")
+    parser.add_argument("--clients", type=int, default=50, help="concurrent clients (max 200)")
+    parser.add_argument("--requests", type=int, default=10, help="requests per client (max 100)")
+    parser.add_argument("--seconds", type=float, default=60.0, help="time limit per target")
+    parser.add_argument("--format", choices=("table", "json"), default="table")
+    args = parser.parse_args()
+    args.clients = max(1, min(args.clients, 200))
+    args.requests = max(1, min(args.requests, 100))
+    args.seconds = max(1.0, min(args.seconds, 300.0))
+    results = run(args)
+    if args.format == "json":
+        print(json.dumps(results, indent=2))
+    else:
+        print_table(results)
+
+
+if __name__ == "__main__":
+    main()
