@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
@@ -123,6 +124,25 @@ def methods(request: Request) -> Response:
     from markdown_it import MarkdownIt
 
     text = methods_markdown()
-    body = (MarkdownIt("commonmark", {"html": False}).enable("table").render(text)
+    body = (captioned(MarkdownIt("commonmark", {"html": False}).enable("table").render(text))
             if text else None)
     return page(request, "methods", {"markdown": text, "html": body})
+
+
+def captioned(html: str) -> str:
+    """Give every table a caption (the heading above it) and a scrollable wrapper."""
+    out, heading, last = [], "Table", 0
+    for match in re.finditer(r"<h[1-6][^>]*>(.*?)</h[1-6]>|<table>|</table>", html, re.S):
+        out.append(html[last:match.start()])
+        token = match.group(0)
+        if token.startswith("<h"):
+            heading = re.sub(r"<[^>]+>", "", match.group(1)).strip() or heading
+            out.append(token)
+        elif token == "<table>":
+            out.append(f'<div class="table-wrap" role="region" tabindex="0" '
+                       f'aria-label="{heading}"><table><caption>{heading}</caption>')
+        else:
+            out.append("</table></div>")
+        last = match.end()
+    out.append(html[last:])
+    return "".join(out)

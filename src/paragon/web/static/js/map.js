@@ -83,7 +83,9 @@ async function draw(el) {
       clickable(map, "hood-fill", (p) => `/areas/neighbourhood/${encodeURIComponent(p.id)}`);
     } else {
       clickable(map, "lpu-fill", (p) => `/areas/lpu/${encodeURIComponent(p.id)}`);
-      lpus.features.forEach((f) => label(map, f.properties.name, [f.properties.label_lon, f.properties.label_lat]));
+      if (el.clientWidth >= 600) {
+        lpus.features.forEach((f) => label(map, f.properties.name, [f.properties.label_lon, f.properties.label_lat]));
+      }
     }
     map.addLayer({ id: "lpu-line", type: "line", source: "lpus",
       paint: { "line-color": "#0b2545", "line-width": ["case", ["==", ["get", "id"], focus || ""], 3, 1.2] } });
