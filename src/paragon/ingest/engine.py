@@ -2,11 +2,16 @@
 
 - rows read = rows loaded + rows quarantined + rows duplicate, reported per file;
 - the same file twice loads nothing new (rows are keyed; duplicates are counted, not loaded);
-- the whole file commits in one transaction, so an interrupted ingest leaves the warehouse as it was;
+- the whole file commits in one transaction: an interrupted ingest leaves the warehouse as it was;
 - a bad row never stops a good file: it is kept in ``quarantine`` with its line, column and reason.
 
-A format is a :class:`Format`: the columns it needs, the table it fills, and a function that turns
-one raw row into a record or raises :class:`RowError`.
+A format is a :class:`Format`: the columns it needs, the table it fills, and either a function that
+turns one raw row into a record or raises :class:`RowError` (the row path, parsed here line by
+line),
+or a :class:`BulkLoader` that validates the whole file at once (the vectorised path of the police.uk
+formats, ``ingest/policeuk/bulk.py``). Both run inside the same transaction and bookkeeping below.
+
+A file comes from a :class:`Source`: a path on disk or a member of a zip archive.
 """
 
 from __future__ import annotations
@@ -19,8 +24,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
+import duckdb
 import pyarrow as pa
 
 from paragon.errors import IngestError
@@ -40,6 +46,43 @@ class RowError(Exception):
 
 
 @dataclass(frozen=True)
+class Source:
+    """Where one file's bytes come from: ``path`` is what reports and ``ingests.path`` show
+    (``archive.zip!2021-01/2021-01-cambridgeshire-street.csv`` for a zip member)."""
+
+    path: str
+    name: str
+    read: Callable[[], bytes]
+
+    @classmethod
+    def from_path(cls, path: Path) -> Source:
+        return cls(path=str(path), name=path.name, read=path.read_bytes)
+
+
+@dataclass(frozen=True)
+class BulkContext:
+    """What a bulk loader is told inside the file's transaction."""
+
+    source: Source
+    ingest_id: int
+    keep_quarantine: bool  # False when an identical file was ingested before
+    careful: bool = False  # a retry after the database refused a duplicate key: check each key
+
+
+class BulkLoader(Protocol):
+    """A whole-file loader: ``prepare`` (outside the transaction: decode, split, check the header;
+    raise IngestError for a file that cannot be read) then ``load`` (inside it: fill the tables and
+    ``quarantine``, and set the report's counts and reasons). ``load`` may insert without checking
+    keys when it believes them new; if the database then refuses a duplicate key, the engine rolls
+    the file back and loads it once more with ``ctx.careful`` set."""
+
+    def prepare(self, data: bytes, source: Source) -> Any: ...
+
+    def load(self, con: duckdb.DuckDBPyConnection, prepared: Any, ctx: BulkContext,
+             report: IngestReport) -> None: ...
+
+
+@dataclass(frozen=True)
 class Format:
     """A source format the engine can ingest."""
 
@@ -48,10 +91,11 @@ class Format:
     key_column: str
     required_columns: tuple[str, ...]
     columns: dict[str, pa.DataType]
-    to_record: Callable[[dict[str, str], str], dict[str, Any]]
+    to_record: Callable[[dict[str, str], str], dict[str, Any]] | None = None
     optional_columns: tuple[str, ...] = ()
     finalize: Callable[[pa.Table], pa.Table] | None = None
     detect: Callable[[list[str]], bool] | None = None
+    bulk: BulkLoader | None = None
 
 
 @dataclass
@@ -65,6 +109,7 @@ class IngestReport:
     rows_quarantined: int = 0
     rows_duplicate: int = 0
     reasons: Counter[str] = field(default_factory=Counter)
+    notes: Counter[str] = field(default_factory=Counter)  # kept rows worth knowing about
     ingest_id: int | None = None
     status: str = "complete"
     message: str = ""
@@ -78,6 +123,7 @@ class IngestReport:
             "rows_quarantined": self.rows_quarantined,
             "rows_duplicate": self.rows_duplicate,
             "reasons": dict(self.reasons),
+            "notes": dict(self.notes),
             "ingest_id": self.ingest_id,
             "status": self.status,
             "message": self.message,
@@ -103,7 +149,8 @@ def decode(data: bytes, name: str) -> tuple[str, str]:
     try:
         return data.decode("cp1252"), "cp1252"
     except UnicodeDecodeError as exc:
-        raise IngestError(f"{name}: neither UTF-8 nor Windows-1252 text (byte {exc.start})") from exc
+        raise IngestError(
+            f"{name}: neither UTF-8 nor Windows-1252 text (byte {exc.start})") from exc
 
 
 def iter_lines(text: str) -> Iterator[tuple[int, str]]:
@@ -128,13 +175,22 @@ def read_header(name: str, header_line: str) -> list[str]:
 
 
 def check_header(name: str, header: list[str], fmt: Format) -> None:
-    missing = [c for c in fmt.required_columns if c not in header]
+    check_columns(name, header, fmt.kind, fmt.required_columns, fmt.optional_columns)
+
+
+def check_columns(name: str, header: list[str], kind: str, required: tuple[str, ...],
+                  optional: tuple[str, ...] = ()) -> None:
+    """Refuse a header that lacks a required column, naming the missing and unexpected ones."""
+    missing = [c for c in required if c not in header]
     if missing:
-        unexpected = [h for h in header if h not in fmt.required_columns + fmt.optional_columns]
+        unexpected = [h for h in header if h not in required + optional]
         extra = f"; unexpected column(s): {', '.join(unexpected)}" if unexpected else ""
         raise IngestError(
-            f"{name}:1: not a {fmt.kind} file: missing column(s) {', '.join(missing)}{extra}"
+            f"{name}:1: not a {kind} file: missing column(s) {', '.join(missing)}{extra}"
         )
+    repeated = sorted({h for h in required if header.count(h) > 1})
+    if repeated:
+        raise IngestError(f"{name}:1: column(s) {', '.join(repeated)} appear more than once")
 
 
 def _rows(name: str, lines: Iterator[tuple[int, str]], header: list[str], fmt: Format,
@@ -148,9 +204,11 @@ def _rows(name: str, lines: Iterator[tuple[int, str]], header: list[str], fmt: F
             fields = parse_line(line)
             if len(fields) != width:
                 raise RowError(None, f"expected {width} fields, found {len(fields)}")
-            long = next((h for h, v in zip(header, fields, strict=True) if len(v) > MAX_FIELD_CHARS), None)
+            long = next((h for h, v in zip(header, fields, strict=True)
+                         if len(v) > MAX_FIELD_CHARS), None)
             if long:
                 raise RowError(long, f"field longer than {MAX_FIELD_CHARS} characters")
+            assert fmt.to_record is not None
             record = fmt.to_record(dict(zip(header, fields, strict=True)), name)
         except RowError as exc:
             bad.append(_Quarantined(number, exc.column, exc.reason, line[:RAW_TEXT_CHARS]))
@@ -161,23 +219,122 @@ def _rows(name: str, lines: Iterator[tuple[int, str]], header: list[str], fmt: F
 def ingest_file(wh: Warehouse, path: Path, fmt: Format, *, adapter: str | None = None,
                 progress: Callable[[int], None] | None = None) -> IngestReport:
     """Ingest one file in one transaction and return its report."""
-    data = path.read_bytes()
-    report = IngestReport(path=str(path), kind=fmt.kind)
-    text, encoding = decode(data, path.name)
+    return ingest_source(wh, Source.from_path(path), fmt, adapter=adapter, progress=progress)
+
+
+@dataclass
+class Staged:
+    """A file read and, for a bulk format, parsed: ready for :func:`load_staged`. Staging needs no
+    warehouse, so the next file can be staged on another thread while this one loads."""
+
+    source: Source
+    fmt: Format
+    sha256: str
+    data: bytes | None  # the row path parses inside load_staged
+    prepared: Any = None
+
+
+def stage_source(source: Source, fmt: Format, data: bytes | None = None) -> Staged:
+    """Read (unless ``data`` is given) and prepare one file."""
+    data = source.read() if data is None else data
+    sha256 = hashlib.sha256(data).hexdigest()
+    if fmt.bulk is not None:
+        return Staged(source, fmt, sha256, None, fmt.bulk.prepare(data, source))
+    return Staged(source, fmt, sha256, data)
+
+
+def load_staged(wh: Warehouse, staged: Staged, *, adapter: str | None = None,
+                progress: Callable[[int], None] | None = None) -> IngestReport:
+    """Load a staged file in one transaction and return its report."""
+    source, fmt = staged.source, staged.fmt
+    report = IngestReport(path=source.path, kind=fmt.kind)
+    if fmt.bulk is not None:
+        _ingest_bulk(wh, staged, fmt.bulk, adapter, report)
+    else:
+        assert staged.data is not None
+        _ingest_rows(wh, source, staged.data, staged.sha256, fmt, adapter, report)
+    if progress:
+        progress(report.rows_read)
+    return report
+
+
+def ingest_source(wh: Warehouse, source: Source, fmt: Format, *, adapter: str | None = None,
+                  progress: Callable[[int], None] | None = None) -> IngestReport:
+    """Ingest one file (on disk or in an archive) in one transaction and return its report."""
+    return load_staged(wh, stage_source(source, fmt), adapter=adapter, progress=progress)
+
+
+def _ingest_rows(wh: Warehouse, source: Source, data: bytes, sha256: str, fmt: Format,
+                 adapter: str | None, report: IngestReport) -> None:
+    text, encoding = decode(data, source.name)
     lines = iter_lines(text)
     first = next(lines, None)
     if first is None:
-        raise IngestError(f"{path.name}: the file is empty")
-    header = read_header(path.name, first[1])
-    check_header(path.name, header, fmt)
+        raise IngestError(f"{source.name}: the file is empty")
+    header = read_header(source.name, first[1])
+    check_header(source.name, header, fmt)
     bad: list[_Quarantined] = []
-    records = list(_rows(path.name, lines, header, fmt, report, bad))
-    if progress:
-        progress(report.rows_read)
+    records = list(_rows(source.name, lines, header, fmt, report, bad))
     if encoding != "utf-8":
         report.message = f"decoded as {encoding}"
-    _commit(wh, path, hashlib.sha256(data).hexdigest(), fmt, adapter, records, bad, report)
-    return report
+    _commit(wh, source, sha256, fmt, adapter, records, bad, report)
+
+
+def _ingest_bulk(wh: Warehouse, staged: Staged, loader: BulkLoader, adapter: str | None,
+                 report: IngestReport) -> None:
+    try:
+        _load_bulk(wh, staged, loader, adapter, report, careful=False)
+    except duckdb.ConstraintException:  # a key thought new was not: again, checking each key
+        fresh = IngestReport(path=report.path, kind=report.kind)
+        _load_bulk(wh, staged, loader, adapter, fresh, careful=True)
+        report.__dict__.update(fresh.__dict__)
+
+
+def _load_bulk(wh: Warehouse, staged: Staged, loader: BulkLoader, adapter: str | None,
+               report: IngestReport, *, careful: bool) -> None:
+    started = datetime.now()
+    with wh.transaction() as con:
+        ingest_id = _next_ingest_id(con)
+        seen = _seen(con, staged.sha256)
+        ctx = BulkContext(staged.source, ingest_id, seen is None, careful)
+        loader.load(con, staged.prepared, ctx, report)
+        if seen is not None:
+            report.message = "; ".join(
+                m for m in (f"identical to ingest {seen}: nothing new loaded", report.message) if m
+            )
+        _record_ingest(con, ingest_id, staged.source, staged.sha256, staged.fmt, adapter, started,
+                       report)
+    report.ingest_id = ingest_id
+    _check_counts(report)
+
+
+def _next_ingest_id(con: duckdb.DuckDBPyConnection) -> int:
+    return int(con.execute("SELECT nextval('ingest_id_seq')").fetchall()[0][0])
+
+
+def _seen(con: duckdb.DuckDBPyConnection, sha256: str) -> int | None:
+    """The first complete ingest of a file with these exact bytes, if any."""
+    row = con.execute(
+        "SELECT min(ingest_id) FROM ingests WHERE sha256 = ? AND status = 'complete'", [sha256]
+    ).fetchall()[0][0]
+    return None if row is None else int(row)
+
+
+def _record_ingest(con: duckdb.DuckDBPyConnection, ingest_id: int, source: Source, sha256: str,
+                   fmt: Format, adapter: str | None, started: datetime,
+                   report: IngestReport) -> None:
+    con.execute(
+        "INSERT INTO ingests VALUES (?, ?, ?, ?, ?, ?, ?, now(), ?, ?, ?, ?, ?, ?)",
+        [ingest_id, source.path, source.name, sha256, fmt.kind, adapter, started,
+         report.rows_read, report.rows_loaded, report.rows_quarantined,
+         report.rows_duplicate, report.status, report.message or None],
+    )
+
+
+def _check_counts(report: IngestReport) -> None:
+    if report.rows_read != report.rows_loaded + report.rows_quarantined + report.rows_duplicate:
+        raise IngestError(f"{report.path}: internal error: rows read != loaded + quarantined + "
+                          f"duplicate ({report.as_dict()})")
 
 
 def _records_table(fmt: Format, records: list[dict[str, Any]]) -> pa.Table:
@@ -199,14 +356,14 @@ def _quarantine_table(ingest_id: int, file_name: str, bad: list[_Quarantined]) -
     )
 
 
-def _commit(wh: Warehouse, path: Path, sha256: str, fmt: Format, adapter: str | None,
+def _commit(wh: Warehouse, source: Source, sha256: str, fmt: Format, adapter: str | None,
             records: list[dict[str, Any]], bad: list[_Quarantined], report: IngestReport) -> None:
     started = datetime.now()
     table = _records_table(fmt, records)
     if fmt.finalize is not None:
         table = fmt.finalize(table)
     with wh.transaction() as con:
-        ingest_id = int(con.execute("SELECT nextval('ingest_id_seq')").fetchall()[0][0])
+        ingest_id = _next_ingest_id(con)
         table = table.append_column("ingest_id", pa.array([ingest_id] * len(records), pa.int64()))
         con.register("incoming", table)
         key = fmt.key_column
@@ -225,20 +382,13 @@ def _commit(wh: Warehouse, path: Path, sha256: str, fmt: Format, adapter: str | 
         report.reasons = Counter(q.reason for q in bad)
         if report.rows_duplicate:
             report.reasons["duplicate"] = report.rows_duplicate
-        seen = con.execute(
-            "SELECT min(ingest_id) FROM ingests WHERE sha256 = ? AND status = 'complete'", [sha256]
-        ).fetchall()[0][0]
+        seen = _seen(con, sha256)
         if seen is not None:
             report.message = f"identical to ingest {seen}: nothing new loaded"
         if bad and seen is None:
-            con.register("bad_rows", _quarantine_table(ingest_id, path.name, bad))
+            con.register("bad_rows", _quarantine_table(ingest_id, source.name, bad))
             con.execute("INSERT INTO quarantine BY NAME SELECT * FROM bad_rows")
             con.unregister("bad_rows")
-        con.execute(
-            "INSERT INTO ingests VALUES (?, ?, ?, ?, ?, ?, ?, now(), ?, ?, ?, ?, ?, ?)",
-            [ingest_id, str(path), path.name, sha256, fmt.kind, adapter, started,
-             report.rows_read, report.rows_loaded, report.rows_quarantined,
-             report.rows_duplicate, report.status, report.message or None],
-        )
+        _record_ingest(con, ingest_id, source, sha256, fmt, adapter, started, report)
     report.ingest_id = ingest_id
-    assert report.rows_read == report.rows_loaded + report.rows_quarantined + report.rows_duplicate
+    _check_counts(report)

@@ -1,0 +1,100 @@
+"""data.police.uk outcomes files: one row per outcome of a crime in a month, into ``outcomes``; each
+crime's ``last_outcome``/``outcome_type``/``outcome_date`` in ``crimes`` follows (docs/ingest.md).
+
+A crime's last outcome is its outcome of the latest month; within one month, the outcome at the
+later stage of the justice process (``vocab.OUTCOME_STAGE``). Whichever order street and outcomes
+files arrive in, the result is the same: each side applies the outcomes already loaded.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pyarrow as pa
+
+from paragon.ingest.engine import Format
+from paragon.ingest.policeuk import checks
+from paragon.ingest.policeuk.bulk import CONTENT, Spec, SqlLoader, Target
+from paragon.ingest.policeuk.vocab import OUTCOME_STAGE, file_force
+
+COLUMNS = (
+    "Crime ID", "Month", "Reported by", "Falls within", "Longitude", "Latitude", "Location",
+    "LSOA code", "LSOA name", "Outcome type",
+)
+
+_STAGE = checks.case_map("outcome_type", {k: str(v) for k, v in OUTCOME_STAGE.items()})
+
+
+def _update(con: duckdb.DuckDBPyConnection, outcomes_where: str, crimes_where: str,
+            ingest_id: int) -> None:
+    """Set the last outcome of the crimes matching ``crimes_where`` from their outcomes."""
+    latest = (
+        "SELECT crime_reference, arg_max({'text': outcome_text, 'type': outcome_type, "
+        f"'month': month}}, strftime(month, '%Y-%m') || {_STAGE} || outcome_key) AS last "
+        f"FROM outcomes WHERE {outcomes_where} GROUP BY crime_reference"
+    )
+    con.execute(
+        f"""UPDATE crimes c SET last_outcome = o.last.text, outcome_type = o.last.type,
+                                outcome_date = o.last.month
+            FROM ({latest}) o
+            WHERE c.source = 'policeuk' AND c.crime_reference = o.crime_reference
+              AND {crimes_where}""",
+        [ingest_id],
+    )
+
+
+def apply_outcomes(con: duckdb.DuckDBPyConnection, ingest_id: int) -> None:
+    """After a street file: give its new crimes the outcomes already loaded."""
+    if not con.execute("SELECT EXISTS (SELECT 1 FROM outcomes)").fetchall()[0][0]:
+        return
+    _update(con, "crime_reference IN (SELECT crime_reference FROM crimes WHERE ingest_id = $1)",
+            "c.ingest_id = $1", ingest_id)
+
+
+def _after_outcomes(con: duckdb.DuckDBPyConnection, ingest_id: int) -> None:
+    """After an outcomes file: its crimes take their latest outcome."""
+    _update(con, "crime_reference IN (SELECT crime_reference FROM outcomes WHERE ingest_id = $1)",
+            "true", ingest_id)
+
+
+def _spec() -> Spec:
+    month, month_check = checks.month("month_txt", "Month")
+    force, force_check, forces = checks.force()
+    coordinates, coordinate_checks = checks.coordinates("lonlat")
+    outcome, outcome_check, outcomes = checks.outcome("outcome_txt", "Outcome type", required=True)
+    columns = {
+        "crime_reference": "v.crime_id", "force": "v.force", "month": "v.month",
+        "reported_by": "v.reported_by", "falls_within": "v.falls_within",
+        "longitude": "v.longitude", "latitude": "v.latitude", "location": "v.location",
+        "lsoa_code": "v.lsoa_code", "lsoa_name": "v.lsoa_name",
+        "outcome_text": "v.outcome_txt", "outcome_type": "v.outcome_type",
+    }
+    key = (f"'policeuk:' || v.crime_id || ':' || strftime(v.month, '%Y-%m') || ':' || "
+           f"{CONTENT}")
+    return Spec(
+        kind="outcomes",
+        columns=COLUMNS,
+        fields={"crime_id": "Crime ID", "month_txt": "Month", "reported_by": "Reported by",
+                "falls_within": "Falls within", "lon_txt": "Longitude", "lat_txt": "Latitude",
+                "location": "Location", "lsoa_code": "LSOA code", "lsoa_name": "LSOA name",
+                "outcome_txt": "Outcome type"},
+        typed={"month": month, "force": force, **coordinates, "outcome_type": outcome},
+        checks=(checks.required("crime_id", "Crime ID"), month_check, force_check,
+                *coordinate_checks, checks.lsoa(), outcome_check),
+        targets=(Target("outcomes", "outcome_key", key, "true", columns),),
+        file_values=file_force,
+        after=_after_outcomes,
+        lookups=(forces, outcomes),
+    )
+
+
+def outcomes_format() -> Format:
+    spec = _spec()
+    return Format(
+        kind="outcomes",
+        table="outcomes",
+        key_column="outcome_key",
+        required_columns=spec.columns,
+        columns={"outcome_key": pa.string()},
+        detect=lambda header: "Outcome type" in header,
+        bulk=SqlLoader(spec),
+    )
