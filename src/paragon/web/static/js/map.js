@@ -97,7 +97,7 @@ async function draw(el) {
       const highlighted = hoods.features.filter((f) => f.properties.id === el.dataset.highlight);
       if (highlighted.length) { map.fitBounds(bounds(highlighted), { padding: 30, animate: false }); }
     }
-    el.setAttribute("data-ready", "true");
+    map.once("idle", () => el.setAttribute("data-ready", "true"));
   });
 }
 
