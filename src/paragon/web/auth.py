@@ -127,10 +127,13 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def create_session(wh: Warehouse, user: User) -> str:
+def create_session(wh: Warehouse, user: User, idle_minutes: int = 24 * 60) -> str:
+    """A new session for the user; sessions idle longer than ``idle_minutes`` are removed."""
     token = secrets.token_urlsafe(32)
     with wh.transaction() as con:
         now = utc_now()
+        con.execute("DELETE FROM sessions WHERE last_seen < ?",
+                    [now - timedelta(minutes=idle_minutes)])
         con.execute("INSERT INTO sessions VALUES (?, ?, ?, ?)",
                     [_digest(token), user.name, now, now])
     return token

@@ -45,11 +45,17 @@ def source_of(ctx: WebContext) -> str | None:
     return ctx.cached(("source",), lambda: crime_source(ctx.warehouse, ctx.plan().force))
 
 
+def milestone_years(plan: Plan) -> list[str]:
+    """The financial years for which the plan sets milestones (not baseline years)."""
+    return sorted({y for row in plan.milestones for y, entry in row.years.items()
+                   if entry.milestone is not None})
+
+
 def display_year(ctx: WebContext, plan: Plan) -> str:
     """The financial year the pages report: the plan's current year if the data reaches it, else
     the newest plan year the data covers."""
     last = latest_crime_month(ctx)
-    years = plan.years()
+    years = milestone_years(plan)
     if last is None:
         return plan.current_year
     covered = [y for y in years if year_bounds(y)[0] <= last]

@@ -175,9 +175,10 @@ def monthly_lines(rows: list[dict[str, Any]]) -> dict[str, Any]:
                       "scale": {"domain": ["Crimes", "Anti-social behaviour"],
                                 "range": [BLUE, ORANGE]},
                       "legend": {"orient": "bottom", "columns": 1}},
-            "strokeDash": {"field": "series", "type": "nominal",
+            "strokeDash": {"field": "series", "type": "nominal", "title": None,
                            "scale": {"domain": ["Crimes", "Anti-social behaviour"],
-                                     "range": [[1, 0], [5, 3]]}, "legend": None},
+                                     "range": [[1, 0], [5, 3]]},
+                           "legend": {"orient": "bottom", "columns": 1}},
         },
     }
 

@@ -10,7 +10,12 @@ from paragon.measures.periods import add_months
 from paragon.plan import Plan
 from paragon.web.context import WebContext
 from paragon.web.data import words
-from paragon.web.data.adapters import display_year, latest_crime_month, milestones
+from paragon.web.data.adapters import (
+    display_year,
+    latest_crime_month,
+    milestone_years,
+    milestones,
+)
 from paragon.web.data.opendata import PUBLIC_MILESTONE_FIELDS
 
 TABLE_ORDER = ("trust_confidence", "service_standards", "reducing_crime", "detections")
@@ -56,7 +61,8 @@ def progress(ctx: WebContext, year: str | None = None) -> dict[str, Any]:
         priorities.append({"id": p.id, "title": p.title, "aims": list(p.aims),
                            "milestones": mine, "status_counts": status_counts(mine)})
     last = latest_crime_month(ctx)
-    return {"year": year, "years": plan.years(), "data_through": last.isoformat() if last else None,
+    return {"year": year, "years": milestone_years(plan),
+            "data_through": last.isoformat() if last else None,
             "priorities": priorities, "status_counts": status_counts(rows),
             "milestone_count": len(rows)}
 

@@ -85,6 +85,9 @@ def milestone_status(row: dict[str, Any]) -> dict[str, str]:
     if status == "not_available":
         return {"label": "No milestone", "tone": "neutral",
                 "sentence": "The plan set no milestone for this year."}
+    if row.get("milestone") is None:
+        return {"label": "No milestone", "tone": "neutral",
+                "sentence": "The plan set no milestone for this year."}
     return {"label": "No data yet", "tone": "unknown",
             "sentence": "There is not yet enough data to judge this milestone."}
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from paragon.errors import NotFoundError
-from paragon.web.data.adapters import display_year
+from paragon.web.data.adapters import display_year, milestone_years
 from paragon.web.data.analysis import dashboard_rows, measure_page, measure_window, quality
 from paragon.web.deps import Analyst, Ctx
 from paragon.web.render import page
@@ -44,7 +44,7 @@ def dashboard(request: Request, ctx: Ctx, user: Analyst, lpu: LpuQuery = None,
                       lambda: dashboard_rows(ctx, the_year, the_lpu))
     return page(request, "dashboard", {
         "filters": {"lpu": the_lpu, "year": the_year},
-        "years": plan.years(), "lpus": [{"id": x.id, "name": x.name} for x in plan.lpus],
+        "years": milestone_years(plan), "lpus": [{"id": x.id, "name": x.name} for x in plan.lpus],
         "milestones": rows, "tables": ["milestones"],
     })
 

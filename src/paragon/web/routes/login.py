@@ -59,7 +59,7 @@ def login(request: Request, ctx: Ctx,
             return JSONResponse(envelope(message, 401), status_code=401)
         return page(request, "login", {"next": safe_next(next), "message": None,
                                        "error": message}, status=401)
-    token = create_session(ctx.warehouse, user)
+    token = create_session(ctx.warehouse, user, ctx.settings.session_minutes)
     audit(request, "login", user.name, f"role {user.role}", actor=user.name)
     response: Response
     if wants_json(request):
