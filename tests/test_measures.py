@@ -92,3 +92,69 @@ def test_weighted_survey_proportion(loaded: Warehouse, plan: Plan) -> None:
     assert fig.effective_n == pytest.approx(16 / 6)  # Kish: (sum w)^2 / sum w^2
     coventry = compute(loaded, plan, "confidence", *YEAR, lpu="coventry")
     assert coventry.value == pytest.approx(100.0)
+
+
+def test_police_uk_only_force_counts_by_month_and_refuses_what_it_cannot_answer(
+    wh: Warehouse, plan: Plan
+) -> None:
+    from paragon.measures.milestones import milestone_table
+
+    street = Path(__file__).parent / "data/policeuk/street/2011-02-west-midlands-street.csv"
+    ingest_paths(wh, [street], plan)
+    feb = (date(2011, 2, 1), date(2011, 3, 1))
+    total = compute(wh, plan, "total-recorded-crime", *feb)
+    assert (total.value, total.source) == (25558 - 8728, "policeuk")
+    assert compute(wh, plan, "robbery", *feb).value == 807
+    assert compute(wh, plan, "vehicle-crime", *feb).value == 2358
+    burglary = compute(wh, plan, "burglary-dwelling", *feb)
+    assert burglary.value is None and "police.uk" in (burglary.note or "")
+    detections = compute(wh, plan, "robbery-detections", *feb)
+    assert detections.value is None and "detection" in (detections.note or "")
+    rows = {
+        r["title"]: r
+        for r in milestone_table(wh, plan, "2010-11")
+        if r["table"] == "reducing_crime"
+    }
+    # One month of data cannot say whether a year's milestone was met.
+    assert rows["Robbery"]["coverage"] == "incomplete"
+    assert rows["Robbery"]["status"] not in ("met", "missed")
+    assert rows["Burglary dwelling"]["status"] == "data not available"
+
+
+def test_year_beyond_the_data_is_no_data_not_zero(loaded: Warehouse, plan: Plan) -> None:
+    from paragon.measures.milestones import milestone_table
+
+    for row in milestone_table(loaded, plan, "2013-14"):
+        assert row["value"] is None and row["status"] in ("no data", "data not available"), row[
+            "title"
+        ]
+
+
+def test_detection_rate_above_100_percent_is_shown_not_crashed(
+    wh: Warehouse, plan: Plan, tmp_path: Path
+) -> None:
+    from paragon.measures.milestones import milestone_table
+
+    header = CRIMES.splitlines()[0]
+    lines = [
+        "D1,2010-03-20,34B,N,N,N,,,,,charged_summonsed,2010-04-05",
+        "D2,2010-03-21,34B,N,N,N,,,,,charged_summonsed,2010-04-06",
+        "D3,2010-06-01,34B,N,N,N,,,,,,",
+        "D4,2011-03-31,34B,N,N,N,,,,,,",
+    ]
+    (tmp_path / "d.csv").write_text("\n".join([header, *lines]) + "\n", encoding="utf-8")
+    ingest_paths(wh, [tmp_path / "d.csv"], plan)
+    row = next(
+        r for r in milestone_table(wh, plan, "2010-11") if r["measure"] == "robbery-detections"
+    )
+    assert (row["detected"], row["recorded"], row["value"]) == (2, 2, 100.0)
+    fig = compute(wh, plan, "robbery-detections", date(2010, 4, 1), date(2010, 7, 1))
+    assert fig.value == 200.0  # two detected, one recorded: footnote 6 allows it
+
+
+def test_too_few_responses_are_not_judged(loaded: Warehouse, plan: Plan) -> None:
+    from paragon.measures.milestones import milestone_table
+
+    row = next(r for r in milestone_table(loaded, plan, "2010-11") if r["measure"] == "confidence")
+    assert row["responses"] == 3
+    assert row["status"] == "not enough responses"

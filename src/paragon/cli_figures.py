@@ -77,9 +77,11 @@ def _print_milestones(rows: list[dict[str, Any]], year: str) -> None:
             if r["partial_year"]:
                 value += f" YTD {r['months']}m"
             published = r["published_text"] or "—"
-            if r["flags"]:
+            if r["performance_matches"] is False:
                 published += " [red]≠[/red]"
             milestone = r["milestone_published"] or _num(r["milestone"], unit)
+            if r["milestone_matches_rule"] is False:
+                milestone += " [red]≠[/red]"
             if (
                 r["milestone_recomputed"] is not None
                 and r["milestone"] is not None

@@ -60,6 +60,8 @@ def build_demo(
         summary["asb_incidents"] = _load_asb(wh, seed, plan.force)
         summary["priorities"] = _load_priorities(wh, plan, seed)
         _mark_demo(wh, seed)
+        say("checking the demo reproduces the plan's published 2010-11 figures")
+        check_reproduction(wh, plan)
     summary["seconds"] = round(time.perf_counter() - started, 1)
     return summary
 
@@ -105,6 +107,19 @@ def _mark_demo(wh: Warehouse, seed: int) -> None:
             "INSERT INTO meta VALUES ('demo', 'true'), ('demo_seed', ?), ('demo_label', ?)",
             [str(seed), DEMO_LABEL],
         )
+
+
+def check_reproduction(wh: Warehouse, plan: Plan) -> None:
+    """Refuse a demo whose 2010-11 figures or baselines differ from the plan's published ones."""
+    from paragon.measures.milestones import milestone_table
+
+    wrong = [
+        f"{r['table']}/{r['title']}: {'; '.join(r['flags'])}"
+        for r in milestone_table(wh, plan, "2010-11")
+        if r["performance_matches"] is False
+    ]
+    if wrong:
+        raise RuntimeError("the demo does not reproduce the plan: " + " | ".join(wrong))
 
 
 def is_demo(wh: Warehouse) -> bool:

@@ -8,6 +8,7 @@ crimes. Everything else (offence mix, outcomes, dates within months) is random f
 
 from __future__ import annotations
 
+import calendar
 from datetime import date, timedelta
 
 import numpy as np
@@ -122,35 +123,28 @@ DETECTED_TYPES = [
 ]
 DETECTED_P = [0.58, 0.16, 0.08, 0.06, 0.12]
 CLOSED_TYPES = ["no_further_action", "evidential_difficulties", "victim_declined"]
-DATA_END = date(LAST_MONTH[0], LAST_MONTH[1], 31)
+DATA_END = date(LAST_MONTH[0], LAST_MONTH[1], calendar.monthrange(*LAST_MONTH)[1])
 EPOCH = date(1970, 1, 1)
 
 
 def _months(year: int) -> list[date]:
-    out = [date(year + (m + 3) // 12, (m + 3) % 12 + 1, 1) for m in range(12)]
-    return [m for m in out if m <= date(LAST_MONTH[0], LAST_MONTH[1], 1)]
-
-
-def _share(profile: str, months: int) -> float:
-    weights = SEASON[profile]
-    return sum(weights[:months]) / sum(weights)
+    """The twelve months of a financial year."""
+    return [date(year + (m + 3) // 12, (m + 3) % 12 + 1, 1) for m in range(12)]
 
 
 def year_counts(year: int) -> dict[str, int]:
-    """Crimes to generate per group for a year (all 12 months, or the months of 2011-12 so far)."""
-    months = len(_months(year))
-    out = {
-        g: round(CRIME_TOTALS[g][year] * _share(GROUP_SEASON[g], months)) for g in MEASURE_GROUPS
-    }
-    total = round(CRIME_TOTALS["total"][year] * _share("other", months))
-    out["other"] = total - sum(out.values())
+    """Crimes per group over the whole financial year ("other" makes up the total). For the
+    current year the rows after the data end are generated and then dropped, so the year to date
+    follows each group's own seasonal profile towards its stated annual pace."""
+    out = {g: CRIME_TOTALS[g][year] for g in MEASURE_GROUPS}
+    out["other"] = CRIME_TOTALS["total"][year] - sum(out.values())
     return out
 
 
 def _dates(rng: np.random.Generator, year: int, group: str, n: int) -> np.ndarray:
     """Recorded dates (days since 1970) for ``n`` crimes, exact total, seasonal by month."""
     months = _months(year)
-    weights = np.array(SEASON[GROUP_SEASON[group]][: len(months)])
+    weights = np.array(SEASON[GROUP_SEASON[group]])
     per_month = rng.multinomial(n, weights / weights.sum())
     days = []
     for start, count in zip(months, per_month, strict=True):
@@ -163,10 +157,15 @@ def _dates(rng: np.random.Generator, year: int, group: str, n: int) -> np.ndarra
 def _exact_flag(
     rng: np.random.Generator, codes: np.ndarray, target: int, always: set[str], pool: set[str]
 ) -> np.ndarray:
-    flag = np.isin(codes, list(always))
-    fill = target - int(flag.sum())
+    """Flag exactly ``target`` crimes: the 'always' codes first, then others from the pool."""
+    flag = np.zeros(len(codes), bool)
+    must = np.flatnonzero(np.isin(codes, list(always)))
+    if len(must) > target:
+        must = rng.choice(must, target, replace=False)
+    flag[must] = True
+    fill = target - len(must)
     candidates = np.flatnonzero(np.isin(codes, list(pool)))
-    if not 0 <= fill <= len(candidates):
+    if fill > len(candidates):
         raise ValueError(f"cannot flag exactly {target} crimes from {len(candidates)} candidates")
     flag[rng.choice(candidates, fill, replace=False)] = True
     return flag
@@ -180,16 +179,17 @@ def _year_rows(rng: np.random.Generator, year: int) -> dict[str, np.ndarray]:
         groups.append(np.full(n, group, dtype=object))
         days.append(_dates(rng, year, group, n))
     code = np.concatenate(codes).astype(object)
-    months = len(_months(year))
-    business = round(CRIME_TOTALS["business"][year] * _share("other", months))
-    hate = round(CRIME_TOTALS["hate"][year] * _share("other", months))
-    return {
+    rows = {
         "group": np.concatenate(groups),
         "code": code,
         "day": np.concatenate(days),
-        "business": _exact_flag(rng, code, business, BUSINESS_ALWAYS, BUSINESS_POOL),
-        "hate": _exact_flag(rng, code, hate, HATE_ALWAYS, HATE_POOL),
+        "business": _exact_flag(
+            rng, code, CRIME_TOTALS["business"][year], BUSINESS_ALWAYS, BUSINESS_POOL
+        ),
+        "hate": _exact_flag(rng, code, CRIME_TOTALS["hate"][year], HATE_ALWAYS, HATE_POOL),
     }
+    keep = rows["day"] <= (DATA_END - EPOCH).days
+    return {k: v[keep] for k, v in rows.items()}
 
 
 def _outcomes(rng: np.random.Generator, rows: dict[str, np.ndarray], year: int) -> None:

@@ -99,7 +99,7 @@ def _answers(
     mask: np.ndarray,
 ) -> np.ndarray:
     n = len(people["weight"])
-    effect = rng.normal(0, 0.25, 10)[people["lpu_index"]]
+    effect = rng.normal(0, 0.25, int(people["lpu_index"].max()) + 1)[people["lpu_index"]]
     logit = np.log(target / (100 - target)) + effect
     positive = rng.random(n) < 1 / (1 + np.exp(-logit))
     valid = mask & (rng.random(n) >= DONT_KNOW)

@@ -7,8 +7,11 @@
 - survey_proportion: weighted share of respondents giving a positive answer, excluding
   "don't know" and refusals, with the Kish effective sample size.
 
-A measure reads one source per force: the force's own records where any are loaded, police.uk
-otherwise, and says which it used.
+A measure reads one source per force and period: the force's own records where any are loaded for
+the period, police.uk otherwise, and says which it used. police.uk rows have a month but no
+recorded date, so periods are matched on ``coalesce(recorded_date, month)``; a measure police.uk
+cannot answer (no category for it; detections, whose police.uk outcomes are stages, not dated
+detections) raises :class:`MeasureUnavailable` rather than counting zero.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ class Figure:
     effective_n: float | None = None
     cohort_detected: int | None = None
     source: str | None = None
+    note: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -47,15 +51,28 @@ class Figure:
         return out
 
 
-def crime_source(wh: Warehouse, force: str) -> str | None:
-    """'force' when the force's own records are loaded, else 'policeuk', else None."""
-    rows = wh.query(
-        "SELECT source, count(*) AS n FROM crimes WHERE force = ? GROUP BY source", [force]
-    )
-    sources = {r["source"] for r in rows}
-    if "force" in sources:
-        return "force"
-    return "policeuk" if "policeuk" in sources else None
+RECORDED = "coalesce(recorded_date, month)"
+
+
+class MeasureUnavailable(ParagonError):
+    """The data loaded cannot answer this measure (the reason says why)."""
+
+
+def crime_source(
+    wh: Warehouse, force: str, start: date | None = None, end: date | None = None
+) -> str | None:
+    """'force' when the force's own records cover any of [start, end), else 'policeuk' when
+    police.uk rows do, else None. Without a period: over all time."""
+    period = f"AND {RECORDED} >= ? AND {RECORDED} < ?" if start and end else ""
+    params = [start, end] if start and end else []
+    for source in ("force", "policeuk"):
+        found = wh.scalar(
+            f"SELECT EXISTS (SELECT 1 FROM crimes WHERE force = ? AND source = ? {period})",
+            [force, source, *params],
+        )
+        if found:
+            return source
+    return None
 
 
 def select_clause(select: CrimeSelect, source: str | None) -> tuple[str, list[Any]]:
@@ -64,7 +81,9 @@ def select_clause(select: CrimeSelect, source: str | None) -> tuple[str, list[An
         return "TRUE", []
     if source == "policeuk":
         if not select.policeuk_categories:
-            return "FALSE", []
+            raise MeasureUnavailable(
+                "police.uk data has no offence codes or flags for this measure's selection"
+            )
         return "category IN (SELECT unnest(?))", [select.policeuk_categories]
     parts: list[str] = []
     params: list[Any] = []
@@ -129,8 +148,8 @@ def _count_months(
 ) -> dict[date, Components]:
     where, params = _crime_filter(plan, measure, source, lpu)
     rows = wh.query(
-        f"SELECT date_trunc('month', recorded_date)::DATE AS m, count(*) AS n FROM crimes "
-        f"WHERE {where} AND recorded_date >= ? AND recorded_date < ? GROUP BY m",
+        f"SELECT date_trunc('month', {RECORDED})::DATE AS m, count(*) AS n FROM crimes "
+        f"WHERE {where} AND {RECORDED} >= ? AND {RECORDED} < ? GROUP BY m",
         [*params, start, end],
     )
     return {r["m"]: Components(float(r["n"]), float(r["n"])) for r in rows}
@@ -218,7 +237,12 @@ def monthly_components(
         plan.lpu(lpu)
     if measure.kind == "survey_proportion":
         return _survey_months(wh, measure, start, end, lpu), "survey"
-    source = crime_source(wh, plan.force)
+    source = crime_source(wh, plan.force, start, end)
+    if measure.kind == "detection_rate" and source == "policeuk":
+        raise MeasureUnavailable(
+            "police.uk outcomes are the latest stage of each crime by month, not dated "
+            "detections: detection rates need the force's own records"
+        )
     if measure.kind == "count":
         return _count_months(wh, plan, measure, start, end, lpu, source), source
     if measure.kind == "detection_rate":
@@ -275,7 +299,12 @@ def figure_from(
 def compute(
     wh: Warehouse, plan: Plan, measure_id: str, start: date, end: date, lpu: str | None = None
 ) -> Figure:
-    """The measure's figure for [start, end) in the force or one LPU."""
-    months, source = monthly_components(wh, plan, measure_id, start, end, lpu)
+    """The measure's figure for [start, end) in the force or one LPU; value None, with a note,
+    when the data loaded cannot answer it."""
+    try:
+        months, source = monthly_components(wh, plan, measure_id, start, end, lpu)
+    except MeasureUnavailable as exc:
+        measure = plan.measure(measure_id)
+        return Figure(measure.id, measure.kind, start, end, lpu, None, note=exc.message)
     total = sum(months.values(), Components())
     return figure_from(plan.measure(measure_id), start, end, lpu, total, source)

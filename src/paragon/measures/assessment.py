@@ -1,0 +1,183 @@
+"""Uncertainty for milestone figures: intervals, changes, closed-year status and projections.
+
+- counts: exact Poisson intervals; changes by the E-test with the period lengths as exposures;
+- detection rates (footnote 6: detected in the period ÷ recorded in the period): this is not a
+  proportion of one group — it can exceed 100% — so it is treated as a Poisson count of detections
+  per offence recorded: exact Poisson interval on the detections, changes by the E-test with the
+  offences recorded as exposures;
+- survey results: Wilson intervals on responses ÷ the survey's design effect, changes by Newcombe's
+  interval, and "not enough responses" below the minimum.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from paragon.measures.engine import Figure
+from paragon.plan.schema import Measure, Plan
+from paragon.stats import (
+    assess_closed_year,
+    compare_counts,
+    newcombe_difference,
+    project_count_year_end,
+    project_proportion_year_end,
+    wilson_interval,
+)
+from paragon.stats.projection import poisson_exact_interval
+
+Direction = Literal["higher", "lower"]
+
+
+def design_effect(plan: Plan, measure: Measure) -> float:
+    return plan.survey(measure.survey).design_effect if measure.survey else 1.0
+
+
+def _pct(value: float | None) -> float | None:
+    return None if value is None else 100 * value
+
+
+def value_interval(plan: Plan, measure: Measure, fig: Figure) -> tuple[float | None, float | None]:
+    """95% interval of a figure, in its own unit (count, or percent)."""
+    if fig.value is None:
+        return None, None
+    if fig.kind == "count":
+        return poisson_exact_interval(int(fig.value))
+    if fig.kind == "detection_rate":
+        lo, hi = poisson_exact_interval(int(fig.numerator or 0))
+        recorded = float(fig.denominator or 0)
+        return 100 * lo / recorded, 100 * hi / recorded
+    responses = float(fig.responses or 0)
+    est = wilson_interval(
+        fig.value / 100 * responses, responses, 0.95, design_effect(plan, measure)
+    )
+    return _pct(est.lower), _pct(est.upper)
+
+
+def enough_responses(plan: Plan, measure: Measure, fig: Figure) -> bool:
+    if fig.kind != "survey_proportion" or fig.value is None:
+        return True
+    responses = float(fig.responses or 0)
+    est = wilson_interval(
+        fig.value / 100 * responses, responses, 0.95, design_effect(plan, measure)
+    )
+    return est.status == "ok"
+
+
+NO_CHANGE: dict[str, Any] = {
+    "change_pct": None,
+    "change_lower": None,
+    "change_upper": None,
+    "change_unit": None,
+    "change_significant": None,
+    "change_p_value": None,
+    "change_test": None,
+}
+
+
+def change(plan: Plan, measure: Measure, now: Figure, then: Figure | None) -> dict[str, Any]:
+    """Change from ``then`` to ``now`` with its 95% interval and significance."""
+    if then is None or now.value is None or then.value is None:
+        return dict(NO_CHANGE)
+    if now.kind in ("count", "detection_rate"):
+        if now.kind == "count":
+            # Financial years are compared as whole years, as the plan does (not per day).
+            c = compare_counts(int(then.value), int(now.value))
+            unit = "%"
+        else:
+            c = compare_counts(
+                int(then.numerator or 0),
+                int(now.numerator or 0),
+                float(then.denominator or 1),
+                float(now.denominator or 1),
+            )
+            unit = "% of the rate"
+        return {
+            "change_pct": c.percent_change,
+            "change_lower": c.percent_change_lower,
+            "change_upper": c.percent_change_upper,
+            "change_unit": unit,
+            "change_significant": c.p_value < 0.05,
+            "change_p_value": c.p_value,
+            "change_test": c.test_method,
+        }
+    deff = design_effect(plan, measure)
+    d = newcombe_difference(
+        now.value / 100,
+        float(now.responses or 0) / deff,
+        then.value / 100,
+        float(then.responses or 0) / deff,
+    )
+    return {
+        "change_pct": _pct(d.difference),
+        "change_lower": _pct(d.lower),
+        "change_upper": _pct(d.upper),
+        "change_unit": "percentage points",
+        "change_significant": d.significant,
+        "change_p_value": None,
+        "change_test": "Newcombe hybrid score interval" if d.status == "ok" else d.status,
+    }
+
+
+def closed_year(
+    plan: Plan, measure: Measure, fig: Figure, milestone: float, better: Direction
+) -> dict[str, Any]:
+    """Met or missed, and whether the gap is beyond noise."""
+    assert fig.value is not None
+    if fig.kind == "count":
+        a = assess_closed_year(fig.value, milestone, better)
+    elif fig.kind == "detection_rate":
+        expected = milestone / 100 * float(fig.denominator or 0)
+        a = assess_closed_year(float(fig.numerator or 0), expected, better)
+    else:
+        a = assess_closed_year(
+            fig.value / 100,
+            milestone / 100,
+            better,
+            n=float(fig.responses or 0),
+            design_effect=design_effect(plan, measure),
+        )
+        if a.status != "ok":
+            return {"status": "not enough responses"}
+    return {"status": a.outcome, "beyond_noise": a.beyond_noise}
+
+
+def projection(
+    plan: Plan,
+    measure: Measure,
+    fig: Figure,
+    milestone: float,
+    better: Direction,
+    observed: list[float],
+    history: list[list[float]],
+) -> dict[str, Any]:
+    """The projected year-end value, its intervals, the chance of meeting the milestone."""
+    assert fig.value is not None
+    scale = 1.0
+    if fig.kind == "count":
+        if not history:
+            return {
+                "status": "in progress",
+                "assurance": "no earlier year to project from",
+            }
+        p = project_count_year_end(observed, history, milestone, better=better)
+    else:
+        if fig.kind == "detection_rate":
+            n = float(fig.denominator or 0)
+            successes = min(float(fig.numerator or 0), n)
+            deff = 1.0
+        else:
+            n = float(fig.responses or 0)
+            successes = fig.value / 100 * n
+            deff = design_effect(plan, measure)
+        p = project_proportion_year_end(
+            successes, n, milestone / 100, better=better, design_effect=deff
+        )
+        scale = 100.0
+    return {
+        "status": "in progress",
+        "projected": None if p.projected is None else p.projected * scale,
+        "projected_80": None if p.interval_80 is None else [v * scale for v in p.interval_80],
+        "projected_95": None if p.interval_95 is None else [v * scale for v in p.interval_95],
+        "probability_met": p.probability_met,
+        "assurance": p.assurance,
+    }
