@@ -153,3 +153,35 @@ def test_hostile_text_is_shown_not_run(live_server: LiveServer, page: Any) -> No
     page.goto(live_server.url + "/areas/lpu/coventry")
     expect(page.locator(".priority-item").first).to_contain_text("<script>alert('x')</script>")
     assert page.evaluate("document.querySelectorAll('main script:not([type])').length") == 0
+
+
+def test_keyboard_reaches_the_content_and_the_navigation(live_server: LiveServer,
+                                                         page: Any) -> None:
+    page.goto(live_server.url + "/")
+    page.keyboard.press("Tab")
+    skip = page.locator("a.skip")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_visible()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"#main$"))
+    page.goto(live_server.url + "/")
+    for _ in range(12):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent.trim()") == "Your area":
+            break
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/areas$"))
+    page.wait_for_load_state("load")
+    for _ in range(15):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "q":
+            break
+    page.keyboard.type("coventry")
+    result = page.locator("#results a", has_text="Coventry").first
+    expect(result).to_be_visible()
+    for _ in range(5):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.getAttribute('href')") == "/areas/lpu/coventry":
+            break
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/areas/lpu/coventry$"))
