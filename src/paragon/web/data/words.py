@@ -66,6 +66,20 @@ STATUS_TONE = {
 }
 
 
+UNJUDGED = {
+    "no data": ("No data yet", "There is no data for this measure yet."),
+    "data not available": ("Data not available",
+                           "The data loaded cannot answer this measure (for example police.uk "
+                           "data has no offence codes)."),
+    "not enough responses": ("Not enough responses",
+                             "Too few survey responses to judge this milestone."),
+    "incomplete data": ("Incomplete data",
+                        "The data does not yet cover the whole period, so it is not judged."),
+    "no direction set": ("Not judged", "Neither higher nor lower is better for this measure, "
+                                       "so the figure is reported, not judged."),
+}
+
+
 def milestone_status(row: dict[str, Any]) -> dict[str, str]:
     """A short label, a sentence and a tone (good, bad, neutral, unknown) for a milestone row."""
     status = row.get("status")
@@ -85,6 +99,10 @@ def milestone_status(row: dict[str, Any]) -> dict[str, str]:
     if status == "not_available":
         return {"label": "No milestone", "tone": "neutral",
                 "sentence": "The plan set no milestone for this year."}
+    if status in UNJUDGED:
+        label, sentence = UNJUDGED[status]
+        return {"label": label, "tone": "unknown" if status != "no direction set" else "neutral",
+                "sentence": sentence}
     if row.get("milestone") is None:
         return {"label": "No milestone", "tone": "neutral",
                 "sentence": "The plan set no milestone for this year."}
