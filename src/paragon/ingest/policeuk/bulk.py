@@ -127,7 +127,9 @@ class SqlLoader:
             con.register("_pu_v", rows)
             bad = _bad(parsed, rows)
             _report_counts(report, parsed, bad)
-            report.rows_loaded = sum(_insert(con, spec, t, ctx) for t in spec.targets)
+            new = new_to_tables(con, spec, rows)
+            report.rows_loaded = sum(_insert(con, spec, i, new[i], ctx)
+                                     for i in range(len(spec.targets)))
             report.rows_duplicate = report.rows_read - report.rows_quarantined - report.rows_loaded
             if report.rows_duplicate:
                 report.reasons["duplicate"] = report.rows_duplicate
@@ -153,32 +155,71 @@ def _named(spec: Spec, parsed: Parsed) -> pa.Table:
 
 
 def verdict_sql(spec: Spec, values: dict[str, str | None]) -> str:
-    """The query giving each row of ``_pu_named`` its typed values and first failing check, in
-    line order."""
+    """The query giving each row of ``_pu_named``, in line order, its typed values, its first
+    failing check (``reason``, ``column_name``), the target table it goes to (``_target``, the
+    index in spec.targets), its key there before numbering (``_key``) and whether the first row
+    with that key keeps it bare (``_plain``)."""
     texts = ", ".join(f"nullif({alias}, '') AS {alias}" for alias in spec.fields)
     extra = "".join(f", {literal(v)}::VARCHAR AS {k}" for k, v in values.items())
     typed = ", ".join(f"{expr} AS {alias}" for alias, expr in spec.typed.items())
     joins = " ".join(lookup.join for lookup in spec.lookups)
-    reason = "CASE " + " ".join(f"WHEN {c.bad} THEN {c.reason}" for c in spec.checks) + " END"
-    column = "CASE " + " ".join(f"WHEN {c.bad} THEN {literal(c.column)}" for c in spec.checks)
+    first = "CASE " + " ".join(f"WHEN {c.bad} THEN {i}" for i, c in enumerate(spec.checks)) + " END"
+    reason = "CASE _check " + " ".join(
+        f"WHEN {i} THEN {c.reason}" for i, c in enumerate(spec.checks)) + " END"
+    columns = "[" + ", ".join(literal(c.column) for c in spec.checks) + "]"
     outputs = ", ".join([*spec.typed, *values])
     return f"""
-        SELECT line_number, {outputs}, {reason} AS reason, {column} END AS column_name
-        FROM (SELECT *, {typed} FROM (
-            SELECT * FROM (SELECT line_number, {texts}{extra} FROM _pu_named) n {joins}))
+        SELECT line_number, {outputs}, {reason} AS reason, {columns}[_check + 1] AS column_name,
+               {_by_target(spec, "where")}, {_by_target(spec, "key")},
+               {_by_target(spec, "plain")}
+        FROM (SELECT *, {first} AS _check FROM (SELECT *, {typed} FROM (
+            SELECT * FROM (SELECT line_number, {texts}{extra} FROM _pu_named) n {joins}))) v
         ORDER BY line_number"""
+
+
+def _by_target(spec: Spec, part: str) -> str:
+    """SQL for each row's target index (``where``), key before numbering, or plain flag."""
+    if part == "where":
+        whens = " ".join(f"WHEN {t.where} THEN {i}" for i, t in enumerate(spec.targets))
+        return f"CASE {whens} END AS _target"
+    values = {i: (t.key.replace(CONTENT, spec.content()) if part == "key" else t.plain)
+              for i, t in enumerate(spec.targets)}
+    whens = " ".join(f"WHEN {i} THEN {v}" for i, v in values.items())
+    return f"CASE _target {whens} END AS _{part}"
 
 
 def _validated(con: duckdb.DuckDBPyConnection, spec: Spec, values: dict[str, str | None],
                named: pa.Table) -> pa.Table:
-    """The text columns with the typed values, reason and column_name beside them."""
+    """The text columns with the typed values, reason, column_name and numbered keys beside."""
     verdict = con.sql(verdict_sql(spec, values)).to_arrow_table()
     if not np.array_equal(verdict["line_number"].to_numpy(), named["line_number"].to_numpy()):
         named = named.take(pc.sort_indices(named["line_number"]))  # slow lines come last
     rows = named
     for name in verdict.column_names[1:]:
-        rows = rows.append_column(name, verdict[name])
-    return rows
+        if name not in ("_key", "_plain"):
+            rows = rows.append_column(name, verdict[name])
+    return rows.append_column("_key", numbered_keys(verdict))
+
+
+def numbered_keys(verdict: pa.Table) -> pa.Array:
+    """Each good row's key: its ``_key`` then ``:<n>``, its occurrence (in line order) among the
+    file's good rows with the same target and key; the first keeps the bare key where ``_plain``.
+    Done in Arrow/NumPy: a SQL window over every row costs several times more."""
+    key = verdict["_key"].combine_chunks()
+    good = verdict["reason"].is_null().to_numpy(zero_copy_only=False)
+    codes = pc.dictionary_encode(key).indices.fill_null(0).to_numpy(zero_copy_only=False)
+    target = verdict["_target"].fill_null(0).to_numpy(zero_copy_only=False)
+    group = np.where(good, codes.astype(np.int64) * (len(verdict) + 1) + target, -1)
+    order = np.argsort(group, kind="stable")  # rows are in line order: stable keeps it
+    ranked = group[order]
+    starts = np.r_[True, ranked[1:] != ranked[:-1]]
+    first = np.maximum.accumulate(np.where(starts, np.arange(len(ranked)), 0))
+    occurrence = np.empty(len(ranked), dtype=np.int64)
+    occurrence[order] = np.arange(len(ranked)) - first + 1
+    plain = verdict["_plain"].fill_null(False).to_numpy(zero_copy_only=False)
+    bare = (occurrence == 1) & plain
+    suffixed = pc.binary_join_element_wise(key, pc.cast(pa.array(occurrence), pa.string()), ":")
+    return pc.if_else(pa.array(bare), key, suffixed)
 
 
 def _bad(parsed: Parsed, rows: pa.Table) -> list[tuple[int, str | None, str]]:
@@ -196,46 +237,42 @@ def _report_counts(report: IngestReport, parsed: Parsed,
     report.reasons = Counter(reason for _, _, reason in bad)
 
 
-def insert_sql(spec: Spec, target: Target, ingest_id: int, *, check_keys: bool = True) -> str:
-    """Insert the good rows ``target`` takes; the statement returns how many went in. With
-    ``check_keys`` a key already in the table is skipped (a duplicate); without, it is an error.
-    Occurrences are numbered on a narrow projection (line, key), then joined to the wide rows."""
+def insert_sql(spec: Spec, index: int, ingest_id: int, *, check_keys: bool = True) -> str:
+    """Insert the good rows of target ``index``; the statement returns how many went in. With
+    ``check_keys`` a key already in the table is skipped (a duplicate); without, it is an error."""
+    target = spec.targets[index]
     columns = ", ".join(f"{expr} AS {name}" for name, expr in target.columns.items())
-    key = target.key.replace(CONTENT, spec.content())
     texts = ", ".join(f"nullif({alias}, '') AS {alias}" for alias in spec.fields)
     return f"""
-        WITH good AS (SELECT * REPLACE ({texts}) FROM _pu_v WHERE reason IS NULL),
-        keys AS (
-            SELECT _line, _key, _plain,
-                   row_number() OVER (PARTITION BY _key ORDER BY _line) AS _occ
-            FROM (SELECT line_number AS _line, {key} AS _key, ({target.plain}) AS _plain
-                  FROM good v WHERE {target.where}))
         INSERT {"OR IGNORE " if check_keys else ""}INTO {target.table} BY NAME
-        SELECT CASE WHEN k._plain AND k._occ = 1 THEN k._key ELSE k._key || ':' || k._occ END
-                   AS {target.key_column},
-               {ingest_id} AS ingest_id, {columns}
-        FROM good v JOIN keys k ON k._line = v.line_number {target.joins}"""
+        SELECT v._key AS {target.key_column}, {ingest_id} AS ingest_id, {columns}
+        FROM (SELECT * REPLACE ({texts}) FROM _pu_v WHERE reason IS NULL AND _target = {index}) v
+        {target.joins}"""
 
 
-def _new_to_table(con: duckdb.DuckDBPyConnection, target: Target) -> bool:
-    """Whether the table holds no row of the forces and months this file's rows have: then their
-    keys are new, and inserting needs no per-key check (checking costs more than inserting)."""
-    pairs = con.execute(
-        f"SELECT DISTINCT {target.columns['force']}, {target.columns['month']} "
-        f"FROM _pu_v v WHERE reason IS NULL AND ({target.where}) LIMIT {MAX_PAIRS + 1}"
-    ).fetchall()
-    if len(pairs) > MAX_PAIRS:
-        return False
-    if not pairs:
-        return True
-    where = " OR ".join(f"(force = {literal(f)} AND month = DATE '{m}')" for f, m in pairs)
-    return not con.execute(f"SELECT EXISTS (SELECT 1 FROM {target.table} WHERE {where})"
-                           ).fetchall()[0][0]
+def new_to_tables(con: duckdb.DuckDBPyConnection, spec: Spec, rows: pa.Table) -> list[bool]:
+    """For each target, whether its table holds no row of the forces and months of the file's
+    rows that go to it (every spec types ``force`` and ``month``): then their keys are new and
+    the insert needs no per-key check, which costs more than the insert itself."""
+    good = rows.filter(rows["reason"].is_null())
+    pairs = good.group_by(["_target", "force", "month"]).aggregate([]).to_pylist()
+    tests = []
+    for index, target in enumerate(spec.targets):
+        mine = [p for p in pairs if p["_target"] == index]
+        if len(mine) > MAX_PAIRS:
+            tests.append("true")
+        elif not mine:
+            tests.append("false")
+        else:
+            where = " OR ".join(f"(force = {literal(p['force'])} AND month = DATE '{p['month']}')"
+                                for p in mine)
+            tests.append(f"EXISTS (SELECT 1 FROM {target.table} WHERE {where})")
+    return [not bool(x) for x in con.execute(f"SELECT {', '.join(tests)}").fetchall()[0]]
 
 
-def _insert(con: duckdb.DuckDBPyConnection, spec: Spec, target: Target, ctx: BulkContext) -> int:
-    check_keys = ctx.careful or not _new_to_table(con, target)
-    sql = insert_sql(spec, target, ctx.ingest_id, check_keys=check_keys)
+def _insert(con: duckdb.DuckDBPyConnection, spec: Spec, index: int, new: bool,
+            ctx: BulkContext) -> int:
+    sql = insert_sql(spec, index, ctx.ingest_id, check_keys=ctx.careful or not new)
     return int(con.execute(sql).fetchall()[0][0])
 
 

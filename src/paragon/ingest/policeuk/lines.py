@@ -1,7 +1,8 @@
 """A file's bytes to named columns, one row per physical line, without a Python loop over lines.
 
 Line numbers are physical: the header is line 1, and CRLF, LF and a lone CR each end one line (as
-in the row-by-row engine). A line with nothing on it is not a row. Every other line is a row read:
+in the row-by-row engine; CRLF is left in place and stripped from the last field). A line with
+nothing on it is not a row. Every other line is a row read:
 
 - most lines are split on ``,`` by pyarrow (``split_pattern``), vectorised;
 - the few lines holding a double quote, a NUL byte, or more than MAX_FIELD_CHARS bytes are parsed
@@ -42,7 +43,7 @@ class Parsed:
         """The text of a physical line (for the quarantine), at most RAW_TEXT_CHARS."""
         i = line_number - 1
         text = self.data[self.starts[i]:self.starts[i + 1]].decode("utf-8", "replace")
-        return text.rstrip("\n")[:RAW_TEXT_CHARS]
+        return text.rstrip("\r\n")[:RAW_TEXT_CHARS]
 
 
 def to_utf8(data: bytes, name: str) -> tuple[bytes, str]:
@@ -63,6 +64,13 @@ def _starts(buf: np.ndarray) -> np.ndarray:
     if len(ends) and ends[-1] == len(buf):
         ends = ends[:-1]
     return np.concatenate(([0], ends, [len(buf)])).astype(np.int64)
+
+
+def _lone_cr(buf: np.ndarray) -> bool:
+    """Whether a CR ends a line on its own (not followed by LF)."""
+    cr = np.flatnonzero(buf == 13)
+    return bool(len(cr)) and not bool(np.all(buf[np.minimum(cr + 1, len(buf) - 1)] == 10)
+                                      and cr[-1] + 1 < len(buf))
 
 
 def _lines_with(buf: np.ndarray, starts: np.ndarray, byte: int) -> np.ndarray:
@@ -116,7 +124,7 @@ def _fast_rows(parsed: Parsed, lines: pa.Array, fast: np.ndarray) -> pa.Table:
         parsed.bad.append((index + 1, None, f"expected {width} fields, found {counts[index]}"))
     kept = pc.filter(split, pa.array(good))
     columns = {f"c{i}": pc.list_element(kept, i) for i in range(width)}
-    columns[f"c{width - 1}"] = pc.utf8_rtrim(columns[f"c{width - 1}"], characters="\n")
+    columns[f"c{width - 1}"] = pc.utf8_rtrim(columns[f"c{width - 1}"], characters="\r\n")
     numbers = pa.array(np.flatnonzero(good) + 1)
     return pa.table({"line_number": numbers, **columns})
 
@@ -124,9 +132,10 @@ def _fast_rows(parsed: Parsed, lines: pa.Array, fast: np.ndarray) -> pa.Table:
 def parse_lines(data: bytes, name: str) -> Parsed:
     """Decode ``data`` and split it into rows of named columns (see the module docstring)."""
     data, encoding = to_utf8(data, name)
-    if b"\r" in data:
-        data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
     buf = np.frombuffer(data, dtype=np.uint8)
+    if _lone_cr(buf):  # old Mac line ends: make them LF (CRLF stays: it ends a line as it is)
+        data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        buf = np.frombuffer(data, dtype=np.uint8)
     if not data.strip():
         raise IngestError(f"{name}: the file is empty")
     starts = _starts(buf)
@@ -135,7 +144,9 @@ def parse_lines(data: bytes, name: str) -> Parsed:
         data = data.replace(b"\x00", NUL_MARK)
         buf = np.frombuffer(data, dtype=np.uint8)
         starts = _starts(buf)
-    lengths = np.diff(starts) - (buf[starts[1:] - 1] == 10)
+    ends_lf = buf[starts[1:] - 1] == 10
+    ends_crlf = ends_lf & (buf[np.maximum(starts[1:] - 2, 0)] == 13) & (np.diff(starts) >= 2)
+    lengths = np.diff(starts) - ends_lf - ends_crlf
     header = read_header(name, data[: starts[0] + lengths[0]].decode("utf-8"))
     parsed = Parsed(header, encoding, 0, pa.table({}), data=data, starts=starts)
     rows = lengths > 0

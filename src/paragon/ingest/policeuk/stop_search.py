@@ -58,7 +58,8 @@ def _occurred() -> tuple[str, list[Check]]:
 def _spec() -> Spec:
     occurred, date_checks = _occurred()
     coordinates, coordinate_checks = checks.coordinates("lonlat")
-    typed = {"occurred_at": occurred, **coordinates}
+    typed = {"force": "file_force", "month": "CAST(file_month || '-01' AS DATE)",
+             "occurred_at": occurred, **coordinates}
     rules: list[Check] = [
         Check("Type", f"search_type IS NULL OR search_type NOT IN "
               f"({', '.join(literal(t) for t in SEARCH_TYPES)})",
@@ -73,15 +74,15 @@ def _spec() -> Spec:
     passthrough = ("gender", "age_range", "self_defined_ethnicity", "officer_defined_ethnicity",
                    "legislation", "object_of_search", "outcome")
     columns = {
-        "force": "v.file_force", "search_type": "v.search_type", "occurred_at": "v.occurred_at",
-        "month": "CAST(v.file_month || '-01' AS DATE)",
+        "force": "v.force", "search_type": "v.search_type", "occurred_at": "v.occurred_at",
+        "month": "v.month",
         "part_of_policing_operation": "v.in_operation",
         "policing_operation": "v.policing_operation", "longitude": "v.longitude",
         "latitude": "v.latitude", "bng_x": "v.bng_x", "bng_y": "v.bng_y",
         **{name: f"v.{name}" for name in passthrough},
         "outcome_linked_to_object": "v.linked", "removal_of_outer_clothing": "v.removal",
     }
-    key = f"'policeuk:' || v.file_force || ':' || {CONTENT}"
+    key = f"'policeuk:' || v.force || ':' || {CONTENT}"
     fields = dict(zip(
         ("search_type", "date_txt", "in_operation_txt", "policing_operation", "lat_txt",
          "lon_txt", *passthrough[:6], "outcome", "linked_txt", "removal_txt"),

@@ -177,7 +177,8 @@ FORCES: dict[str, str] = {
 }
 
 FILE_NAME = re.compile(
-    r"(?P<month>\d{4}-\d{2})-(?P<force>[a-z][a-z-]*?)-(?P<kind>street|outcomes|stop-and-search)"
+    r"(?P<month>\d{4}-(?:0[1-9]|1[0-2]))-(?P<force>[a-z][a-z-]*?)-"
+    r"(?P<kind>street|outcomes|stop-and-search)"
 )
 
 
