@@ -220,3 +220,17 @@ def test_a_crime_id_seen_in_another_month_is_a_duplicate(wh: Warehouse, plan: Pl
     assert report.rows_duplicate == 186  # the crimes, by Crime ID; ASB rows are new (new month)
     assert wh.scalar("SELECT count(*) FROM ingests") == 2
     assert wh.scalar("SELECT count(*) FROM crimes WHERE ingest_id = ?", [report.ingest_id]) == 0
+
+
+def test_quoted_fields_and_exact_line_numbers(wh: Warehouse, plan: Plan, tmp_path: Path) -> None:
+    lines = LONDON.read_text().splitlines()
+    lines[5] = lines[5].replace("On or near ", '"On or near Bank, ').replace(",E01", '",E01', 1)
+    lines[7] = lines[7].replace("On or near ", '"On or near ')  # a quote left open
+    path = tmp_path / "2021-01-city-of-london-street.csv"
+    path.write_text("\r\n".join([*lines[:5], "", "", *lines[5:]]) + "\r\n")
+    [report] = ingest_paths(wh, [path], plan)
+    assert (report.rows_read, report.rows_loaded, report.rows_quarantined) == (247, 246, 1)
+    assert wh.query("SELECT line_number, reason FROM quarantine") == [
+        {"line_number": 10, "reason": "quote left open"}]  # line 8 of the file, after 2 blanks
+    assert wh.scalar("SELECT count(*) FROM (SELECT location FROM crimes UNION ALL SELECT location "
+                     "FROM asb_incidents) WHERE location LIKE 'On or near Bank, %'") == 1
