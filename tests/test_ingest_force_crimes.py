@@ -133,7 +133,17 @@ def test_missing_column_names_it(wh: Warehouse, plan: Plan, tmp_path: Path) -> N
 def test_cli_json_report(tmp_path: Path) -> None:
     path = write(tmp_path / "c.csv", [*GOOD, BAD[1][0]])
     result = CliRunner().invoke(
-        app, ["ingest", str(path), "--db", str(tmp_path / "w.duckdb"), "--format", "json"]
+        app,
+        [
+            "ingest",
+            str(path),
+            "--db",
+            str(tmp_path / "w.duckdb"),
+            "--format",
+            "json",
+            "--adapter",
+            "crime-system-export",
+        ],
     )
     assert result.exit_code == 0, result.output
     [file] = json.loads(result.stdout)["files"]
@@ -141,6 +151,8 @@ def test_cli_json_report(tmp_path: Path) -> None:
         k: file[k] for k in ("rows_read", "rows_loaded", "rows_quarantined", "rows_duplicate")
     } == {"rows_read": 5, "rows_loaded": 4, "rows_quarantined": 1, "rows_duplicate": 0}
     assert list(file["reasons"]) == ["unknown Home Office offence code '99Z'"]
+    with Warehouse.open(tmp_path / "w.duckdb") as wh:
+        assert wh.scalar("SELECT adapter FROM ingests") == "crime-system-export"
 
 
 def test_killed_ingest_leaves_warehouse_unchanged(tmp_path: Path) -> None:

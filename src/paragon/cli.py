@@ -124,7 +124,12 @@ def ingest(
         ),
     ] = None,
     adapter: Annotated[
-        str | None, typer.Option("--adapter", help="Name of a source adapter.")
+        str | None,
+        typer.Option(
+            "--adapter",
+            help="Name of the system the files came from (e.g. a crime system's export), "
+            "recorded with each ingest.",
+        ),
     ] = None,
     fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
     db: DbOption = None,
@@ -152,7 +157,7 @@ def ingest(
                     task, advance=1, description=f"ingested {getattr(report, 'path', '')}"
                 )
 
-            reports = ingest_paths(wh, paths, the_plan, kind=kind, on_file=on_file)
+            reports = ingest_paths(wh, paths, the_plan, kind=kind, adapter=adapter, on_file=on_file)
         if fmt is OutputFormat.json:
             print_json({"files": [r.as_dict() for r in reports]})
             return

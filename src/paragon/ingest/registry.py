@@ -60,11 +60,15 @@ def sniff_header(path: Path) -> list[str]:
         return header_of(fh.read(SNIFF_BYTES), path.name)
 
 
-def pick_format(header: list[str], name: str, known: dict[str, Format],
-                kind: str | None = None) -> Format:
+def pick_format(
+    header: list[str], name: str, known: dict[str, Format], kind: str | None = None
+) -> Format:
     """The format whose header this is; a near miss is refused naming the columns that differ."""
-    candidates = [known[k] for k in VARIANTS.get(kind, (kind,)) if k in known] if kind else list(
-        known.values())
+    candidates = (
+        [known[k] for k in VARIANTS.get(kind, (kind,)) if k in known]
+        if kind
+        else list(known.values())
+    )
     for fmt in candidates:
         if fmt.detect is not None and fmt.detect(header):
             return fmt
@@ -90,8 +94,9 @@ def expand(paths: Iterable[Path]) -> list[Path]:
     out: list[Path] = []
     for path in paths:
         if path.is_dir():
-            inside = [p for p in path.rglob("*") if p.is_file()
-                      and p.suffix.lower() in (".csv", ".zip")]
+            inside = [
+                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in (".csv", ".zip")
+            ]
             out.extend(sorted(inside, key=lambda p: (*order_key(p.name), str(p))))
         elif path.exists():
             out.append(path)
@@ -132,11 +137,18 @@ def _one_checkpoint(wh: Warehouse) -> Iterator[None]:
             wh.con.execute("CHECKPOINT")
 
 
-def ingest_sources(wh: Warehouse, items: Iterable[Source], plan: Plan, *,
-                   kind: str | None = None,
-                   on_file: Callable[[IngestReport], None] | None = None) -> list[IngestReport]:
+def ingest_sources(
+    wh: Warehouse,
+    items: Iterable[Source],
+    plan: Plan,
+    *,
+    kind: str | None = None,
+    adapter: str | None = None,
+    on_file: Callable[[IngestReport], None] | None = None,
+) -> list[IngestReport]:
     """Ingest each source, its format detected from its header unless ``kind`` names it. The next
-    file is read and parsed on a second thread while this one loads."""
+    file is read and parsed on a second thread while this one loads. ``adapter`` names the system
+    the files came from; it is recorded with each ingest."""
     known = formats(plan)
     if kind is not None and kind not in known and kind not in VARIANTS:
         raise IngestError(f"no ingest for kind '{kind}' yet (available: {', '.join(known)})")
@@ -148,7 +160,7 @@ def ingest_sources(wh: Warehouse, items: Iterable[Source], plan: Plan, *,
             assert ahead is not None
             staged = ahead.result()
             ahead = pool.submit(_stage, queue[i + 1], known, kind) if i + 1 < len(queue) else None
-            report = load_staged(wh, staged)
+            report = load_staged(wh, staged, adapter=adapter)
             del staged
             if on_file:
                 on_file(report)
@@ -156,7 +168,14 @@ def ingest_sources(wh: Warehouse, items: Iterable[Source], plan: Plan, *,
     return reports
 
 
-def ingest_paths(wh: Warehouse, paths: Iterable[Path], plan: Plan, *, kind: str | None = None,
-                 on_file: Callable[[IngestReport], None] | None = None) -> list[IngestReport]:
+def ingest_paths(
+    wh: Warehouse,
+    paths: Iterable[Path],
+    plan: Plan,
+    *,
+    kind: str | None = None,
+    adapter: str | None = None,
+    on_file: Callable[[IngestReport], None] | None = None,
+) -> list[IngestReport]:
     """Ingest every file; a file that cannot be read at all raises, naming it."""
-    return ingest_sources(wh, sources(paths), plan, kind=kind, on_file=on_file)
+    return ingest_sources(wh, sources(paths), plan, kind=kind, adapter=adapter, on_file=on_file)
