@@ -157,34 +157,30 @@ def monthly_counts(ctx: WebContext, area: Area) -> list[dict[str, Any]]:
              "anti_social_behaviour": int(r["asb"])} for r in rows]
 
 
-def lsoa_counts(ctx: WebContext, area: Area) -> dict[str, int]:
-    """Crimes in the last 12 months per LSOA of the area (for the map)."""
+def _counts_by(ctx: WebContext, area: Area, column: str) -> dict[str, int]:
+    """Crimes in the last 12 months per value of ``column`` (lsoa_code or neighbourhood_id)."""
+    assert column in ("lsoa_code", "neighbourhood_id")
     win = windows(ctx)
     source = source_of(ctx)
     if win is None or source is None:
         return {}
     where, params = area.where()
     rows = ctx.warehouse.query(
-        f"SELECT lsoa_code, count(*) AS n FROM crimes WHERE force = ? AND source = ? AND {where} "
-        f"AND month >= ? AND month < ? AND lsoa_code IS NOT NULL GROUP BY 1",
+        f"SELECT {column} AS k, count(*) AS n FROM crimes WHERE force = ? AND source = ? "
+        f"AND {where} AND month >= ? AND month < ? AND {column} IS NOT NULL GROUP BY 1",
         [ctx.plan().force, source, *params, win["start"], win["end"]],
     )
-    return {r["lsoa_code"]: int(r["n"]) for r in rows}
+    return {r["k"]: int(r["n"]) for r in rows}
+
+
+def lsoa_counts(ctx: WebContext, area: Area) -> dict[str, int]:
+    """Crimes in the last 12 months per LSOA of the area (for the map)."""
+    return _counts_by(ctx, area, "lsoa_code")
 
 
 def neighbourhood_counts(ctx: WebContext, area: Area) -> dict[str, int]:
     """Crimes in the last 12 months per neighbourhood of an LPU (for the map)."""
-    win = windows(ctx)
-    source = source_of(ctx)
-    if win is None or source is None:
-        return {}
-    where, params = area.where()
-    rows = ctx.warehouse.query(
-        f"SELECT neighbourhood_id, count(*) AS n FROM crimes WHERE force = ? AND source = ? "
-        f"AND {where} AND month >= ? AND month < ? AND neighbourhood_id IS NOT NULL GROUP BY 1",
-        [ctx.plan().force, source, *params, win["start"], win["end"]],
-    )
-    return {r["neighbourhood_id"]: int(r["n"]) for r in rows}
+    return _counts_by(ctx, area, "neighbourhood_id")
 
 
 PUBLIC_PRIORITY_FIELDS = ("priority_id", "area_type", "area_id", "issue", "action", "opened_on",
