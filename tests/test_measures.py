@@ -158,3 +158,37 @@ def test_too_few_responses_are_not_judged(loaded: Warehouse, plan: Plan) -> None
     row = next(r for r in milestone_table(loaded, plan, "2010-11") if r["measure"] == "confidence")
     assert row["responses"] == 3
     assert row["status"] == "not enough responses"
+
+
+def test_overdispersion_is_one_for_poisson_and_finds_extra_variation() -> None:
+    import numpy as np
+
+    from paragon.measures.assessment import overdispersion
+
+    rng = np.random.default_rng(1)
+    season = np.array([1.0, 1.1, 0.9, 1.2, 1.0, 0.95, 1.05, 1.1, 0.9, 0.85, 0.95, 1.0])
+    poisson = [list(rng.poisson(800 * season)) for _ in range(3)]
+    assert overdispersion(poisson) == pytest.approx(1.0, abs=0.6)
+    # Negative binomial months with variance 5x the mean: phi should come out near 5.
+    mean = 800 * season
+    p = 1 / 5
+    nb = [list(rng.negative_binomial(mean * p / (1 - p), p)) for _ in range(3)]
+    assert 3.0 < overdispersion(nb) < 8.0
+    assert overdispersion(poisson[:1]) == 1.0  # one year cannot tell
+
+
+def test_overdispersion_widens_count_intervals(plan: Plan) -> None:
+    from paragon.measures.assessment import value_interval
+    from paragon.measures.engine import Figure
+
+    fig = Figure("total-recorded-crime", "count", *YEAR, None, 10_000.0, 10_000.0)
+    plain = value_interval(plan, plan.measure("total-recorded-crime"), fig)
+    wide = value_interval(plan, plan.measure("total-recorded-crime"), fig, dispersion=4.0)
+    assert (
+        plain[0] is not None
+        and plain[1] is not None
+        and wide[0] is not None
+        and wide[1] is not None
+    )
+    # Four times the variance: about twice the width.
+    assert (wide[1] - wide[0]) / (plain[1] - plain[0]) == pytest.approx(2.0, rel=0.05)

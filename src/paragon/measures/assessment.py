@@ -11,7 +11,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Literal
+
+import numpy as np
 
 from paragon.measures.engine import Figure
 from paragon.plan.schema import Measure, Plan
@@ -36,12 +39,36 @@ def _pct(value: float | None) -> float | None:
     return None if value is None else 100 * value
 
 
-def value_interval(plan: Plan, measure: Measure, fig: Figure) -> tuple[float | None, float | None]:
-    """95% interval of a figure, in its own unit (count, or percent)."""
+def overdispersion(history: list[list[float]]) -> float:
+    """Quasi-Poisson dispersion factor of monthly counts (at least 1).
+
+    Each earlier year's months are compared with what that year's total and the average seasonal
+    profile predict; Pearson's chi-squared over its degrees of freedom says how much more the months
+    vary than Poisson counts would. Real crime counts are usually overdispersed (one-off events,
+    recording drives), and ignoring it makes "beyond noise" and projections too confident.
+    """
+    years = np.array([y for y in history if sum(y) > 0], dtype=float)
+    if len(years) < 2:
+        return 1.0
+    totals = years.sum(axis=1)
+    shares = (years / totals[:, None]).mean(axis=0)
+    expected = totals[:, None] * shares[None, :]
+    ok = expected > 0
+    chi2 = float((((years - expected) ** 2)[ok] / expected[ok]).sum())
+    df = years.size - len(years) - (years.shape[1] - 1)
+    return max(1.0, chi2 / df) if df > 0 else 1.0
+
+
+def value_interval(
+    plan: Plan, measure: Measure, fig: Figure, dispersion: float = 1.0
+) -> tuple[float | None, float | None]:
+    """95% interval of a figure, in its own unit (count, or percent). Counts: exact Poisson,
+    widened for overdispersion by working on the count divided by the dispersion factor."""
     if fig.value is None:
         return None, None
     if fig.kind == "count":
-        return poisson_exact_interval(int(fig.value))
+        lo, hi = poisson_exact_interval(round(fig.value / dispersion))
+        return lo * dispersion, hi * dispersion
     if fig.kind == "detection_rate":
         lo, hi = poisson_exact_interval(int(fig.numerator or 0))
         recorded = float(fig.denominator or 0)
@@ -119,12 +146,19 @@ def change(plan: Plan, measure: Measure, now: Figure, then: Figure | None) -> di
 
 
 def closed_year(
-    plan: Plan, measure: Measure, fig: Figure, milestone: float, better: Direction
+    plan: Plan,
+    measure: Measure,
+    fig: Figure,
+    milestone: float,
+    better: Direction,
+    dispersion: float = 1.0,
 ) -> dict[str, Any]:
-    """Met or missed, and whether the gap is beyond noise."""
+    """Met or missed, and whether the gap is beyond noise (counts: quasi-Poisson, the count and
+    the milestone both divided by the dispersion factor)."""
     assert fig.value is not None
     if fig.kind == "count":
-        a = assess_closed_year(fig.value, milestone, better)
+        a = assess_closed_year(float(round(fig.value / dispersion)), milestone / dispersion, better)
+        a = replace(a, outcome="met" if _met(fig.value, milestone, better) else "missed")
     elif fig.kind == "detection_rate":
         expected = milestone / 100 * float(fig.denominator or 0)
         a = assess_closed_year(float(fig.numerator or 0), expected, better)
@@ -141,6 +175,10 @@ def closed_year(
     return {"status": a.outcome, "beyond_noise": a.beyond_noise}
 
 
+def _met(value: float, milestone: float, better: Direction) -> bool:
+    return value <= milestone if better == "lower" else value >= milestone
+
+
 def projection(
     plan: Plan,
     measure: Measure,
@@ -149,6 +187,7 @@ def projection(
     better: Direction,
     observed: list[float],
     history: list[list[float]],
+    dispersion: float = 1.0,
 ) -> dict[str, Any]:
     """The projected year-end value, its intervals, the chance of meeting the milestone."""
     assert fig.value is not None
@@ -159,7 +198,14 @@ def projection(
                 "status": "in progress",
                 "assurance": "no earlier year to project from",
             }
-        p = project_count_year_end(observed, history, milestone, better=better)
+        d = dispersion
+        p = project_count_year_end(
+            [o / d for o in observed],
+            [[h / d for h in y] for y in history],
+            milestone / d,
+            better=better,
+        )
+        scale = d
     else:
         if fig.kind == "detection_rate":
             n = float(fig.denominator or 0)

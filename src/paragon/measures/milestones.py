@@ -19,6 +19,7 @@ from paragon.measures.assessment import (
     change,
     closed_year,
     enough_responses,
+    overdispersion,
     projection,
     value_interval,
 )
@@ -178,6 +179,7 @@ def _status(
     milestone: float | None,
     cov: Coverage | None,
     lpu: str | None,
+    history: list[list[float]],
 ) -> dict[str, Any]:
     if fig.value is None:
         return {"status": "data not available" if fig.note else "no data"}
@@ -190,16 +192,16 @@ def _status(
     if measure.better == "neutral":
         return {"status": "no direction set"}
     better = measure.better
+    dispersion = overdispersion(history)
     if not period.partial:
-        return closed_year(plan, measure, fig, milestone, better)
+        return closed_year(plan, measure, fig, milestone, better, dispersion)
     observed: list[float] = []
     if fig.kind == "count":
         months, _ = monthly_components(wh, plan, measure.id, period.start, period.end, lpu)
         observed = [
             months.get(m, Components()).numerator for m in months_between(period.start, period.end)
         ]
-    history = _history(wh, plan, measure, period, cov, lpu) if fig.kind == "count" else []
-    return projection(plan, measure, fig, milestone, better, observed, history)
+    return projection(plan, measure, fig, milestone, better, observed, history, dispersion)
 
 
 def milestone_row(
@@ -218,7 +220,9 @@ def milestone_row(
     fig = compute(wh, plan, measure.id, period.start, period.end, lpu)
     if period.state == "no data":
         fig = replace(fig, value=None)
-    lower, upper = value_interval(plan, measure, fig)
+    history = _history(wh, plan, measure, period, cov, lpu) if measure.kind == "count" else []
+    dispersion = overdispersion(history)
+    lower, upper = value_interval(plan, measure, fig, dispersion)
     perf = entry.performance if entry and not lpu and period.state == "complete" else None
     against = _comparison_year(row, year, entry)
     compared_with, then = _comparison(wh, plan, measure, row, period, against, cov, lpu)
@@ -273,7 +277,8 @@ def milestone_row(
         out.update(responses=fig.responses, effective_n=_round(fig.effective_n))
     out.update(change(plan, measure, fig, then))
     out.update(_flags(out, perf, measure))
-    out.update(_status(wh, plan, measure, fig, period, milestone, cov, lpu))
+    out["dispersion"] = round(dispersion, 2) if measure.kind == "count" else None
+    out.update(_status(wh, plan, measure, fig, period, milestone, cov, lpu, history))
     unjudged = ("not enough responses", "no data", "data not available", "incomplete data")
     no_target = published_ms.rule.type if published_ms else None
     if no_target in ("benchmark", "not_available") and not lpu and out["status"] not in unjudged:
