@@ -14,6 +14,7 @@ from rich.table import Table
 from paragon import cli_data, cli_figures, cli_web
 from paragon.cli_common import (
     DbOption,
+    FormatOption,
     OutputFormat,
     PlanOption,
     err_console,
@@ -25,7 +26,7 @@ from paragon.cli_common import (
     settings_for,
 )
 from paragon.ingest.registry import ingest_paths
-from paragon.plan import load_plan
+from paragon.plan import Plan, load_plan
 
 app = typer.Typer(
     name="paragon",
@@ -43,7 +44,7 @@ def plan_show(
     file: Annotated[
         Path | None, typer.Argument(help="Plan YAML (default: the active plan).")
     ] = None,
-    fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+    fmt: FormatOption = OutputFormat.table,
     db: DbOption = None,
     plan: PlanOption = None,
 ) -> None:
@@ -75,9 +76,9 @@ def plan_show(
     run(body)
 
 
-def _table_of(plan: object, measure_id: str) -> str | None:
-    rows = getattr(plan, "milestones", [])
-    return next((r.table for r in rows if r.measure == measure_id), None)
+def _table_of(plan: Plan, measure_id: str) -> str | None:
+    """The milestone table a measure appears in, if any."""
+    return next((r.table for r in plan.milestones if r.measure == measure_id), None)
 
 
 @plan_app.command("validate")
@@ -85,7 +86,7 @@ def plan_validate(
     file: Annotated[
         Path | None, typer.Argument(help="Plan YAML to check (default: the shipped plan).")
     ] = None,
-    fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+    fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Check a plan file; a bad plan is reported with its file, line and reason."""
 
@@ -131,7 +132,7 @@ def ingest(
             "recorded with each ingest.",
         ),
     ] = None,
-    fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+    fmt: FormatOption = OutputFormat.table,
     db: DbOption = None,
     plan: PlanOption = None,
 ) -> None:

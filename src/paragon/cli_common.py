@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -40,7 +40,9 @@ class OutputFormat(StrEnum):
     csv = "csv"
 
 
-F = TypeVar("F", bound=Callable[..., Any])
+FormatOption = Annotated[
+    OutputFormat, typer.Option("--format", help="Figures as a table, JSON or CSV.")
+]
 
 
 def settings_for(db: Path | None = None, plan: Path | None = None) -> Settings:

@@ -9,6 +9,7 @@ from rich.table import Table
 
 from paragon.cli_common import (
     DbOption,
+    FormatOption,
     OutputFormat,
     PlanOption,
     open_warehouse,
@@ -112,7 +113,7 @@ def register(app: typer.Typer) -> None:
         lpu: Annotated[
             str | None, typer.Option("--lpu", help="An LPU id (default: force-wide).")
         ] = None,
-        fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+        fmt: FormatOption = OutputFormat.table,
         db: DbOption = None,
         plan: PlanOption = None,
     ) -> None:
@@ -149,7 +150,7 @@ def register(app: typer.Typer) -> None:
         months: Annotated[
             int, typer.Option("--months", min=2, help="How many months to chart.")
         ] = 36,
-        fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+        fmt: FormatOption = OutputFormat.table,
         db: DbOption = None,
         plan: PlanOption = None,
     ) -> None:

@@ -41,9 +41,6 @@ class Settings(BaseSettings):
         description="Key that signs session cookies. Required by `paragon serve`; the demo makes "
         "a random one per run.",
     )
-    query_timeout_seconds: float = Field(
-        default=10.0, description="Time limit for a user-driven read query."
-    )
     query_row_cap: int = Field(
         default=100_000, description="Most rows a user-driven query returns."
     )

@@ -16,14 +16,6 @@ from paragon.plan.schema import Plan
 DEFAULT_PLAN_NAME = "default_plan.yaml"
 
 
-class _Loader(yaml.SafeLoader):
-    """Safe loader that keeps financial years such as 2010-11 as strings."""
-
-
-# YAML 1.1 would read "2010-11" as a string already, but keys like 2011 or 1.5 would become
-# numbers; strings throughout keep ids and years exact.
-
-
 def _node_at(node: yaml.Node, loc: tuple[int | str, ...]) -> yaml.Node:
     """Follow a pydantic error location through the YAML node tree, as far as it goes."""
     for part in loc:
@@ -57,8 +49,8 @@ def _format_errors(exc: ValidationError, root: yaml.Node, source: str) -> str:
 def parse_plan(text: str, source: str) -> Plan:
     """Parse and validate plan YAML text; ``source`` names it in error messages."""
     try:
-        root = yaml.compose(text, Loader=_Loader)
-        data: Any = yaml.load(text, Loader=_Loader)
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data: Any = yaml.load(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
