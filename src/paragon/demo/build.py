@@ -49,7 +49,7 @@ def build_demo(
         summary["lsoas"] = load_geography(wh)
         say("generating crime records")
         crimes_csv = Path(tmp) / "west-midlands-force-crimes.csv"
-        pacsv.write_csv(generate_crimes(seed), crimes_csv)
+        pacsv.write_csv(generate_crimes(seed, plan), crimes_csv)
         say("ingesting crime records")
         summary["crimes"] = ingest_file(wh, crimes_csv, force_crimes_format(plan.force)).as_dict()
         say("generating and ingesting survey responses")

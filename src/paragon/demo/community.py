@@ -9,9 +9,11 @@ import pyarrow as pa
 
 from paragon.demo.places import place
 from paragon.geography.lpus import west_midlands_lsoas
+from paragon.measures.periods import months_between
 from paragon.plan.schema import Plan
 
 ASB_FIRST_MONTH = date(2010, 1, 1)
+ASB_END = date(2012, 1, 1)
 ASB_SEASON = [0.86, 0.84, 0.98, 1.02, 1.10, 1.12, 1.15, 1.10, 1.00, 1.02, 0.93, 0.88]  # Jan..Dec
 
 PRIORITY_TEMPLATES = [
@@ -52,45 +54,36 @@ PRIORITY_TEMPLATES = [
 def generate_asb(seed: int, force: str) -> pa.Table:
     """Monthly ASB incidents, January 2010 to December 2011, on resampled real ASB points."""
     rng = np.random.default_rng(seed + 2)
-    lsoa_info = {x.lsoa_code: x for x in west_midlands_lsoas()}
-    parts = []
-    month = ASB_FIRST_MONTH
-    while month <= date(2011, 12, 1):
+    months: list[np.ndarray] = []
+    xs: list[np.ndarray] = []
+    ys: list[np.ndarray] = []
+    locations: list[np.ndarray] = []
+    lsoas: list[np.ndarray] = []
+    keys: list[str] = []
+    for month in months_between(ASB_FIRST_MONTH, ASB_END):
         trend = 1.0 - 0.04 * (month.year - 2010)
         n = int(rng.poisson(8728 * ASB_SEASON[month.month - 1] * trend))
         x, y, location, lsoa = place(rng, "Anti-social behaviour", n)
-        parts.append((month, x, y, location, lsoa))
-        month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
-    rows: dict[str, list[object]] = {
-        k: []
-        for k in (
-            "asb_key",
-            "month",
-            "location",
-            "lsoa_code",
-            "lsoa_name",
-            "neighbourhood_id",
-            "lpu_id",
-            "bng_x",
-            "bng_y",
-        )
-    }
-    for month, x, y, location, lsoa in parts:
-        for i in range(len(x)):
-            info = lsoa_info[lsoa[i]]
-            rows["asb_key"].append(f"demo:{month:%Y-%m}:{i}")
-            rows["month"].append(month)
-            rows["location"].append(location[i])
-            rows["lsoa_code"].append(lsoa[i])
-            rows["lsoa_name"].append(info.lsoa_name)
-            rows["neighbourhood_id"].append(info.neighbourhood_id)
-            rows["lpu_id"].append(info.lpu_id)
-            rows["bng_x"].append(float(x[i]))
-            rows["bng_y"].append(float(y[i]))
-    n = len(rows["asb_key"])
+        months.append(np.full(n, month))
+        keys.extend(f"demo:{month:%Y-%m}:{i}" for i in range(n))
+        xs.append(x)
+        ys.append(y)
+        locations.append(location)
+        lsoas.append(lsoa)
+    info = {x.lsoa_code: x for x in west_midlands_lsoas()}
+    lsoa = np.concatenate(lsoas)
+    n = len(keys)
     return pa.table(
         {
-            **rows,
+            "asb_key": keys,
+            "month": pa.array(np.concatenate(months), pa.date32()),
+            "location": pa.array(np.concatenate(locations), pa.string()),
+            "lsoa_code": pa.array(lsoa, pa.string()),
+            "lsoa_name": [info[c].lsoa_name for c in lsoa],
+            "neighbourhood_id": [info[c].neighbourhood_id for c in lsoa],
+            "lpu_id": [info[c].lpu_id for c in lsoa],
+            "bng_x": np.concatenate(xs),
+            "bng_y": np.concatenate(ys),
             "source": ["demo"] * n,
             "force": [force] * n,
             "reported_by": ["West Midlands Police"] * n,

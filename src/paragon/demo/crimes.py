@@ -22,7 +22,9 @@ from paragon.demo.calibration import (
     LAST_MONTH,
     LAST_YEAR,
 )
-from paragon.demo.places import place
+from paragon.demo.places import EPOCH, place
+from paragon.measures.periods import add_months
+from paragon.plan.schema import Plan
 
 GROUP_CODES: dict[str, dict[str, float]] = {
     "burglary_dwelling": {"28E": 0.70, "28F": 0.20, "28G": 0.05, "28H": 0.03, "29A": 0.02},
@@ -124,7 +126,6 @@ DETECTED_TYPES = [
 DETECTED_P = [0.58, 0.16, 0.08, 0.06, 0.12]
 CLOSED_TYPES = ["no_further_action", "evidential_difficulties", "victim_declined"]
 DATA_END = date(LAST_MONTH[0], LAST_MONTH[1], calendar.monthrange(*LAST_MONTH)[1])
-EPOCH = date(1970, 1, 1)
 
 
 def _months(year: int) -> list[date]:
@@ -148,8 +149,7 @@ def _dates(rng: np.random.Generator, year: int, group: str, n: int) -> np.ndarra
     per_month = rng.multinomial(n, weights / weights.sum())
     days = []
     for start, count in zip(months, per_month, strict=True):
-        nxt = date(start.year + start.month // 12, start.month % 12 + 1, 1)
-        offset = rng.integers(0, (nxt - start).days, count)
+        offset = rng.integers(0, (add_months(start, 1) - start).days, count)
         days.append((start - EPOCH).days + offset)
     return np.concatenate(days)
 
@@ -195,14 +195,9 @@ def _year_rows(rng: np.random.Generator, year: int) -> dict[str, np.ndarray]:
 def _outcomes(rng: np.random.Generator, rows: dict[str, np.ndarray], year: int) -> None:
     """Detected or closed outcomes with dates after recording; blank while still open."""
     n = len(rows["code"])
-    rate = np.full(n, DETECTION_RATES["other"].get(year, 0.24))
-    for group in MEASURE_GROUPS:
-        rate[rows["group"] == group] = DETECTION_RATES[group].get(year, DETECTED_2010[group] / 1e4)
-    rate[rows["hate"]] = DETECTION_RATES["hate"].get(year, 0.36)
-    if year == 2010:
-        for group in MEASURE_GROUPS:
-            rate[rows["group"] == group] = DETECTED_2010[group] / CRIME_TOTALS[group][2010]
-        rate[rows["hate"]] = DETECTED_2010["hate"] / CRIME_TOTALS["hate"][2010]
+    rate = np.full(n, DETECTION_RATES["other"][year])
+    for name, mask in _masks(rows).items():
+        rate[mask] = _detection_rate(name, year)
     detected = rng.random(n) < rate
     lag = np.where(detected, 1 + rng.exponential(35, n), 7 + rng.exponential(60, n)).astype(int)
     outcome_day = rows["day"] + lag
@@ -219,16 +214,26 @@ def _outcomes(rng: np.random.Generator, rows: dict[str, np.ndarray], year: int) 
     rows["outcome_day"] = np.where(has_outcome, outcome_day, -1)
 
 
+def _detection_rate(name: str, year: int) -> float:
+    """The chance a crime of a detection measure is detected: the published rate for 2010-11."""
+    if year == 2010:
+        return DETECTED_2010[name] / CRIME_TOTALS[name][2010]
+    return DETECTION_RATES[name][year]
+
+
 def _masks(rows: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     masks = {g: rows["group"] == g for g in MEASURE_GROUPS}
     masks["hate"] = rows["hate"]
     return masks
 
 
-def calibrate_detections(rng: np.random.Generator, rows: dict[str, np.ndarray]) -> None:
-    """Make offences detected in 2010-11 (by outcome date) exactly the published numbers."""
+def calibrate_detections(
+    rng: np.random.Generator, rows: dict[str, np.ndarray], detected_outcomes: list[str]
+) -> None:
+    """Make offences detected in 2010-11 (by outcome date) exactly the published numbers, by the
+    plan's own list of outcomes that count as detected."""
     start, end = (date(2010, 4, 1) - EPOCH).days, (date(2011, 4, 1) - EPOCH).days
-    is_detected = np.isin(rows["outcome"], [*DETECTED_TYPES, "cannabis_warning"])
+    is_detected = np.isin(rows["outcome"], detected_outcomes)
     for name, mask in _masks(rows).items():
         in_window = (
             mask & is_detected & (rows["outcome_day"] >= start) & (rows["outcome_day"] < end)
@@ -274,8 +279,14 @@ def _yn(flags: np.ndarray) -> pa.Array:
     return pa.array(np.where(flags, "Y", "N"))
 
 
-def generate_crimes(seed: int) -> pa.Table:
+def generate_crimes(seed: int, plan: Plan) -> pa.Table:
     """All synthetic crimes, April 2007 to December 2011, in the force-crimes export format."""
+    generated = {*DETECTED_TYPES, "cannabis_warning"}
+    if not generated <= set(plan.detected_outcomes):
+        raise ValueError(
+            f"the plan does not count {generated - set(plan.detected_outcomes)} "
+            "as detected: the demo's calibration needs it to"
+        )
     rng = np.random.default_rng(seed)
     parts = []
     for year in range(FIRST_YEAR, LAST_YEAR + 1):
@@ -283,7 +294,7 @@ def generate_crimes(seed: int) -> pa.Table:
         _outcomes(rng, rows, year)
         parts.append(rows)
     rows = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-    calibrate_detections(rng, rows)
+    calibrate_detections(rng, rows, list(plan.detected_outcomes))
     order = np.argsort(rows["day"], kind="stable")
     rows = {k: v[order] for k, v in rows.items()}
     where = _place_all(rng, rows)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from importlib import resources
 
@@ -18,6 +19,7 @@ from scipy.spatial import cKDTree
 from paragon.geography.lpus import Lsoa, west_midlands_lsoas
 
 JITTER_METRES = 40.0
+EPOCH = date(1970, 1, 1)  # dates are generated as days since this
 
 
 @dataclass(frozen=True)

@@ -14,14 +14,15 @@ import numpy as np
 import pyarrow as pa
 
 from paragon.demo.calibration import LAST_MONTH, SURVEY_FIRST_YEAR, SURVEY_TARGETS
+from paragon.demo.places import EPOCH
 from paragon.geography.lpus import west_midlands_lsoas
+from paragon.measures.periods import add_months, months_between
 from paragon.plan.schema import Measure, Plan
 
 FTD_PER_LPU_YEAR = 600
 CC_PER_YEAR = 8000
 CC_ASB_SHARE = 0.25
 DONT_KNOW = 0.03
-EPOCH = date(1970, 1, 1)
 
 NEGATIVE = {
     "agree": (["neither", "tend_to_disagree", "strongly_disagree"], [0.4, 0.35, 0.25]),
@@ -38,19 +39,19 @@ def _scale(measure: Measure) -> str:
     return next(k for k in NEGATIVE if any(k in a for a in measure.positive_answers))
 
 
+def _window(year: int) -> tuple[date, date]:
+    """The part of a financial year the demo's surveys cover: up to the data end."""
+    return date(year, 4, 1), min(date(year + 1, 4, 1), add_months(date(*LAST_MONTH, 1), 1))
+
+
 def _year_days(rng: np.random.Generator, year: int, n: int) -> np.ndarray:
-    start = date(year, 4, 1)
-    end = min(
-        date(year + 1, 4, 1),
-        date(LAST_MONTH[0], LAST_MONTH[1] + 1, 1)
-        if LAST_MONTH[1] < 12
-        else date(LAST_MONTH[0] + 1, 1, 1),
-    )
+    """Interview dates (days since 1970) spread over the year's window."""
+    start, end = _window(year)
     return (start - EPOCH).days + rng.integers(0, (end - start).days, n)
 
 
 def _months_in(year: int) -> int:
-    return 12 if year < 2011 else LAST_MONTH[1] - 3
+    return len(months_between(*_window(year)))
 
 
 def calibrate(
