@@ -59,13 +59,6 @@ def _updown(value: float) -> str:
     return f"a {abs(value):.0f}% {'rise' if value >= 0 else 'fall'}"
 
 
-STATUS_TONE = {
-    "met": "good", "likely met": "good", "missed": "bad", "likely missed": "bad",
-    "uncertain": "neutral", "benchmark": "neutral", "not_available": "neutral",
-    "not enough responses": "unknown", None: "unknown",
-}
-
-
 UNJUDGED = {
     "no data": ("No data yet", "There is no data for this measure yet."),
     "data not available": ("Data not available",

@@ -15,7 +15,6 @@ from paragon.web.render import page
 from paragon.web.routes.public import PAGE, YearQuery
 
 router = APIRouter(tags=["analyst"])
-MonthQuery = Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM")]
 LpuQuery = Annotated[str | None, Query(max_length=60, description="LPU id (blank: the force)")]
 
 
