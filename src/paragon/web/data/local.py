@@ -8,7 +8,7 @@ Nothing here exposes a force record: counts are by category, month and LSOA only
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from paragon.measures.periods import add_months, month_label
 from paragon.stats import compare_counts
@@ -53,6 +53,26 @@ def windows(ctx: WebContext) -> dict[str, Any] | None:
             "first_month": month_label(start), "last_month": month_label(last)}
 
 
+def _records(ctx: WebContext, area: Area, table: Literal["crimes", "asb_incidents"],
+             first: Literal["start", "before_start"],
+             ) -> tuple[dict[str, Any], str, list[Any]] | None:
+    """The windows, and the SQL condition with its parameters selecting the area's rows of
+    ``table`` from the window's ``first`` month to its end (crimes: from the source the measures
+    read); None if there is no crime data."""
+    win = windows(ctx)
+    if win is None:
+        return None
+    where, params = area.where()
+    condition = f"force = ? AND {where} AND month >= ? AND month < ?"
+    args = [ctx.plan().force, *params, win[first], win["end"]]
+    if table == "crimes":
+        source = source_of(ctx)
+        if source is None:
+            return None
+        condition, args = f"source = ? AND {condition}", [source, *args]
+    return win, condition, args
+
+
 def _comparison(name: str, before: int, last: int) -> dict[str, Any]:
     c = compare_counts(before, last)
     return {"category": name, "last_12_months": last, "previous_12_months": before,
@@ -62,19 +82,16 @@ def _comparison(name: str, before: int, last: int) -> dict[str, Any]:
 
 
 def crime_by_category(ctx: WebContext, area: Area) -> list[dict[str, Any]]:
-    win = windows(ctx)
-    source = source_of(ctx)
-    if win is None or source is None:
+    records = _records(ctx, area, "crimes", "before_start")
+    if records is None:
         return []
-    where, params = area.where()
+    win, condition, args = records
     rows = ctx.warehouse.query(
         f"SELECT coalesce(category, 'Other crime') AS category, "
         f"count(*) FILTER (WHERE month >= ?) AS last12, "
         f"count(*) FILTER (WHERE month < ?) AS prev12 "
-        f"FROM crimes WHERE force = ? AND source = ? AND {where} AND month >= ? AND month < ? "
-        f"GROUP BY 1 ORDER BY last12 DESC, category",
-        [win["start"], win["start"], ctx.plan().force, source, *params,
-         win["before_start"], win["end"]],
+        f"FROM crimes WHERE {condition} GROUP BY 1 ORDER BY last12 DESC, category",
+        [win["start"], win["start"], *args],
     )
     return [_comparison(r["category"], int(r["prev12"]), int(r["last12"])) for r in rows]
 
@@ -97,15 +114,15 @@ def total_change(rows: list[dict[str, Any]], name: str) -> dict[str, Any] | None
 
 
 def asb_change(ctx: WebContext, area: Area) -> dict[str, Any] | None:
-    win = windows(ctx)
-    if win is None:
+    records = _records(ctx, area, "asb_incidents", "before_start")
+    if records is None:
         return None
-    where, params = area.where()
+    win, condition, args = records
     row = ctx.warehouse.query(
         f"SELECT count(*) FILTER (WHERE month >= ?) AS last12, "
         f"count(*) FILTER (WHERE month < ?) AS prev12, count(*) AS n "
-        f"FROM asb_incidents WHERE force = ? AND {where} AND month >= ? AND month < ?",
-        [win["start"], win["start"], ctx.plan().force, *params, win["before_start"], win["end"]],
+        f"FROM asb_incidents WHERE {condition}",
+        [win["start"], win["start"], *args],
     )[0]
     if not row["n"]:
         return None
@@ -114,15 +131,13 @@ def asb_change(ctx: WebContext, area: Area) -> dict[str, Any] | None:
 
 def outcomes(ctx: WebContext, area: Area) -> list[dict[str, Any]]:
     """What happened to the crimes recorded in the last 12 months, in plain groups."""
-    win = windows(ctx)
-    source = source_of(ctx)
-    if win is None or source is None:
+    records = _records(ctx, area, "crimes", "start")
+    if records is None:
         return []
-    where, params = area.where()
+    _, condition, args = records
     rows = ctx.warehouse.query(
         f"SELECT coalesce(outcome_type, last_outcome) AS outcome, count(*) AS n FROM crimes "
-        f"WHERE force = ? AND source = ? AND {where} AND month >= ? AND month < ? GROUP BY 1",
-        [ctx.plan().force, source, *params, win["start"], win["end"]],
+        f"WHERE {condition} GROUP BY 1", args,
     )
     counts: dict[str, int] = {group: 0 for group in OUTCOME_GROUPS}
     counts[UNDER_INVESTIGATION] = 0
@@ -137,21 +152,16 @@ def outcomes(ctx: WebContext, area: Area) -> list[dict[str, Any]]:
 
 def monthly_counts(ctx: WebContext, area: Area) -> list[dict[str, Any]]:
     """Crimes and ASB incidents per month over the last 24 months (for the trend chart)."""
-    win = windows(ctx)
-    source = source_of(ctx)
-    if win is None or source is None:
+    crimes = _records(ctx, area, "crimes", "before_start")
+    asb = _records(ctx, area, "asb_incidents", "before_start")
+    if crimes is None or asb is None:
         return []
-    where, params = area.where()
-    force = ctx.plan().force
     rows = ctx.warehouse.query(
-        f"WITH c AS (SELECT month, count(*) AS n FROM crimes WHERE force = ? AND source = ? "
-        f"AND {where} AND month >= ? AND month < ? GROUP BY month), "
-        f"a AS (SELECT month, count(*) AS n FROM asb_incidents WHERE force = ? AND {where} "
-        f"AND month >= ? AND month < ? GROUP BY month) "
+        f"WITH c AS (SELECT month, count(*) AS n FROM crimes WHERE {crimes[1]} GROUP BY month), "
+        f"a AS (SELECT month, count(*) AS n FROM asb_incidents WHERE {asb[1]} GROUP BY month) "
         f"SELECT coalesce(c.month, a.month) AS month, coalesce(c.n, 0) AS crimes, "
         f"coalesce(a.n, 0) AS asb FROM c FULL OUTER JOIN a ON c.month = a.month ORDER BY 1",
-        [force, source, *params, win["before_start"], win["end"],
-         force, *params, win["before_start"], win["end"]],
+        [*crimes[2], *asb[2]],
     )
     return [{"month": month_label(r["month"]), "crimes": int(r["crimes"]),
              "anti_social_behaviour": int(r["asb"])} for r in rows]
@@ -160,15 +170,13 @@ def monthly_counts(ctx: WebContext, area: Area) -> list[dict[str, Any]]:
 def _counts_by(ctx: WebContext, area: Area, column: str) -> dict[str, int]:
     """Crimes in the last 12 months per value of ``column`` (lsoa_code or neighbourhood_id)."""
     assert column in ("lsoa_code", "neighbourhood_id")
-    win = windows(ctx)
-    source = source_of(ctx)
-    if win is None or source is None:
+    records = _records(ctx, area, "crimes", "start")
+    if records is None:
         return {}
-    where, params = area.where()
+    _, condition, args = records
     rows = ctx.warehouse.query(
-        f"SELECT {column} AS k, count(*) AS n FROM crimes WHERE force = ? AND source = ? "
-        f"AND {where} AND month >= ? AND month < ? AND {column} IS NOT NULL GROUP BY 1",
-        [ctx.plan().force, source, *params, win["start"], win["end"]],
+        f"SELECT {column} AS k, count(*) AS n FROM crimes "
+        f"WHERE {condition} AND {column} IS NOT NULL GROUP BY 1", args,
     )
     return {r["k"]: int(r["n"]) for r in rows}
 
