@@ -296,15 +296,23 @@ def figure_from(
     )
 
 
+def compute_with_months(
+    wh: Warehouse, plan: Plan, measure_id: str, start: date, end: date, lpu: str | None = None
+) -> tuple[Figure, dict[date, Components]]:
+    """The measure's figure for [start, end) and the monthly components it sums (none when the
+    data loaded cannot answer it: then the value is None, with a note)."""
+    measure = plan.measure(measure_id)
+    try:
+        months, source = monthly_components(wh, plan, measure_id, start, end, lpu)
+    except MeasureUnavailable as exc:
+        return Figure(measure.id, measure.kind, start, end, lpu, None, note=exc.message), {}
+    total = sum(months.values(), Components())
+    return figure_from(measure, start, end, lpu, total, source), months
+
+
 def compute(
     wh: Warehouse, plan: Plan, measure_id: str, start: date, end: date, lpu: str | None = None
 ) -> Figure:
     """The measure's figure for [start, end) in the force or one LPU; value None, with a note,
     when the data loaded cannot answer it."""
-    try:
-        months, source = monthly_components(wh, plan, measure_id, start, end, lpu)
-    except MeasureUnavailable as exc:
-        measure = plan.measure(measure_id)
-        return Figure(measure.id, measure.kind, start, end, lpu, None, note=exc.message)
-    total = sum(months.values(), Components())
-    return figure_from(plan.measure(measure_id), start, end, lpu, total, source)
+    return compute_with_months(wh, plan, measure_id, start, end, lpu)[0]

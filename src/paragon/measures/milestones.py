@@ -24,7 +24,13 @@ from paragon.measures.assessment import (
     value_interval,
 )
 from paragon.measures.availability import Coverage, coverage
-from paragon.measures.engine import Components, Figure, compute, monthly_components
+from paragon.measures.engine import (
+    Components,
+    Figure,
+    compute,
+    compute_with_months,
+    monthly_components,
+)
 from paragon.measures.periods import add_months, months_between, parse_year, year_bounds, year_label
 from paragon.plan.schema import Measure, MilestoneRow, Plan, YearEntry
 from paragon.warehouse import Warehouse
@@ -171,16 +177,16 @@ def _history(
 
 
 def _status(
-    wh: Warehouse,
     plan: Plan,
     measure: Measure,
     fig: Figure,
     period: Period,
     milestone: float | None,
-    cov: Coverage | None,
-    lpu: str | None,
+    months: dict[date, Components],
     history: list[list[float]],
+    dispersion: float,
 ) -> dict[str, Any]:
+    """Met or missed for a closed year, a projection for the year in progress, or why neither."""
     if fig.value is None:
         return {"status": "data not available" if fig.note else "no data"}
     if not enough_responses(plan, measure, fig):
@@ -192,15 +198,11 @@ def _status(
     if measure.better == "neutral":
         return {"status": "no direction set"}
     better = measure.better
-    dispersion = overdispersion(history)
     if not period.partial:
         return closed_year(plan, measure, fig, milestone, better, dispersion)
-    observed: list[float] = []
-    if fig.kind == "count":
-        months, _ = monthly_components(wh, plan, measure.id, period.start, period.end, lpu)
-        observed = [
-            months.get(m, Components()).numerator for m in months_between(period.start, period.end)
-        ]
+    observed = [
+        months.get(m, Components()).numerator for m in months_between(period.start, period.end)
+    ]
     return projection(plan, measure, fig, milestone, better, observed, history, dispersion)
 
 
@@ -217,7 +219,7 @@ def milestone_row(
     cov = cov if cov is not None else coverage(wh, plan, measure)
     entry = row.years.get(year)
     period = covered_period(cov, year)
-    fig = compute(wh, plan, measure.id, period.start, period.end, lpu)
+    fig, months = compute_with_months(wh, plan, measure.id, period.start, period.end, lpu)
     if period.state == "no data":
         fig = replace(fig, value=None)
     history = _history(wh, plan, measure, period, cov, lpu) if measure.kind == "count" else []
@@ -278,7 +280,7 @@ def milestone_row(
     out.update(change(plan, measure, fig, then))
     out.update(_flags(out, perf, measure))
     out["dispersion"] = round(dispersion, 2) if measure.kind == "count" else None
-    out.update(_status(wh, plan, measure, fig, period, milestone, cov, lpu, history))
+    out.update(_status(plan, measure, fig, period, milestone, months, history, dispersion))
     unjudged = ("not enough responses", "no data", "data not available", "incomplete data")
     no_target = published_ms.rule.type if published_ms else None
     if no_target in ("benchmark", "not_available") and not lpu and out["status"] not in unjudged:
