@@ -234,3 +234,19 @@ def test_quoted_fields_and_exact_line_numbers(wh: Warehouse, plan: Plan, tmp_pat
         {"line_number": 10, "reason": "quote left open"}]  # line 8 of the file, after 2 blanks
     assert wh.scalar("SELECT count(*) FROM (SELECT location FROM crimes UNION ALL SELECT location "
                      "FROM asb_incidents) WHERE location LIKE 'On or near Bank, %'") == 1
+
+
+def test_a_character_cut_by_the_header_sniff_does_not_refuse_the_file(
+        wh: Warehouse, plan: Plan, tmp_path: Path) -> None:
+    """Detection reads the first 64 KB; a UTF-8 character cut there ('⁄' is E2 81 84, and 0x81 is
+    not Windows-1252 either) must not make a good file unreadable."""
+    data = CAMBS.read_bytes()
+    at = data.rindex(b"On or near ", 0, 65_000) + len(b"On or near ")
+    cut = "x" * (65_534 - at) + "\u2044"  # E2 81 | 84: the sniff ends between 81 and 84
+    path = tmp_path / CAMBS.name
+    path.write_bytes(data[:at] + cut.encode() + data[at:])
+    [report] = ingest_paths(wh, [path], plan)
+    assert (report.rows_read, report.rows_loaded) == (5252, 5252)
+    assert "decoded as" not in report.message
+    assert wh.scalar("SELECT count(*) FROM (SELECT location FROM crimes UNION ALL SELECT location "
+                     "FROM asb_incidents) WHERE location LIKE '%\u2044%'") == 1

@@ -18,7 +18,6 @@ from paragon.ingest.engine import (
     Staged,
     check_header,
     decode,
-    iter_lines,
     load_staged,
     read_header,
     stage_source,
@@ -47,17 +46,13 @@ def formats(plan: Plan) -> dict[str, Format]:
 
 
 def header_of(head: bytes, name: str) -> list[str]:
-    """The header row, from the first bytes of a file."""
-    text, _ = decode(head[:SNIFF_BYTES], name)
-    first = next(iter_lines(text), None)
-    if first is None or not first[1].strip():
+    """The header row, from the first bytes of a file. Only the first line is decoded: a cut
+    through a UTF-8 character further on must not make the header undecodable."""
+    lines = head[:SNIFF_BYTES].splitlines()
+    text, _ = decode(lines[0] if lines else b"", name)
+    if not text.strip():
         raise IngestError(f"{name}: the file is empty")
-    return read_header(name, first[1])
-
-
-def sniff_header(path: Path) -> list[str]:
-    with open(path, "rb") as fh:
-        return header_of(fh.read(SNIFF_BYTES), path.name)
+    return read_header(name, text)
 
 
 def pick_format(
@@ -83,10 +78,6 @@ def pick_format(
         f"{name}:1: cannot tell what kind of file this is from its header "
         f"({', '.join(header[:8])}); name it with --kind ({', '.join(KINDS)})"
     )
-
-
-def detect_format(path: Path, plan: Plan) -> Format:
-    return pick_format(sniff_header(path), path.name, formats(plan))
 
 
 def expand(paths: Iterable[Path]) -> list[Path]:
