@@ -5,7 +5,6 @@ tables, a table beside every chart)."""
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from importlib import resources
@@ -15,11 +14,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from paragon.settings import Settings
-from paragon.warehouse import Warehouse
 from paragon.web.app import create_app
-from paragon.web.auth import add_user
 from paragon.web.data import charts
-from paragon.web.fixtures import shared_sample, sign_in
+from paragon.web.fixtures import sample_with_users, sign_in
 
 PASSWORD = "a long enough password"
 
@@ -102,10 +99,9 @@ class Structure(HTMLParser):
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    db = tmp_path_factory.mktemp("a11y") / "a11y.duckdb"
-    shutil.copy(shared_sample(tmp_path_factory.getbasetemp(), hostile=True), db)
-    with Warehouse.open(db) as wh:
-        add_user(wh, "adm", "admin", PASSWORD)
+    db = sample_with_users(tmp_path_factory.getbasetemp(),
+                           tmp_path_factory.mktemp("a11y") / "a11y.duckdb", {"adm": "admin"},
+                           PASSWORD)
     with TestClient(create_app(Settings(db=db, secret_key="a" * 32))) as c:
         sign_in(c, "adm", PASSWORD)
         yield c

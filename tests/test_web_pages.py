@@ -4,7 +4,6 @@ area figures match the warehouse, open data downloads are readable, and errors h
 from __future__ import annotations
 
 import io
-import shutil
 from collections.abc import Iterator
 from html import unescape
 from pathlib import Path
@@ -16,10 +15,8 @@ from fastapi.testclient import TestClient
 
 from paragon.errors import NotFoundError
 from paragon.settings import Settings
-from paragon.warehouse import Warehouse
 from paragon.web.app import create_app
-from paragon.web.auth import add_user
-from paragon.web.fixtures import shared_sample, sign_in
+from paragon.web.fixtures import sample_with_users, sign_in
 
 SECRET = "s" * 32
 PASSWORD = "a long enough password"
@@ -29,13 +26,9 @@ PUBLIC_PAGES = ["/", "/plan", "/plan/crime-asb", "/areas", "/areas/search?q=sutt
 
 @pytest.fixture(scope="module")
 def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    source = shared_sample(tmp_path_factory.getbasetemp(), hostile=True)
-    target = tmp_path_factory.mktemp("web-pages") / "pages.duckdb"
-    shutil.copy(source, target)
-    with Warehouse.open(target) as wh:
-        add_user(wh, "ana", "analyst", PASSWORD)
-        add_user(wh, "adm", "admin", PASSWORD)
-    return target
+    return sample_with_users(tmp_path_factory.getbasetemp(),
+                             tmp_path_factory.mktemp("web-pages") / "pages.duckdb",
+                             {"ana": "analyst", "adm": "admin"}, PASSWORD)
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ examples per operation keeps this to a few seconds)."""
 
 from __future__ import annotations
 
-import shutil
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -15,10 +14,8 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 
 from paragon.settings import Settings
-from paragon.warehouse import Warehouse
 from paragon.web.app import create_app
-from paragon.web.auth import add_user
-from paragon.web.fixtures import csrf_from, shared_sample, sign_in
+from paragon.web.fixtures import csrf_from, sample_with_users, sign_in
 
 SECRET = "u" * 32
 PASSWORD = "a long enough password"
@@ -27,10 +24,9 @@ EXAMPLES = 6
 
 @pytest.fixture(scope="module")
 def web_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    target = tmp_path_factory.mktemp("schemathesis") / "api.duckdb"
-    shutil.copy(shared_sample(tmp_path_factory.getbasetemp(), hostile=True), target)
-    with Warehouse.open(target) as wh:
-        add_user(wh, "adm", "admin", PASSWORD)
+    target = sample_with_users(tmp_path_factory.getbasetemp(),
+                               tmp_path_factory.mktemp("schemathesis") / "api.duckdb",
+                               {"adm": "admin"}, PASSWORD)
     app = create_app(Settings(db=target, secret_key=SECRET))
     yield app
     app.state.ctx.close()

@@ -4,7 +4,6 @@ hostile data, parameters that cannot inject SQL, and public JSON held to an allo
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -14,10 +13,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from paragon.settings import Settings
-from paragon.warehouse import Warehouse
 from paragon.web.app import create_app
-from paragon.web.auth import add_user, utc_now
-from paragon.web.fixtures import HOSTILE_TEXT, csrf_from, shared_sample, sign_in
+from paragon.web.auth import utc_now
+from paragon.web.fixtures import HOSTILE_TEXT, csrf_from, sample_with_users, sign_in
 
 SECRET = "t" * 32
 PASSWORD = "a long enough password"
@@ -27,13 +25,8 @@ PATH_VALUES = {"measure_id": "robbery", "priority_id": "1", "name": "ana"}
 
 @pytest.fixture
 def db(tmp_path_factory: pytest.TempPathFactory, tmp_path: Path) -> Path:
-    source = shared_sample(tmp_path_factory.getbasetemp(), hostile=True)
-    target = tmp_path / "security.duckdb"
-    shutil.copy(source, target)
-    with Warehouse.open(target) as wh:
-        add_user(wh, "ana", "analyst", PASSWORD)
-        add_user(wh, "adm", "admin", PASSWORD)
-    return target
+    return sample_with_users(tmp_path_factory.getbasetemp(), tmp_path / "security.duckdb",
+                             {"ana": "analyst", "adm": "admin"}, PASSWORD)
 
 
 def make_client(db: Path, **settings: Any) -> TestClient:

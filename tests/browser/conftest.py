@@ -3,7 +3,6 @@ server on 127.0.0.1 and a free port, serving a real DuckDB file in a temporary f
 
 from __future__ import annotations
 
-import shutil
 import socket
 import threading
 import time
@@ -18,8 +17,7 @@ import uvicorn
 from paragon.settings import Settings
 from paragon.warehouse import Warehouse
 from paragon.web.app import create_app
-from paragon.web.auth import add_user
-from paragon.web.fixtures import shared_sample
+from paragon.web.fixtures import sample_with_users
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -47,11 +45,9 @@ class LiveServer:
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    db = tmp_path_factory.mktemp("browser") / "browser.duckdb"
-    shutil.copy(shared_sample(tmp_path_factory.getbasetemp(), hostile=True), db)
-    with Warehouse.open(db) as wh:
-        add_user(wh, "analyst", "analyst", PASSWORD)
-        add_user(wh, "admin", "admin", PASSWORD)
+    db = sample_with_users(tmp_path_factory.getbasetemp(),
+                           tmp_path_factory.mktemp("browser") / "browser.duckdb",
+                           {"analyst": "analyst", "admin": "admin"}, PASSWORD)
     app = create_app(Settings(db=db, secret_key="b" * 32), warm_cache=True)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,

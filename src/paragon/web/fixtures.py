@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import re
+import shutil
 import tempfile
 from datetime import date, timedelta
 from pathlib import Path
@@ -161,6 +162,19 @@ def shared_sample(base_dir: Path, *, hostile: bool = False) -> Path:
     if not path.exists():
         build_sample_warehouse(path, hostile=hostile)
     return path
+
+
+def sample_with_users(base_dir: Path, target: Path, users: dict[str, str],
+                      password: str) -> Path:
+    """A private copy of the shared hostile sample at ``target`` with ``users`` (name -> role)
+    added, all with ``password``; returns ``target``."""
+    from paragon.web.auth import add_user
+
+    shutil.copy(shared_sample(base_dir, hostile=True), target)
+    with Warehouse.open(target) as wh:
+        for name, role in users.items():
+            add_user(wh, name, role, password)
+    return target
 
 
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
