@@ -53,6 +53,14 @@ def windows(ctx: WebContext) -> dict[str, Any] | None:
             "first_month": month_label(start), "last_month": month_label(last)}
 
 
+def window_labels(ctx: WebContext) -> dict[str, Any] | None:
+    """The windows' labels as the pages show them; None if there is no crime data."""
+    win = windows(ctx)
+    if win is None:
+        return None
+    return {k: win[k] for k in ("label", "before_label", "first_month", "last_month")}
+
+
 def _records(ctx: WebContext, area: Area, table: Literal["crimes", "asb_incidents"],
              first: Literal["start", "before_start"],
              ) -> tuple[dict[str, Any], str, list[Any]] | None:

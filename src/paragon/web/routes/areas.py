@@ -19,7 +19,7 @@ from paragon.web.data.local import (
     monthly_counts,
     neighbourhood_counts,
     outcomes,
-    windows,
+    window_labels,
 )
 from paragon.web.deps import Ctx
 from paragon.web.render import html, page, wants_json
@@ -72,18 +72,17 @@ def _area_data(ctx: Ctx, area: Area) -> dict[str, Any]:
 
 
 def _compute_area_data(ctx: Ctx, area: Area) -> dict[str, Any]:
-    win = windows(ctx)
+    win = window_labels(ctx)
     crime = crime_summary(ctx, area)
     categories = crime["categories"]
-    trend = ctx.cached(("monthly_counts", area.id), lambda: monthly_counts(ctx, area))
+    trend = monthly_counts(ctx, area)
     data: dict[str, Any] = {
         "area": area.summary(),
-        "window": {k: win[k] for k in ("label", "before_label", "first_month", "last_month")}
-        if win else None,
+        "window": win,
         "crime_total": crime["total"],
         "crime_by_category": categories,
-        "anti_social_behaviour": ctx.cached(("asb", area.id), lambda: asb_change(ctx, area)),
-        "outcomes": ctx.cached(("outcomes", area.id), lambda: outcomes(ctx, area)),
+        "anti_social_behaviour": asb_change(ctx, area),
+        "outcomes": outcomes(ctx, area),
         "monthly": trend,
         "local_priorities": local_priorities(ctx, area),
         "tables": ["crime_by_category", "outcomes", "monthly", "local_priorities"],

@@ -14,7 +14,7 @@ from paragon.errors import NotFoundError
 from paragon.measures.periods import YEAR_RE
 from paragon.web.data import opendata
 from paragon.web.data.areas import area_index
-from paragon.web.data.local import crime_summary, windows
+from paragon.web.data.local import crime_summary, window_labels
 from paragon.web.data.progress import plan_tables, progress
 from paragon.web.deps import Ctx
 from paragon.web.render import page
@@ -41,18 +41,11 @@ def overview(request: Request, ctx: Ctx, year: YearQuery = None) -> Response:
     crime = crime_summary(ctx, area_index(ctx).force)
     data.update(
         plan_title=plan.title, force_name=plan.force_name, vision=plan.vision,
-        window=_window_labels(ctx),
+        window=window_labels(ctx),
         crime=crime["total"],
         tables=["priorities"],
     )
     return page(request, "overview", data)
-
-
-def _window_labels(ctx: Ctx) -> dict[str, Any] | None:
-    win = windows(ctx)
-    if win is None:
-        return None
-    return {k: win[k] for k in ("label", "before_label", "first_month", "last_month")}
 
 
 @router.get("/plan", responses=PAGE, summary="The strategic plan, browsable")
