@@ -92,14 +92,12 @@ def start_server(db: Path, port: int) -> subprocess.Popen[bytes]:
 
 
 def sign_in(base: str) -> httpx.Cookies:
-    import re
+    from paragon.web.fixtures import csrf_from
 
     with httpx.Client(base_url=base) as client:
-        page = client.get("/login").text
-        token = re.search(r'name="csrf_token" value="([^"]+)"', page)
-        assert token is not None
+        token = csrf_from(client.get("/login").text)
         response = client.post("/login", data={"user_name": USER, "password": PASSWORD,
-                                               "csrf_token": token.group(1)})
+                                               "csrf_token": token})
         if response.status_code != 303 or "paragon_session" not in client.cookies:
             raise SystemExit(f"could not sign in: {response.status_code}")
         return client.cookies

@@ -10,7 +10,15 @@ from typing import Annotated
 import typer
 from platformdirs import user_data_dir
 
-from paragon.cli_common import DbOption, PlanOption, err_console, out_console, run, settings_for
+from paragon.cli_common import (
+    DbOption,
+    PlanOption,
+    err_console,
+    open_warehouse,
+    out_console,
+    run,
+    settings_for,
+)
 from paragon.errors import ParagonError
 from paragon.settings import Settings
 
@@ -63,7 +71,6 @@ def users_add(
     db: DbOption = None,
 ) -> None:
     """Add a web account. The password comes from PARAGON_NEW_USER_PASSWORD or a prompt."""
-    from paragon.cli_common import open_warehouse
     from paragon.web.auth import add_user, check_name, check_role
 
     def body() -> None:
@@ -80,7 +87,6 @@ def users_add(
 @users_app.command("list")
 def users_list(db: DbOption = None) -> None:
     """List web accounts and their roles."""
-    from paragon.cli_common import open_warehouse
     from paragon.web.auth import list_users
 
     def body() -> None:
@@ -129,10 +135,9 @@ def demo(
 
 
 def _demo_accounts(settings: Settings) -> None:
-    from paragon.warehouse import Warehouse
     from paragon.web.auth import add_user
 
-    with Warehouse.open(settings.db) as wh:
+    with open_warehouse(settings) as wh:
         for name in ("analyst", "admin"):
             password = secrets.token_urlsafe(12)
             wh.con.execute("DELETE FROM users WHERE user_name = ?", [name])
