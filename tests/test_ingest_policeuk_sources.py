@@ -250,3 +250,10 @@ def test_a_character_cut_by_the_header_sniff_does_not_refuse_the_file(
     assert "decoded as" not in report.message
     assert wh.scalar("SELECT count(*) FROM (SELECT location FROM crimes UNION ALL SELECT location "
                      "FROM asb_incidents) WHERE location LIKE '%\u2044%'") == 1
+
+
+def test_every_outcome_type_has_a_stage() -> None:
+    """A type without a stage would leave the within-month tie-break of last outcomes NULL."""
+    from paragon.ingest.policeuk.vocab import OUTCOME_STAGE, OUTCOMES
+
+    assert set(OUTCOMES.values()) <= set(OUTCOME_STAGE)

@@ -29,7 +29,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from paragon.ingest.engine import BulkContext, IngestReport, Source, check_columns
+from paragon.ingest.engine import BulkContext, Format, IngestReport, Source, check_columns
 from paragon.ingest.policeuk import geo
 from paragon.ingest.policeuk.lines import Parsed, parse_lines
 
@@ -143,6 +143,20 @@ class SqlLoader:
                 for view in ("_pu_named", "_pu_area", "_pu_v", "_pu_bad",
                              *(lookup.name for lookup in spec.lookups)):
                     con.unregister(view)
+
+
+def bulk_format(spec: Spec, table: str, key_column: str,
+                detect: Callable[[list[str]], bool]) -> Format:
+    """The engine's Format for a spec: ``table`` and ``key_column`` name its main target."""
+    return Format(
+        kind=spec.kind,
+        table=table,
+        key_column=key_column,
+        required_columns=spec.columns,
+        columns={key_column: pa.string()},
+        detect=detect,
+        bulk=SqlLoader(spec),
+    )
 
 
 def _named(spec: Spec, parsed: Parsed) -> pa.Table:

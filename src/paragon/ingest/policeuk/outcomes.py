@@ -9,11 +9,10 @@ files arrive in, the result is the same: each side applies the outcomes already 
 from __future__ import annotations
 
 import duckdb
-import pyarrow as pa
 
 from paragon.ingest.engine import Format
 from paragon.ingest.policeuk import checks
-from paragon.ingest.policeuk.bulk import CONTENT, Spec, SqlLoader, Target
+from paragon.ingest.policeuk.bulk import CONTENT, Spec, Target, bulk_format
 from paragon.ingest.policeuk.vocab import OUTCOME_STAGE, file_force
 
 COLUMNS = (
@@ -88,13 +87,5 @@ def _spec() -> Spec:
 
 
 def outcomes_format() -> Format:
-    spec = _spec()
-    return Format(
-        kind="outcomes",
-        table="outcomes",
-        key_column="outcome_key",
-        required_columns=spec.columns,
-        columns={"outcome_key": pa.string()},
-        detect=lambda header: "Outcome type" in header,
-        bulk=SqlLoader(spec),
-    )
+    return bulk_format(_spec(), "outcomes", "outcome_key",
+                       detect=lambda header: "Outcome type" in header)

@@ -6,12 +6,10 @@ file publishes. ``Date`` carries a UTC offset and is stored as TIMESTAMPTZ.
 
 from __future__ import annotations
 
-import pyarrow as pa
-
 from paragon.errors import IngestError
 from paragon.ingest.engine import Format, Source
 from paragon.ingest.policeuk import checks
-from paragon.ingest.policeuk.bulk import CONTENT, Check, Spec, SqlLoader, Target, literal
+from paragon.ingest.policeuk.bulk import CONTENT, Check, Spec, Target, bulk_format, literal
 from paragon.ingest.policeuk.vocab import parse_file_name
 
 COLUMNS = (
@@ -39,9 +37,8 @@ def file_values(source: Source) -> dict[str, str | None]:
     return {"file_month": parsed[0], "file_force": parsed[1]}
 
 
-def _boolean(text: str, column: str) -> tuple[str, Check]:
+def _boolean(alias: str, text: str, column: str) -> tuple[str, Check]:
     typed = f"CASE lower({text}) WHEN 'true' THEN true WHEN 'false' THEN false END"
-    alias = next(k for k, (t, _) in BOOLEANS.items() if t == text)
     return typed, Check(column, f"{text} IS NOT NULL AND {alias} IS NULL",
                         f"'{column} ' || {checks.shown(text)} || ' is not True or False'")
 
@@ -68,7 +65,7 @@ def _spec() -> Spec:
         *date_checks,
     ]
     for alias, (text, column) in BOOLEANS.items():
-        typed[alias], check = _boolean(text, column)
+        typed[alias], check = _boolean(alias, text, column)
         rules.append(check)
     rules += coordinate_checks
     passthrough = ("gender", "age_range", "self_defined_ethnicity", "officer_defined_ethnicity",
@@ -102,13 +99,6 @@ def _spec() -> Spec:
 
 
 def stop_search_format() -> Format:
-    spec = _spec()
-    return Format(
-        kind="stop-search",
-        table="stop_search",
-        key_column="stop_key",
-        required_columns=spec.columns,
-        columns={"stop_key": pa.string()},
-        detect=lambda header: "Object of search" in header or "Legislation" in header,
-        bulk=SqlLoader(spec),
-    )
+    return bulk_format(
+        _spec(), "stop_search", "stop_key",
+        detect=lambda header: "Object of search" in header or "Legislation" in header)

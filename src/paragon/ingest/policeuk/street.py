@@ -7,11 +7,9 @@ Two schemas: the current one (12 columns, longitude/latitude, Crime ID, LSOA, la
 
 from __future__ import annotations
 
-import pyarrow as pa
-
 from paragon.ingest.engine import Format
 from paragon.ingest.policeuk import checks
-from paragon.ingest.policeuk.bulk import CONTENT, Check, Spec, SqlLoader, Target
+from paragon.ingest.policeuk.bulk import CONTENT, Check, Spec, Target, bulk_format
 from paragon.ingest.policeuk.geo import AREA_JOIN
 from paragon.ingest.policeuk.outcomes import apply_outcomes
 from paragon.ingest.policeuk.vocab import ASB, file_force
@@ -97,16 +95,9 @@ def _spec(current: bool) -> Spec:
 
 
 def _format(current: bool) -> Format:
-    spec = _spec(current)
-    return Format(
-        kind=spec.kind,
-        table="crimes",
-        key_column="crime_key",
-        required_columns=spec.columns,
-        columns={"crime_key": pa.string()},
-        detect=lambda header: "Crime type" in header and ("Easting" in header) != current,
-        bulk=SqlLoader(spec),
-    )
+    return bulk_format(
+        _spec(current), "crimes", "crime_key",
+        detect=lambda header: "Crime type" in header and ("Easting" in header) != current)
 
 
 def street_format() -> Format:

@@ -40,23 +40,8 @@ CATEGORIES: dict[str, str] = {
     "Public disorder and weapons": "Public disorder and weapons",
 }
 
-# Paragon outcome types, besides those of force exports (ingest/force_crimes.py OUTCOME_TYPES)
-POLICEUK_OUTCOME_TYPES = (
-    "under_investigation",
-    "unable_to_prosecute",
-    "formal_action_not_in_public_interest",
-    "further_investigation_not_in_public_interest",
-    "transferred",
-    "awaiting_court",
-    "court_result_unavailable",
-    "court_case_unable_to_proceed",
-    "not_guilty",
-    "court_disposal",
-    "status_update_unavailable",
-)
-
 # outcome type -> stage: within one month, the outcome at the later stage is the crime's last
-_STAGE = {
+OUTCOME_STAGE: dict[str, int] = {
     "status_update_unavailable": 0,
     "under_investigation": 1,
     "no_further_action": 2,
@@ -125,7 +110,6 @@ def normalise_outcome(text: str) -> str:
 
 
 OUTCOMES: dict[str, str] = {normalise_outcome(k): v for k, v in _OUTCOME_TEXTS.items()}
-OUTCOME_STAGE: dict[str, int] = dict(_STAGE)
 
 # police.uk force slug -> the name its files use in "Reported by" / "Falls within"
 FORCES: dict[str, str] = {
