@@ -367,16 +367,14 @@ def _commit(wh: Warehouse, source: Source, sha256: str, fmt: Format, adapter: st
         table = table.append_column("ingest_id", pa.array([ingest_id] * len(records), pa.int64()))
         con.register("incoming", table)
         key = fmt.key_column
-        before = con.execute(f"SELECT count(*) FROM {fmt.table}").fetchall()[0][0]
-        con.execute(
+        inserted = con.execute(  # an INSERT returns how many rows went in
             f"INSERT INTO {fmt.table} BY NAME "
             f"SELECT * FROM incoming i WHERE NOT EXISTS "
             f"(SELECT 1 FROM {fmt.table} t WHERE t.{key} = i.{key}) "
             f"QUALIFY row_number() OVER (PARTITION BY i.{key} ORDER BY i.{key}) = 1"
-        )
-        after = con.execute(f"SELECT count(*) FROM {fmt.table}").fetchall()[0][0]
+        ).fetchall()[0][0]
         con.unregister("incoming")
-        report.rows_loaded = int(after - before)
+        report.rows_loaded = int(inserted)
         report.rows_quarantined = len(bad)
         report.rows_duplicate = len(records) - report.rows_loaded
         report.reasons = Counter(q.reason for q in bad)
