@@ -109,13 +109,16 @@ def _ingests(wh: Warehouse, limit: int) -> list[dict[str, Any]]:
         "SELECT ingest_id, path, file_name AS file, kind, started_at, rows_read, rows_loaded, "
         "rows_quarantined, rows_duplicate, status, message FROM ingests "
         "ORDER BY ingest_id DESC", limit=limit)
-    reasons = wh.query(
-        "SELECT ingest_id, reason, count(*) AS n FROM quarantine "
-        "WHERE ingest_id >= ? GROUP BY ALL ORDER BY n DESC, reason",
-        [min((r["ingest_id"] for r in rows), default=0)])
+    top: dict[int, dict[str, int]] = {r["ingest_id"]: {} for r in rows}
+    for r in wh.query(  # only each ingest's commonest reasons leave the database
+            "SELECT ingest_id, reason, count(*) AS n FROM quarantine "
+            "WHERE ingest_id >= ? GROUP BY ingest_id, reason "
+            "QUALIFY row_number() OVER (PARTITION BY ingest_id ORDER BY n DESC, reason) <= ? "
+            "ORDER BY n DESC, reason",
+            [min(top, default=0), TOP_REASONS]):
+        top[r["ingest_id"]][r["reason"]] = r["n"]
     for row in rows:
-        top = [r for r in reasons if r["ingest_id"] == row["ingest_id"]][:TOP_REASONS]
-        row["top_reasons"] = {r["reason"]: r["n"] for r in top}
+        row["top_reasons"] = top[row["ingest_id"]]
     return rows
 
 
