@@ -120,7 +120,7 @@ def ingest(
         str | None,
         typer.Option(
             "--kind",
-            help="street|outcomes|stop-search|force-crimes|survey|calls "
+            help="street|outcomes|stop-search|force-crimes|survey "
             "(detected from the header when omitted).",
         ),
     ] = None,

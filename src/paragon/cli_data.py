@@ -19,6 +19,7 @@ from rich.table import Table
 
 from paragon.cli_common import (
     DbOption,
+    FormatOption,
     OutputFormat,
     PlanOption,
     err_console,
@@ -57,21 +58,33 @@ def _reports_table(reports: list[IngestReport]) -> Table:
     table = Table("file", "kind", "read", "loaded", "quarantined", "duplicate", "reasons")
     for r in reports:
         reasons = "; ".join(f"{k}: {v}" for k, v in r.reasons.most_common(4))
-        table.add_row(Path(r.path.split("!")[-1]).name, r.kind, f"{r.rows_read:,}",
-                      f"{r.rows_loaded:,}", f"{r.rows_quarantined:,}", f"{r.rows_duplicate:,}",
-                      reasons)
+        table.add_row(
+            Path(r.path.split("!")[-1]).name,
+            r.kind,
+            f"{r.rows_read:,}",
+            f"{r.rows_loaded:,}",
+            f"{r.rows_quarantined:,}",
+            f"{r.rows_duplicate:,}",
+            reasons,
+        )
     return table
 
 
 def fetch(
-    force: Annotated[str, typer.Option("--force", callback=_force,
-                                       help="police.uk force slug, e.g. west-midlands.")],
+    force: Annotated[
+        str,
+        typer.Option("--force", callback=_force, help="police.uk force slug, e.g. west-midlands."),
+    ],
     first: Annotated[str, typer.Option("--from", callback=_month, help="First month, YYYY-MM.")],
     last: Annotated[str, typer.Option("--to", callback=_month, help="Last month, YYYY-MM.")],
-    cache: Annotated[Path | None, typer.Option(
-        "--cache-dir", help="Where archives are kept (default: policeuk-archives/ beside the "
-        "warehouse).")] = None,
-    fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+    cache: Annotated[
+        Path | None,
+        typer.Option(
+            "--cache-dir",
+            help="Where archives are kept (default: policeuk-archives/ beside the warehouse).",
+        ),
+    ] = None,
+    fmt: FormatOption = OutputFormat.table,
     db: DbOption = None,
     plan: PlanOption = None,
 ) -> None:
@@ -80,8 +93,14 @@ def fetch(
     def body() -> None:
         settings = settings_for(db, plan)
         folder = cache or Path(settings.db).parent / "policeuk-archives"
-        with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
-                      TransferSpeedColumn(), TimeRemainingColumn(), console=err_console) as bar:
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            TimeRemainingColumn(),
+            console=err_console,
+        ) as bar:
             tasks: dict[str, TaskID] = {}
 
             def progress(name: str, done: int, total: int | None) -> None:
@@ -89,15 +108,24 @@ def fetch(
                     tasks[name] = bar.add_task(f"{name}.zip", total=total)
                 bar.update(tasks[name], completed=done, total=total)
 
-            archives, sources = fetch_archives(force, first, last, cache=folder,
-                                               base_url=settings.policeuk_base_url,
-                                               progress=progress)
+            archives, sources = fetch_archives(
+                force,
+                first,
+                last,
+                cache=folder,
+                base_url=settings.policeuk_base_url,
+                progress=progress,
+            )
         err_console.print(f"ingesting {len(sources)} files for {force}")
         with open_warehouse(settings) as wh:
             reports = ingest_sources(wh, sources, plan_for(settings))
         if fmt is OutputFormat.json:
-            print_json({"archives": [a.as_dict() for a in archives],
-                        "files": [r.as_dict() for r in reports]})
+            print_json(
+                {
+                    "archives": [a.as_dict() for a in archives],
+                    "files": [r.as_dict() for r in reports],
+                }
+            )
         else:
             out_console.print(_reports_table(reports))
 
@@ -108,14 +136,17 @@ def _ingests(wh: Warehouse, limit: int) -> list[dict[str, Any]]:
     rows = wh.query(
         "SELECT ingest_id, path, file_name AS file, kind, started_at, rows_read, rows_loaded, "
         "rows_quarantined, rows_duplicate, status, message FROM ingests "
-        "ORDER BY ingest_id DESC", limit=limit)
+        "ORDER BY ingest_id DESC",
+        limit=limit,
+    )
     top: dict[int, dict[str, int]] = {r["ingest_id"]: {} for r in rows}
     for r in wh.query(  # only each ingest's commonest reasons leave the database
-            "SELECT ingest_id, reason, count(*) AS n FROM quarantine "
-            "WHERE ingest_id >= ? GROUP BY ingest_id, reason "
-            "QUALIFY row_number() OVER (PARTITION BY ingest_id ORDER BY n DESC, reason) <= ? "
-            "ORDER BY n DESC, reason",
-            [min(top, default=0), TOP_REASONS]):
+        "SELECT ingest_id, reason, count(*) AS n FROM quarantine "
+        "WHERE ingest_id >= ? GROUP BY ingest_id, reason "
+        "QUALIFY row_number() OVER (PARTITION BY ingest_id ORDER BY n DESC, reason) <= ? "
+        "ORDER BY n DESC, reason",
+        [min(top, default=0), TOP_REASONS],
+    ):
         top[r["ingest_id"]][r["reason"]] = r["n"]
     for row in rows:
         row["top_reasons"] = top[row["ingest_id"]]
@@ -124,7 +155,7 @@ def _ingests(wh: Warehouse, limit: int) -> list[dict[str, Any]]:
 
 @quarantine_app.command("list")
 def quarantine_list(
-    fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+    fmt: FormatOption = OutputFormat.table,
     limit: Annotated[int, typer.Option("--limit", min=1, help="Most recent ingests shown.")] = 100,
     db: DbOption = None,
 ) -> None:
@@ -138,13 +169,20 @@ def quarantine_list(
         elif fmt is OutputFormat.csv:
             print_csv([{**r, "top_reasons": "; ".join(r["top_reasons"])} for r in rows])
         else:
-            table = Table("id", "file", "kind", "read", "loaded", "quarantined", "duplicate",
-                          "top reasons")
+            table = Table(
+                "id", "file", "kind", "read", "loaded", "quarantined", "duplicate", "top reasons"
+            )
             for r in rows:
-                table.add_row(str(r["ingest_id"]), r["file"], r["kind"], f"{r['rows_read']:,}",
-                              f"{r['rows_loaded']:,}", f"{r['rows_quarantined']:,}",
-                              f"{r['rows_duplicate']:,}",
-                              "; ".join(f"{k}: {v}" for k, v in r["top_reasons"].items()))
+                table.add_row(
+                    str(r["ingest_id"]),
+                    r["file"],
+                    r["kind"],
+                    f"{r['rows_read']:,}",
+                    f"{r['rows_loaded']:,}",
+                    f"{r['rows_quarantined']:,}",
+                    f"{r['rows_duplicate']:,}",
+                    "; ".join(f"{k}: {v}" for k, v in r["top_reasons"].items()),
+                )
             out_console.print(table)
 
     run(body)
@@ -154,7 +192,7 @@ def quarantine_list(
 def quarantine_show(
     ingest: Annotated[int | None, typer.Option("--ingest", help="One ingest's rows.")] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, help="Most rows shown.")] = 50,
-    fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+    fmt: FormatOption = OutputFormat.table,
     db: DbOption = None,
 ) -> None:
     """The refused rows: file, line number, column, reason and the raw text of the line."""
@@ -166,17 +204,33 @@ def quarantine_show(
             rows = wh.query(
                 "SELECT ingest_id, file_name AS file, line_number AS line, column_name AS column, "
                 f"reason, raw_text FROM quarantine {where} "
-                "ORDER BY ingest_id DESC, line_number", params, limit=limit)
+                "ORDER BY ingest_id DESC, line_number",
+                params,
+                limit=limit,
+            )
         if fmt is OutputFormat.json:
             print_json({"total": total, "rows": rows})
         elif fmt is OutputFormat.csv:
             print_csv(rows)
         else:
-            table = Table("ingest", "file", "line", "column", "reason", "raw text",
-                          title=f"{len(rows)} of {total:,} quarantined rows")
+            table = Table(
+                "ingest",
+                "file",
+                "line",
+                "column",
+                "reason",
+                "raw text",
+                title=f"{len(rows)} of {total:,} quarantined rows",
+            )
             for r in rows:
-                table.add_row(str(r["ingest_id"]), r["file"], str(r["line"]), r["column"] or "",
-                              r["reason"], (r["raw_text"] or "")[:120])
+                table.add_row(
+                    str(r["ingest_id"]),
+                    r["file"],
+                    str(r["line"]),
+                    r["column"] or "",
+                    r["reason"],
+                    (r["raw_text"] or "")[:120],
+                )
             out_console.print(table)
 
     run(body)

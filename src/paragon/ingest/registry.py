@@ -29,7 +29,8 @@ from paragon.ingest.surveys import survey_format
 from paragon.plan.schema import Plan
 from paragon.warehouse import Warehouse
 
-KINDS = ("street", "outcomes", "stop-search", "force-crimes", "survey", "calls")
+# Calls for service have a warehouse table but no ingest format yet.
+KINDS = ("street", "outcomes", "stop-search", "force-crimes", "survey")
 # a kind named on the command line covers these formats (told apart by their headers)
 VARIANTS = {"street": ("street", "street-2011")}
 SNIFF_BYTES = 64 * 1024
