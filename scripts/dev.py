@@ -6,7 +6,8 @@
 
 Needs only Python 3.11+. It makes .venv, installs uv into it from PyPI, installs the locked
 dependencies (uv.lock) and runs the command. Browser tests need Debian's Chromium at
-/usr/bin/chromium: when it is missing and this runs as root on Debian, it is installed with apt-get.
+/usr/bin/chromium: when it is missing and this runs as root on Debian, it says what it will install
+and then installs it with apt-get, without recommended packages and upgrading nothing unrelated.
 Extra arguments go to `paragon demo` or to pytest.
 """
 
@@ -41,19 +42,56 @@ def setup() -> None:
     sh(BIN / "uv", "sync", "--frozen", "--quiet", env=env)
 
 
+BROWSER_PACKAGES = ("chromium", "fonts-dejavu-core")
+
+
+def _apt_plan(env: dict[str, str]) -> tuple[list[str], list[str]]:
+    """What installing the browser packages would do, from apt-get's own simulation: the packages
+    it would newly install and the installed packages it would have to upgrade (only those the
+    browser's dependencies require: nothing else is ever upgraded)."""
+    sim = subprocess.run(
+        ["apt-get", "-s", "install", "--no-install-recommends", *BROWSER_PACKAGES],
+        capture_output=True, text=True, env=env, check=True,
+    ).stdout
+    new, upgraded = [], []
+    for line in sim.splitlines():
+        if line.startswith("Inst "):
+            name = line.split()[1]
+            (upgraded if "[" in line.split(" (")[0] else new).append(name)
+    return new, upgraded
+
+
 def ensure_chromium() -> None:
+    """Install Debian's Chromium for the browser tests when it is missing: say first what will be
+    installed and upgraded, install without recommended extras, and upgrade nothing unrelated."""
     if CHROMIUM.exists():
         return
-    if os.geteuid() == 0 and shutil.which("apt-get"):
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        sh("apt-get", "update", "-qq", env=env)
-        sh("apt-get", "install", "-y", "-qq", "chromium", "fonts-dejavu-core", env=env)
-    else:
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
         print(
             "warning: /usr/bin/chromium is missing; browser tests will fail "
-            "(install Debian's chromium package)",
+            "(install Debian's chromium package: apt-get install --no-install-recommends chromium)",
             file=sys.stderr,
         )
+        return
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    print(
+        "Browser tests need Debian's Chromium at /usr/bin/chromium, which is missing: "
+        f"installing {' and '.join(BROWSER_PACKAGES)} with apt-get, without recommended packages.",
+        file=sys.stderr,
+    )
+    sh("apt-get", "update", "-qq", env=env)
+    new, upgraded = _apt_plan(env)
+    print(f"apt-get will install {len(new)} packages: {' '.join(new)}", file=sys.stderr)
+    if upgraded:
+        print(
+            f"and must upgrade {len(upgraded)} installed packages that they depend on: "
+            f"{' '.join(upgraded)}",
+            file=sys.stderr,
+        )
+    sh(
+        "apt-get", "install", "-y", "-qq", "--no-install-recommends", "--no-upgrade",
+        *BROWSER_PACKAGES, env=env,
+    )
 
 
 def main() -> None:
