@@ -10,8 +10,9 @@
 A measure reads one source per force and period: the force's own records where any are loaded for
 the period, police.uk otherwise, and says which it used. police.uk rows have a month but no
 recorded date, so periods are matched on ``coalesce(recorded_date, month)``; a measure police.uk
-cannot answer (no category for it; detections, whose police.uk outcomes are stages, not dated
-detections) raises :class:`MeasureUnavailable` rather than counting zero.
+cannot answer (no category for it) raises :class:`MeasureUnavailable` rather than counting zero.
+police.uk detection rates come from the outcomes files (``outcomes.py``) and carry a warning that
+recent months are incomplete.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ class Figure:
     cohort_detected: int | None = None
     source: str | None = None
     note: str | None = None
+    warning: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -52,6 +54,13 @@ class Figure:
 
 
 RECORDED = "coalesce(recorded_date, month)"
+
+
+POLICEUK_DETECTIONS = (
+    "Detections from police.uk outcomes files, in the month of each crime's first detected "
+    "outcome. Outcomes arrive for months after the crime, so recent months are incomplete "
+    "(paragon outcomes lag measures how long)."
+)
 
 
 class MeasureUnavailable(ParagonError):
@@ -238,11 +247,11 @@ def monthly_components(
     if measure.kind == "survey_proportion":
         return _survey_months(wh, measure, start, end, lpu), "survey"
     source = crime_source(wh, plan.force, start, end)
-    if measure.kind == "detection_rate" and source == "policeuk":
-        raise MeasureUnavailable(
-            "police.uk outcomes are the latest stage of each crime by month, not dated "
-            "detections: detection rates need the force's own records"
-        )
+    if measure.kind == "detection_rate" and source != "force":
+        from paragon.measures import outcomes  # imports this module
+
+        if source == "policeuk" or outcomes.has_outcomes(wh, plan.force):
+            return outcomes.detection_months(wh, plan, measure, start, end, lpu), "policeuk"
     if measure.kind == "count":
         return _count_months(wh, plan, measure, start, end, lpu, source), source
     if measure.kind == "detection_rate":
@@ -279,6 +288,7 @@ def figure_from(
             parts.denominator,
             cohort_detected=parts.cohort_detected,
             source=source,
+            warning=POLICEUK_DETECTIONS if source == "policeuk" else None,
         )
     effective = parts.denominator**2 / parts.sum_w2 if parts.sum_w2 else 0.0
     return Figure(
