@@ -145,7 +145,7 @@ def test_2011_12_milestones_recomputed_from_rules(demo_wh: Warehouse, plan: Plan
     for title, value in expected.items():
         row = rows[("reducing_crime", title)]
         assert row["milestone"] == value and row["milestone_recomputed"] == value, title
-        assert row["compared_with"] == "2010-11 (same 9 months)"
+        assert row["compared_with"] == "2010-11 (same months: April to December 2010)"
         assert row["partial_year"] and row["months"] == 9
         assert row["status"] == "in progress"
         assert row["change_lower"] < row["change_pct"] < row["change_upper"]

@@ -141,6 +141,8 @@ def test_detection_rate_above_100_percent_is_shown_not_crashed(
         "D2,2010-03-21,34B,N,N,N,,,,,charged_summonsed,2010-04-06",
         "D3,2010-06-01,34B,N,N,N,,,,,,",
         "D4,2011-03-31,34B,N,N,N,,,,,,",
+        # a month is covered only when it has records: April, when the detections are dated
+        "D5,2010-04-15,28E,N,N,N,,,,,,",
     ]
     (tmp_path / "d.csv").write_text("\n".join([header, *lines]) + "\n", encoding="utf-8")
     ingest_paths(wh, [tmp_path / "d.csv"], plan)

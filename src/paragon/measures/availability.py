@@ -1,10 +1,15 @@
-"""How far the data goes for a measure: the first month with data and the first day after the
-last complete month."""
+"""Which months the data covers for a measure: coverage is data.
+
+A month is covered when the warehouse holds any row for it from the source the measure reads
+(the force's own records or police.uk, for the plan's force; or the measure's survey). A month
+that is not covered is missing, never zero: series leave it out, control charts are computed on
+the covered months only, and periods are compared over months both have.
+"""
 
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from paragon.measures.engine import RECORDED, crime_source
@@ -15,11 +20,20 @@ from paragon.warehouse import Warehouse
 
 @dataclass(frozen=True)
 class Coverage:
-    """Data for a measure runs over [start, end): whole months only."""
+    """Data for a measure runs over [start, end) and covers exactly ``months`` (first days) —
+    whole months only; there may be gaps between start and end."""
 
     start: date
     end: date
     source: str | None
+    months: frozenset[date] = field(default_factory=frozenset)
+
+    def covers(self, month: date) -> bool:
+        return date(month.year, month.month, 1) in self.months
+
+    def covered(self, start: date, end: date) -> list[date]:
+        """The covered months in [start, end), oldest first."""
+        return sorted(m for m in self.months if start <= m < end)
 
 
 def coverage(wh: Warehouse, plan: Plan, measure: Measure) -> Coverage | None:
@@ -30,31 +44,31 @@ def coverage(wh: Warehouse, plan: Plan, measure: Measure) -> Coverage | None:
     """
     if measure.kind == "survey_proportion":
         source: str | None = "survey"
-        row = wh.query(
-            "SELECT min(interview_date) AS first, max(interview_date) AS last "
-            "FROM survey_responses WHERE survey = ?",
+        rows = wh.query(
+            "SELECT DISTINCT date_trunc('month', interview_date)::DATE AS m, "
+            "max(interview_date) OVER () AS last FROM survey_responses WHERE survey = ?",
             [measure.survey],
-        )[0]
-        whole_months = False
+        )
+        whole_months = True
     else:
         source = crime_source(wh, plan.force)
-        row = wh.query(
-            f"SELECT min({RECORDED}) AS first, max({RECORDED}) AS last FROM crimes "
-            "WHERE force = ? AND source = ?",
+        if source is None:
+            return None
+        rows = wh.query(
+            f"SELECT DISTINCT date_trunc('month', {RECORDED})::DATE AS m, "
+            f"max({RECORDED}) OVER () AS last FROM crimes WHERE force = ? AND source = ?",
             [plan.force, source],
-        )[0]
+        )
         whole_months = source == "policeuk"
-    first, last = row["first"], row["last"]
-    if first is None or last is None:
+    months = {r["m"] for r in rows if r["m"] is not None}
+    if not months:
         return None
-    end = add_months(date(last.year, last.month, 1), 1)
-    if (
-        not whole_months
-        and source != "survey"
-        and last.day < calendar.monthrange(last.year, last.month)[1]
-    ):
-        end = date(last.year, last.month, 1)
-    return Coverage(date(first.year, first.month, 1), end, source)
+    last = rows[0]["last"]
+    if not whole_months and last.day < calendar.monthrange(last.year, last.month)[1]:
+        months.discard(date(last.year, last.month, 1))
+        if not months:
+            return None
+    return Coverage(min(months), add_months(max(months), 1), source, frozenset(months))
 
 
 def data_end(wh: Warehouse, plan: Plan, measure: Measure) -> date | None:

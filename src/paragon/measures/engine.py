@@ -22,6 +22,7 @@ from datetime import date
 from typing import Any
 
 from paragon.errors import ParagonError
+from paragon.measures.periods import add_months
 from paragon.plan.schema import CrimeSelect, Measure, Plan
 from paragon.warehouse import Warehouse
 
@@ -318,6 +319,28 @@ def compute_with_months(
         return Figure(measure.id, measure.kind, start, end, lpu, None, note=exc.message), {}
     total = sum(months.values(), Components())
     return figure_from(measure, start, end, lpu, total, source), months
+
+
+def compute_months(
+    wh: Warehouse,
+    plan: Plan,
+    measure_id: str,
+    months: list[date],
+    lpu: str | None = None,
+) -> tuple[Figure, dict[date, Components]]:
+    """The measure's figure summed over exactly ``months`` (first days, oldest first), and its
+    monthly components: a period with gaps in its data is the sum of the months it covers."""
+    measure = plan.measure(measure_id)
+    if not months:
+        raise ParagonError(f"no months given for measure '{measure_id}'")
+    start, end = months[0], add_months(months[-1], 1)
+    fig, parts = compute_with_months(wh, plan, measure_id, start, end, lpu)
+    if fig.note:
+        return fig, parts
+    wanted = set(months)
+    kept = {m: c for m, c in parts.items() if m in wanted}
+    total = sum(kept.values(), Components())
+    return figure_from(measure, start, end, lpu, total, fig.source), kept
 
 
 def compute(

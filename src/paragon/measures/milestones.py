@@ -16,6 +16,7 @@ from datetime import date
 from typing import Any
 
 from paragon.measures.assessment import (
+    NO_CHANGE,
     change,
     closed_year,
     enough_responses,
@@ -27,7 +28,9 @@ from paragon.measures.availability import Coverage, coverage
 from paragon.measures.engine import (
     Components,
     Figure,
+    MeasureUnavailable,
     compute,
+    compute_months,
     compute_with_months,
     monthly_components,
 )
@@ -38,31 +41,67 @@ from paragon.warehouse import Warehouse
 
 @dataclass(frozen=True)
 class Period:
-    """The part of a financial year the data covers; ``state`` is complete, partial (the year to
-    date), incomplete (data starts during the year) or no data."""
+    """The part of a financial year the data covers: ``covered`` are the months with data.
+    ``state`` is complete (all 12 months), partial (the year to date: every month from April to
+    the end of the data), incomplete (any other part of the year: data starting during the year,
+    or months missing) or no data."""
 
     year: str
     start: date
     end: date
     months: int
     state: str
+    covered: tuple[date, ...] = ()
 
     @property
     def partial(self) -> bool:
         return self.state == "partial"
 
+    @property
+    def expected(self) -> int:
+        """Months in the financial year: 12."""
+        return len(months_between(*year_bounds(self.year)))
+
 
 def covered_period(cov: Coverage | None, year: str) -> Period:
     start, end = year_bounds(year)
-    if cov is None or cov.end <= start or cov.start >= end:
+    covered = tuple(cov.covered(start, end)) if cov is not None else ()
+    if cov is None or not covered:
         return Period(year, start, end, 0, "no data")
-    if cov.start > start:
-        return Period(
-            year, start, end, len(months_between(cov.start, min(end, cov.end))), "incomplete"
-        )
-    if cov.end < end:
-        return Period(year, start, cov.end, len(months_between(start, cov.end)), "partial")
-    return Period(year, start, end, 12, "complete")
+    n = len(covered)
+    if n == 12:
+        return Period(year, start, end, 12, "complete", covered)
+    to_date = add_months(start, n)
+    if covered == tuple(months_between(start, to_date)) and cov.end == to_date:
+        return Period(year, start, to_date, n, "partial", covered)
+    return Period(year, start, end, n, "incomplete", covered)
+
+
+def months_text(months: tuple[date, ...] | list[date]) -> str:
+    """'April to June 2011', or 'February 2011', or runs joined: the months a figure covers."""
+    runs: list[list[date]] = []
+    for m in months:
+        if runs and add_months(runs[-1][-1], 1) == m:
+            runs[-1].append(m)
+        else:
+            runs.append([m])
+    parts = []
+    for run in runs:
+        first, last = run[0], run[-1]
+        if first == last:
+            parts.append(f"{MONTH_NAMES[first.month - 1]} {first.year}")
+        else:
+            year = "" if first.year == last.year else f" {first.year}"
+            parts.append(
+                f"{MONTH_NAMES[first.month - 1]}{year} to {MONTH_NAMES[last.month - 1]} {last.year}"
+            )
+    return ", ".join(parts)
+
+
+MONTH_NAMES = (
+    "January", "February", "March", "April", "May", "June", "July", "August", "September",
+    "October", "November", "December",
+)  # fmt: skip
 
 
 def round_half_up(value: float) -> float:
@@ -70,9 +109,10 @@ def round_half_up(value: float) -> float:
 
 
 def _shifted(period: Period, years: int) -> Period:
-    """The same months ``years`` earlier (for year-to-date comparisons)."""
+    """The same months ``years`` earlier (for comparisons over the same months)."""
     start, end = add_months(period.start, -12 * years), add_months(period.end, -12 * years)
-    return Period(year_label(start.year), start, end, period.months, period.state)
+    covered = tuple(add_months(m, -12 * years) for m in period.covered)
+    return Period(year_label(start.year), start, end, period.months, period.state, covered)
 
 
 def _comparison_year(row: MilestoneRow, year: str, entry: YearEntry | None) -> str:
@@ -100,15 +140,17 @@ def _comparison(
     cov: Coverage | None,
     lpu: str | None,
 ) -> tuple[str, Figure | None]:
-    """The figure the change is measured against: the same months of the comparison year; for a
-    baseline year the data does not reach, the plan's published baseline (force-wide counts)."""
+    """The figure the change is measured against: the same months of the comparison year, only
+    when every one of them has data; for a complete year against a baseline year the data does not
+    cover, the plan's published baseline (force-wide counts). Never a part year against a whole
+    one."""
     label = _against_label(row, against)
     years_back = parse_year(period.year) - parse_year(label)
-    if years_back <= 0:
+    if years_back <= 0 or not period.covered:
         return label, None
     earlier = _shifted(period, years_back)
-    if covered_period(cov, earlier.year).state in ("no data", "incomplete"):
-        if against == "baseline" and row.baseline and not lpu and not period.partial:
+    if cov is None or not all(cov.covers(m) for m in earlier.covered):
+        if against == "baseline" and row.baseline and not lpu and period.state == "complete":
             fig = Figure(
                 measure.id,
                 measure.kind,
@@ -121,9 +163,9 @@ def _comparison(
             )
             return f"{label} (published baseline)", fig
         return label, None
-    fig = compute(wh, plan, measure.id, earlier.start, earlier.end, lpu)
-    if period.partial:
-        label = f"{label} (same {period.months} months)"
+    fig, _ = compute_months(wh, plan, measure.id, list(earlier.covered), lpu)
+    if period.state != "complete":
+        label = f"{label} (same months: {months_text(earlier.covered)})"
     return label, fig
 
 
@@ -140,16 +182,24 @@ def recompute_milestone(entry: YearEntry | None, against_value: float | None) ->
 
 
 def _against_value(
-    wh: Warehouse, plan: Plan, measure: Measure, row: MilestoneRow, against: str, lpu: str | None
+    wh: Warehouse,
+    plan: Plan,
+    measure: Measure,
+    row: MilestoneRow,
+    against: str,
+    lpu: str | None,
+    cov: Coverage | None,
 ) -> float | None:
     """What a change rule applies to: the plan's published figure force-wide, the LPU's own
-    figure for the whole comparison year for an LPU."""
+    figure for the whole comparison year for an LPU (only when the data covers all of it)."""
     if not lpu:
         if against == "baseline":
             return row.baseline.value if row.baseline else None
         prior = row.years.get(against)
         return prior.performance.value if prior and prior.performance else None
     year = row.baseline.year if against == "baseline" and row.baseline else against
+    if covered_period(cov, year).state != "complete":
+        return None
     return compute(wh, plan, measure.id, *year_bounds(year), lpu).value
 
 
@@ -162,16 +212,17 @@ def _history(
     lpu: str | None,
     most: int = 3,
 ) -> list[list[float]]:
-    """Earlier complete financial years of monthly counts, oldest first (seasonal profile)."""
-    if cov is None:
+    """Earlier financial years the data covers in full, as monthly counts, oldest first (the
+    seasonal profile)."""
+    if cov is None or not period.covered:
         return []
     first = add_months(period.start, -12 * most)
     months, _ = monthly_components(wh, plan, measure.id, first, period.start, lpu)
     years = []
     for back in range(most, 0, -1):
         start = add_months(period.start, -12 * back)
-        if start >= cov.start:
-            series = months_between(start, add_months(start, 12))
+        series = months_between(start, add_months(start, 12))
+        if all(cov.covers(m) for m in series):
             years.append([months.get(m, Components()).numerator for m in series])
     return [y for y in years if sum(y) > 0]
 
@@ -191,10 +242,10 @@ def _status(
         return {"status": "data not available" if fig.note else "no data"}
     if not enough_responses(plan, measure, fig):
         return {"status": "not enough responses"}
-    if milestone is None:
-        return {"status": None}
     if period.state == "incomplete":
         return {"status": "incomplete data"}
+    if milestone is None:
+        return {"status": None}
     if measure.better == "neutral":
         return {"status": "no direction set"}
     better = measure.better
@@ -219,10 +270,14 @@ def milestone_row(
     cov = cov if cov is not None else coverage(wh, plan, measure)
     entry = row.years.get(year)
     period = covered_period(cov, year)
-    fig, months = compute_with_months(wh, plan, measure.id, period.start, period.end, lpu)
-    if period.state == "no data":
+    if period.covered:
+        fig, months = compute_months(wh, plan, measure.id, list(period.covered), lpu)
+        fig = replace(fig, start=period.start, end=period.end)
+    else:
+        fig, months = compute_with_months(wh, plan, measure.id, period.start, period.end, lpu)
         fig = replace(fig, value=None)
-    history = _history(wh, plan, measure, period, cov, lpu) if measure.kind == "count" else []
+    counted = measure.kind == "count" and fig.note is None
+    history = _history(wh, plan, measure, period, cov, lpu) if counted else []
     dispersion = overdispersion(history)
     lower, upper = value_interval(plan, measure, fig, dispersion)
     perf = entry.performance if entry and not lpu and period.state == "complete" else None
@@ -231,7 +286,9 @@ def milestone_row(
     base_fig = None
     if row.baseline and covered_period(cov, row.baseline.year).state == "complete":
         base_fig = compute(wh, plan, measure.id, *year_bounds(row.baseline.year), lpu)
-    recomputed = recompute_milestone(entry, _against_value(wh, plan, measure, row, against, lpu))
+    recomputed = recompute_milestone(
+        entry, _against_value(wh, plan, measure, row, against, lpu, cov)
+    )
     published_ms = entry.milestone if entry else None
     milestone = published_ms.value if published_ms and not lpu else recomputed
     out: dict[str, Any] = {
@@ -245,6 +302,9 @@ def milestone_row(
         "period_start": period.start.isoformat(),
         "period_end": period.end.isoformat(),
         "months": period.months,
+        "months_covered": period.months,
+        "months_expected": period.expected,
+        "months_text": months_text(period.covered) if period.covered else None,
         "partial_year": period.partial,
         "coverage": period.state,
         "source": fig.source,
@@ -278,6 +338,8 @@ def milestone_row(
     if measure.kind == "survey_proportion":
         out.update(responses=fig.responses, effective_n=_round(fig.effective_n))
     out.update(change(plan, measure, fig, then))
+    if period.state != "complete" and not period.partial:
+        out["change_significant"] = None  # nothing incomplete is called significant
     out.update(_flags(out, perf, measure))
     out["dispersion"] = round(dispersion, 2) if measure.kind == "count" else None
     out.update(_status(plan, measure, fig, period, milestone, months, history, dispersion))
@@ -368,7 +430,60 @@ def milestone_table(
     for row in plan.milestones:
         measure = plan.measure(row.measure)
         key = measure.survey or "crimes"
-        if key not in coverages:
-            coverages[key] = coverage(wh, plan, measure)
-        rows.append(milestone_row(wh, plan, row, year, lpu, coverages[key]))
+        try:
+            if key not in coverages:
+                coverages[key] = coverage(wh, plan, measure)
+            rows.append(milestone_row(wh, plan, row, year, lpu, coverages[key]))
+        except MeasureUnavailable as exc:
+            rows.append(unavailable_row(plan, row, year, lpu, exc.message))
     return rows
+
+
+def unavailable_row(
+    plan: Plan, row: MilestoneRow, year: str, lpu: str | None, reason: str
+) -> dict[str, Any]:
+    """A milestone row that could not be computed: its measure id, status "data not available"
+    and the reason in ``note``; every figure None. One measure never takes down the table."""
+    measure = plan.measure(row.measure)
+    start, end = year_bounds(year)
+    entry = row.years.get(year)
+    published_ms = entry.milestone if entry else None
+    out: dict[str, Any] = dict.fromkeys(ROW_KEYS)
+    out.update(
+        table=row.table,
+        title=row.title,
+        measure=measure.id,
+        kind=measure.kind,
+        better=measure.better,
+        year=year,
+        lpu=lpu,
+        period_start=start.isoformat(),
+        period_end=end.isoformat(),
+        months=0,
+        months_covered=0,
+        months_expected=12,
+        partial_year=False,
+        coverage="no data",
+        note=reason,
+        unit="count" if measure.kind == "count" else "percent",
+        baseline_year=row.baseline.year if row.baseline else None,
+        baseline=row.baseline.value if row.baseline and not lpu else None,
+        milestone_published=published_ms.published if published_ms else None,
+        milestone_rule=_rule_text(entry),
+        milestone=published_ms.value if published_ms and not lpu else None,
+        footnotes=row.footnotes,
+        flags=[],
+        status="data not available",
+    )
+    return out
+
+
+ROW_KEYS = (
+    "table", "title", "measure", "kind", "better", "year", "lpu", "period_start", "period_end",
+    "months", "months_covered", "months_expected", "months_text", "partial_year", "coverage",
+    "source", "note", "unit", "value", "value_lower", "value_upper", "published_value",
+    "published_text", "published_change_pct", "baseline_year", "baseline", "baseline_computed",
+    "compared_with", "comparison_value", "milestone_published", "milestone_rule", "milestone",
+    "milestone_recomputed", "footnotes", *NO_CHANGE, "performance_matches",
+    "milestone_matches_rule", "flags", "dispersion", "status",
+)  # fmt: skip

@@ -6,9 +6,9 @@ from datetime import date
 from typing import Any
 
 from paragon.errors import ParagonError
-from paragon.measures.availability import data_end
+from paragon.measures.availability import coverage
 from paragon.measures.engine import Components, figure_from, monthly_components
-from paragon.measures.periods import add_months, month_label, months_between
+from paragon.measures.periods import add_months, month_label
 from paragon.plan.schema import Plan
 from paragon.stats import xmr
 from paragon.warehouse import Warehouse
@@ -24,15 +24,21 @@ def monthly_series(
     months: int = DEFAULT_MONTHS,
     end: date | None = None,
 ) -> list[dict[str, Any]]:
-    """The last ``months`` complete months of a measure (value, numerator, denominator)."""
+    """The covered months among the last ``months`` complete months of a measure (value,
+    numerator, denominator). A month without data is missing, not zero: it is left out, and the
+    window never reaches before the first month of data."""
     measure = plan.measure(measure_id)
-    end = end or data_end(wh, plan, measure)
-    if end is None:
+    cov = coverage(wh, plan, measure)
+    if cov is None:
         raise ParagonError(f"no data for measure '{measure_id}': ingest some first")
-    start = add_months(end, -months)
+    end = end or cov.end
+    start = max(add_months(end, -months), cov.start)
+    covered = cov.covered(start, end)
+    if not covered:
+        return []
     parts, source = monthly_components(wh, plan, measure_id, start, end, lpu)
     out = []
-    for month in months_between(start, end):
+    for month in covered:
         fig = figure_from(
             measure, month, add_months(month, 1), lpu, parts.get(month, Components()), source
         )
