@@ -93,6 +93,14 @@ class CrimeSelect(Strict):
         return self
 
 
+class Break(Strict):
+    """A change in recording practice (a new crime recording standard, a new IT system): control
+    charts start a new segment, with its own centre line and limits, at this month."""
+
+    month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="First month, YYYY-MM")
+    reason: str = Field(min_length=1)
+
+
 class Measure(Strict):
     id: Slug
     title: str
@@ -106,6 +114,7 @@ class Measure(Strict):
     question: str | None = None
     victim_type: Literal["crime", "asb"] | None = None
     positive_answers: list[str] = []
+    breaks: list[Break] = Field(default=[], description="Recording-practice breaks of this measure")
 
     @model_validator(mode="after")
     def _fields_for_kind(self) -> Measure:
@@ -205,6 +214,7 @@ class Plan(Strict):
     tables: list[Table]
     measures: list[Measure]
     milestones: list[MilestoneRow]
+    breaks: list[Break] = Field(default=[], description="Breaks that apply to every measure")
 
     @field_validator("priorities", "control_plans", "lpus", "surveys", "measures")
     @classmethod
@@ -254,6 +264,10 @@ class Plan(Strict):
 
         known = ", ".join(m.id for m in self.measures)
         raise NotFoundError(f"no measure '{measure_id}' in the plan (known: {known})")
+
+    def breaks_of(self, measure_id: str) -> list[Break]:
+        """The plan-wide breaks and the measure's own, in month order."""
+        return sorted([*self.breaks, *self.measure(measure_id).breaks], key=lambda b: b.month)
 
     def lpu(self, lpu_id: str) -> Lpu:
         for lpu in self.lpus:

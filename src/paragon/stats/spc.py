@@ -196,11 +196,30 @@ def _variation(direction: int, better: Better) -> Variation:
 
 def _classify(y: Sequence[float], lim: _Limits, better: Better) -> list[tuple[Signal, Variation]]:
     """Signal and variation for each point of one segment."""
-    sides = [_sign(v - lim.centre) for v in y]
-    outside = [v > lim.upper or v < lim.lower for v in y]
+    n = len(y)
+    return classify(y, lim.centre, [lim.lower] * n, [lim.upper] * n, [lim.lower_near] * n,
+                    [lim.upper_near] * n, better)
+
+
+def classify(
+    y: Sequence[float],
+    centre: float,
+    lower: Sequence[float],
+    upper: Sequence[float],
+    lower_near: Sequence[float],
+    upper_near: Sequence[float],
+    better: Better,
+) -> list[tuple[Signal, Variation]]:
+    """Making Data Count signal and variation for each point of one segment.
+
+    The limits and near limits are given per point, so charts whose limits vary with the
+    denominator (Laney p′ and u′) use the same rules as the XmR chart.
+    """
+    sides = [_sign(v - centre) for v in y]
+    outside = [v > hi or v < lo for v, lo, hi in zip(y, lower, upper, strict=True)]
     near = [
-        not out and (v > lim.upper_near or v < lim.lower_near)
-        for v, out in zip(y, outside, strict=True)
+        not out and (v > hi or v < lo)
+        for v, out, lo, hi in zip(y, outside, lower_near, upper_near, strict=True)
     ]
     trend = _trend_directions(y)
     two3 = _two_of_three(sides, near)
