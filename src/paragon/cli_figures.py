@@ -12,6 +12,7 @@ from paragon.cli_common import (
     FormatOption,
     OutputFormat,
     PlanOption,
+    err_console,
     open_warehouse,
     out_console,
     plan_for,
@@ -21,7 +22,8 @@ from paragon.cli_common import (
     settings_for,
 )
 from paragon.measures.milestones import milestone_table
-from paragon.measures.series import control_chart
+from paragon.measures.series import control_chart, monthly_series
+from paragon.plan.schema import Measure
 
 TABLE_TITLES = {
     "trust_confidence": "Trust and Confidence",
@@ -45,6 +47,12 @@ def _change(row: dict[str, Any]) -> str:
     upper_text = "∞" if upper is None else f"{upper:+.1f}"
     sig = "" if row["change_significant"] else " (not significant)"
     return f"{row['change_pct']:+.1f}{unit} [{row['change_lower']:+.1f}, {upper_text}]{sig}"
+
+
+def _against(row: dict[str, Any]) -> str:
+    if row["value"] is not None and row.get("comparison_value") is None:
+        return f"not compared: no data for the same months of {row['compared_with']}"
+    return f"{_change(row)} vs {row['compared_with']}"
 
 
 def _status(row: dict[str, Any]) -> str:
@@ -77,6 +85,8 @@ def _print_milestones(rows: list[dict[str, Any]], year: str) -> None:
                 value += f" ({_num(r['value_lower'], unit)}–{_num(r['value_upper'], unit)})"
             if r["partial_year"]:
                 value += f" YTD {r['months']}m"
+            elif r.get("coverage") == "incomplete" and r["value"] is not None:
+                value += f" ({r['months_covered']} of {r['months_expected']} months)"
             published = r["published_text"] or "—"
             if r["performance_matches"] is False:
                 published += " [red]≠[/red]"
@@ -94,14 +104,56 @@ def _print_milestones(rows: list[dict[str, Any]], year: str) -> None:
                 value,
                 published,
                 _num(r["baseline"], unit),
-                f"{_change(r)} vs {r['compared_with']}",
+                _against(r),
                 milestone,
                 _status(r),
             )
         out_console.print(table)
+    for r in rows:
+        if r.get("coverage") == "incomplete" and r["value"] is not None:
+            out_console.print(
+                f"[yellow]incomplete[/yellow] {r['title']}: data for {r['months_covered']} of "
+                f"{r['months_expected']} months ({r['months_text']}); not judged against the "
+                "milestone",
+                highlight=False,
+                soft_wrap=True,
+            )
+    unavailable = [r for r in rows if r.get("status") == "data not available" and r.get("note")]
+    for r in unavailable:
+        out_console.print(
+            f"[yellow]not available[/yellow] {r['title']} ({r['measure']}): {r['note']}",
+            highlight=False,
+            soft_wrap=True,
+        )
     flagged = [r for r in rows if r["flags"]]
     for r in flagged:
         out_console.print(f"[red]≠[/red] {r['title']} ({r['table']}): " + "; ".join(r["flags"]))
+
+
+def _limit(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}"
+
+
+def too_short_chart(
+    measure: Measure, lpu: str | None, series: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """A chart of fewer than 2 months: the months there are, and no limits (a control chart needs
+    at least two months of data; missing months are never filled with zeros)."""
+    return {
+        "measure": measure.id,
+        "title": measure.title,
+        "kind": measure.kind,
+        "better": measure.better,
+        "lpu": lpu,
+        "unit": "count per month" if measure.kind == "count" else "percent",
+        "centre": None,
+        "lower_limit": None,
+        "upper_limit": None,
+        "trial_limits": None,
+        "note": f"only {len(series)} month{'' if len(series) == 1 else 's'} of data: a control "
+        "chart needs at least 2, so no limits are drawn",
+        "points": [{**p, "signal": None, "variation": None} for p in series],
+    }
 
 
 def register(app: typer.Typer) -> None:
@@ -159,21 +211,37 @@ def register(app: typer.Typer) -> None:
         def body() -> None:
             settings = settings_for(db, plan)
             with open_warehouse(settings, read_only=True) as wh:
-                chart = control_chart(wh, plan_for(settings), measure, lpu, months)
+                the_plan = plan_for(settings)
+                series = monthly_series(wh, the_plan, measure, lpu, months)
+                if len(series) < 2:
+                    chart = too_short_chart(the_plan.measure(measure), lpu, series)
+                else:
+                    chart = control_chart(wh, the_plan, measure, lpu, months)
+            if chart.get("note"):
+                err_console.print(f"note: {chart['note']}", highlight=False, soft_wrap=True)
             if fmt is OutputFormat.json:
                 print_json(chart)
                 return
             if fmt is OutputFormat.csv:
                 print_csv(chart["points"])
                 return
-            out_console.print(
-                f"[bold]{chart['title']}[/bold] ({chart['unit']}) — centre {chart['centre']:.1f}, "
-                f"limits {chart['lower_limit']:.1f} to {chart['upper_limit']:.1f}"
-                + (" (trial limits)" if chart["trial_limits"] else "")
-            )
+            if chart["centre"] is None:
+                out_console.print(f"[bold]{chart['title']}[/bold] ({chart['unit']}) — no limits")
+            else:
+                out_console.print(
+                    f"[bold]{chart['title']}[/bold] ({chart['unit']}) — centre "
+                    f"{chart['centre']:.1f}, limits {_limit(chart['lower_limit'])} to "
+                    f"{_limit(chart['upper_limit'])}"
+                    + (" (trial limits)" if chart["trial_limits"] else "")
+                )
             table = Table("month", "value", "signal", "variation")
             for p in chart["points"]:
-                table.add_row(p["period"], f"{p['value']:,.1f}", p["signal"], p["variation"])
+                table.add_row(
+                    p["period"],
+                    f"{p['value']:,.1f}",
+                    p.get("signal") or "—",
+                    p.get("variation") or "—",
+                )
             out_console.print(table)
 
         run(body)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
+from paragon.errors import ParagonError
 from paragon.measures.assessment import (
     NO_CHANGE,
     change,
@@ -421,8 +422,14 @@ def _round(value: float | None) -> float | None:
 def milestone_table(
     wh: Warehouse, plan: Plan, year: str, lpu: str | None = None
 ) -> list[dict[str, Any]]:
-    """Every milestone row of the plan for ``year`` (force-wide, or for one LPU)."""
+    """Every milestone row of the plan for ``year`` (force-wide, or for one LPU); a year outside
+    the plan's years is a user error naming the years there are."""
     parse_year(year)
+    years = plan_years(plan)
+    if year not in years:
+        raise ParagonError(
+            f"the plan has no year {year}: its years are {', '.join(years) or 'none'}"
+        )
     if lpu is not None:
         plan.lpu(lpu)
     coverages: dict[str, Coverage | None] = {}
@@ -437,6 +444,16 @@ def milestone_table(
         except MeasureUnavailable as exc:
             rows.append(unavailable_row(plan, row, year, lpu, exc.message))
     return rows
+
+
+def plan_years(plan: Plan) -> list[str]:
+    """The financial years the plan covers: its years (first to last) and every year it sets a
+    milestone for."""
+    years = {y for row in plan.milestones for y, e in row.years.items() if e.milestone is not None}
+    if plan.first_year and plan.last_year:
+        first, last = parse_year(plan.first_year), parse_year(plan.last_year)
+        years.update(year_label(y) for y in range(first, last + 1))
+    return sorted(years)
 
 
 def unavailable_row(
