@@ -124,6 +124,18 @@ CREATE TABLE IF NOT EXISTS stop_search (
     ingest_id                   BIGINT NOT NULL
 );
 
+-- Residents by census ethnic group, as a force supplies them (docs/formats.md#residents): the
+-- denominators of stop-and-search rates. area_code '' is the whole force area.
+CREATE TABLE IF NOT EXISTS residents (
+    force        VARCHAR NOT NULL,
+    area_code    VARCHAR NOT NULL,
+    area_name    VARCHAR NOT NULL,
+    ethnic_group VARCHAR NOT NULL,
+    residents    BIGINT NOT NULL,
+    source       VARCHAR NOT NULL,
+    PRIMARY KEY (force, area_code, ethnic_group)
+);
+
 CREATE TABLE IF NOT EXISTS survey_responses (
     response_key   VARCHAR PRIMARY KEY,
     survey         VARCHAR NOT NULL,
