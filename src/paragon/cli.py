@@ -11,7 +11,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from paragon import cli_data, cli_figures, cli_policeuk, cli_tasking, cli_web
+from paragon import cli_data, cli_figures, cli_tasking, cli_web
 from paragon.cli_common import (
     DbOption,
     FormatOption,
@@ -183,7 +183,6 @@ cli_data.register(app)
 cli_figures.register(app)
 cli_web.register(app)
 cli_tasking.register(app)
-cli_policeuk.register(app)
 
 
 def main() -> None:  # pragma: no cover - console entry point

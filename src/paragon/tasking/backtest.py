@@ -82,6 +82,7 @@ class MethodResult:
     months: list[str]
     scores: list[MonthScore]
     tuning_seconds: float = 0.0
+    versus_counts: Summary | None = None
 
     def summary(self, metric: str, coverage: int) -> Summary:
         return summarise([getattr(s, metric)[coverage] for s in self.scores])
@@ -96,6 +97,8 @@ class MethodResult:
             out[metric] = {str(c): self.summary(metric, c).mean for c in COVERAGES}
             out[metric + "_interval"] = {str(c): self.summary(metric, c).as_dict()
                                          for c in COVERAGES}
+        if self.versus_counts is not None:
+            out["pai_5_minus_counts"] = self.versus_counts.as_dict()
         out["by_month"] = [
             {"month": m, "events": s.events,
              "hit_rate": {str(c): s.hit_rate[c] for c in COVERAGES},
@@ -206,4 +209,7 @@ def run_backtest(grid: Grid, events: Events, start: str, end: str, train_months:
             name, method.title, params, tuned, t2 - t1,
             [month_text(m) for m in range(s, e + 1)], scores, tuning_seconds=t1 - t0))
     report.events = int(sum(sc.events for sc in report.results[0].scores))
+    base = [sc.pai[5] for sc in report.results[0].scores]
+    for r in report.results[1:]:
+        r.versus_counts = summarise([a.pai[5] - b for a, b in zip(r.scores, base, strict=True)])
     return report

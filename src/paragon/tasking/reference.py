@@ -83,7 +83,7 @@ def score_window(name: str, params: Params, grid: Grid, window: np.ndarray) -> n
     for m in range(months):
         for r in range(grid.ny):
             for c in range(grid.nx):
-                for _ in range(int(round(window[m, r, c]))):
+                for _ in range(round(window[m, r, c])):
                     rows.append(r)
                     cols.append(c)
                     ages.append(months - 1 - m)

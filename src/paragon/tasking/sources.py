@@ -13,6 +13,7 @@ from paragon.errors import ParagonError
 from paragon.geography.bng import lonlat_to_bng
 from paragon.tasking.backtest import Events
 from paragon.tasking.harm import HarmWeights
+from paragon.tasking.predict import Centroids
 from paragon.warehouse import Warehouse
 
 _ALIASES = {
@@ -115,9 +116,26 @@ def events_from_warehouse(wh: Warehouse, crime_type: str, force: str | None = No
             "SELECT DISTINCT category FROM crimes WHERE category IS NOT NULL ORDER BY 1")]
         raise ParagonError(
             f"No crimes of type '{crime_type}' with coordinates in the warehouse"
-            + (f"; types present: {', '.join(known)}." if known else "; the crimes table is empty."))
+            + (f"; types present: {', '.join(known)}." if known
+               else "; the crimes table is empty."))
     harm = None
     if weights is not None:
         harm = weights.for_rows(list(rows["category"]), list(rows["offence_code"]))
     return Events(x, np.asarray(rows["bng_y"], dtype=float),
                   np.asarray(rows["m"], dtype=np.int64), harm)
+
+
+def centroids_from_warehouse(wh: Warehouse, force: str | None = None) -> Centroids | None:
+    """LSOA centroids with their LPU from the geography table (None when it is empty)."""
+    sql = ("SELECT bng_x, bng_y, lpu_id FROM geography WHERE bng_x IS NOT NULL "
+           "AND bng_y IS NOT NULL AND lpu_id IS NOT NULL")
+    params: list[object] = []
+    if force:
+        sql += " AND force = ?"
+        params.append(force)
+    rows = wh.query(sql + " ORDER BY lsoa_code", params)
+    if not rows:
+        return None
+    return Centroids(np.array([r["bng_x"] for r in rows], dtype=float),
+                     np.array([r["bng_y"] for r in rows], dtype=float),
+                     [str(r["lpu_id"]) for r in rows])

@@ -1,0 +1,217 @@
+"""`paragon hotspots backtest|predict`: harm-weighted hotspots that are checked before use."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from paragon.cli_common import (
+    DbOption,
+    FormatOption,
+    OutputFormat,
+    err_console,
+    open_warehouse,
+    out_console,
+    print_json,
+    run,
+    settings_for,
+)
+from paragon.errors import ParagonError
+from paragon.tasking.backtest import BacktestReport, Events, run_backtest
+from paragon.tasking.grid import Grid, grid_for_area, hull_of_points, load_area
+from paragon.tasking.harm import HarmWeights, load_weights
+from paragon.tasking.methods import METHODS
+from paragon.tasking.metrics import COVERAGES, Summary
+from paragon.tasking.predict import Centroids, predict
+from paragon.tasking.sources import centroids_from_warehouse, events_from_csv, events_from_warehouse
+
+InputOption = Annotated[
+    Path | None,
+    typer.Option("--input", help="CSV of points: Month (YYYY-MM) and Longitude/Latitude "
+                 "(or Easting/Northing); optional Crime type column. Gzip is fine."),
+]
+CrimeTypeOption = Annotated[
+    str | None,
+    typer.Option("--crime-type", help="police.uk category from the warehouse (e.g. Burglary); "
+                 "with --input, filters the CSV's crime type column."),
+]
+AreaOption = Annotated[
+    Path | None,
+    typer.Option("--area", help="GeoJSON polygon(s) to mask the cells to (WGS84, or BNG when the "
+                 "file's crs says EPSG:27700). Default: the convex hull of the events."),
+]
+CellOption = Annotated[float, typer.Option("--cell", help="Cell size in metres.")]
+TrainOption = Annotated[int, typer.Option("--train-months", help="Months of training data.")]
+TuneOption = Annotated[
+    int, typer.Option("--tune-months", help="Months before the first predicted month used to "
+                      "choose each method's parameters (0: use the documented defaults).")]
+ForceOption = Annotated[
+    str | None, typer.Option("--force", help="Only this force's crimes (warehouse input).")]
+WeightsOption = Annotated[
+    Path | None,
+    typer.Option("--weights", help="Harm weights CSV (key,weight; '# source:' line required)."),
+]
+
+
+def _events(input_path: Path | None, crime_type: str | None, force: str | None,
+            weights: HarmWeights | None, db: Path | None
+            ) -> tuple[Events, Centroids | None]:
+    if input_path is not None:
+        events, dropped = events_from_csv(input_path, crime_type, weights)
+        if dropped:
+            err_console.print(f"{dropped:,} rows without a month or coordinates were left out")
+        return events, None
+    if crime_type is None:
+        raise ParagonError("Give --input CSV or --crime-type TYPE.")
+    with open_warehouse(settings_for(db), read_only=True) as wh:
+        return (events_from_warehouse(wh, crime_type, force, weights),
+                centroids_from_warehouse(wh, force))
+
+
+def _grid(area: Path | None, cell: float, events: Events) -> Grid:
+    shape = load_area(area) if area is not None else hull_of_points(events.x, events.y)
+    return grid_for_area(shape, cell)
+
+
+def _f(v: float, digits: int = 2) -> str:
+    return "—" if not math.isfinite(v) else f"{v:.{digits}f}"
+
+
+def _print_backtest(report: BacktestReport) -> None:
+    table = Table("method", "parameters", "seconds",
+                  *[f"hit rate {c}%" for c in COVERAGES], *[f"PAI {c}%" for c in COVERAGES],
+                  "PAI 5% − counts",
+                  title=f"Backtest {report.start}..{report.end}: {report.cells:,} cells of "
+                  f"{report.cell:g} m, {report.events:,} events, train {report.train_months} "
+                  "months (mean [95% t-interval over months])")
+    for r in report.results:
+        vs = r.versus_counts
+        table.add_row(
+            r.method,
+            ", ".join(f"{k}={v:g}" for k, v in r.params.items())
+            + ("" if r.tuned or not r.params else " (default)"),
+            f"{r.seconds:.3f}",
+            *[_interval(r.summary("hit_rate", c), 3) for c in COVERAGES],
+            *[_interval(r.summary("pai", c), 2) for c in COVERAGES],
+            "baseline" if vs is None else _interval(vs, 2, signed=True),
+        )
+    out_console.print(table)
+    best = report.best()
+    if best is not None:
+        s = best.summary("pai", 5)
+        out_console.print(f"Best mean PAI at 5%: {best.method} {_f(s.mean)} "
+                          f"[{_f(s.lower)}, {_f(s.upper)}]")
+
+
+def _interval(s: Summary, digits: int, signed: bool = False) -> str:
+    mean, lower, upper = s.mean, s.lower, s.upper
+    fmt = f"{{:+.{digits}f}}" if signed else f"{{:.{digits}f}}"
+    if not math.isfinite(mean):
+        return "—"
+    if not (math.isfinite(lower) and math.isfinite(upper)):
+        return fmt.format(mean)
+    return f"{fmt.format(mean)} [{fmt.format(lower)}, {fmt.format(upper)}]"
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``paragon hotspots`` to ``app``."""
+    hotspots = typer.Typer(help="Hotspot backtests and predictions.", no_args_is_help=True)
+    app.add_typer(hotspots, name="hotspots")
+
+    @hotspots.command("backtest")
+    def backtest(
+        cell: CellOption,
+        train_months: TrainOption,
+        start: Annotated[str, typer.Option("--from", help="First predicted month, YYYY-MM.")],
+        end: Annotated[str, typer.Option("--to", help="Last predicted month, YYYY-MM.")],
+        input_path: InputOption = None,
+        crime_type: CrimeTypeOption = None,
+        area: AreaOption = None,
+        methods: Annotated[
+            list[str] | None,
+            typer.Option("--method", help=f"Methods to compare ({', '.join(METHODS)}); "
+                         "repeatable; the naive counts are always included. Default: all."),
+        ] = None,
+        tune_months: TuneOption = 12,
+        force: ForceOption = None,
+        weights: WeightsOption = None,
+        harm: Annotated[bool, typer.Option(
+            "--harm", help="Score against harm (needs --weights) instead of counts.")] = False,
+        fmt: FormatOption = OutputFormat.table,
+        db: DbOption = None,
+    ) -> None:
+        """Rolling-origin backtest of every method: hit rate, PAI and PEI at 1/5/10/20%."""
+
+        def body() -> None:
+            for name in methods or []:
+                if name not in METHODS:
+                    raise ParagonError(
+                        f"Unknown method '{name}'; choose from {', '.join(METHODS)}.")
+            w = load_weights(weights) if weights is not None else None
+            if harm and w is None:
+                raise ParagonError("--harm needs --weights FILE.")
+            events, _ = _events(input_path, crime_type, force, w, db)
+            grid = _grid(area, cell, events)
+            report = run_backtest(grid, events, start, end, train_months, methods,
+                                  tune_months=tune_months, harm=harm)
+            if fmt is OutputFormat.json:
+                print_json(report.as_dict())
+            elif fmt is OutputFormat.csv:
+                raise ParagonError("backtest prints a table or JSON, not CSV.")
+            else:
+                _print_backtest(report)
+
+        run(body)
+
+    @hotspots.command("predict")
+    def predict_cmd(
+        cell: CellOption,
+        train_months: TrainOption,
+        input_path: InputOption = None,
+        crime_type: CrimeTypeOption = None,
+        area: AreaOption = None,
+        method_name: Annotated[str, typer.Option(
+            "--method", help=f"One of {', '.join(METHODS)}.")] = "neighbour_counts",
+        top: Annotated[int, typer.Option("--top", help="Cells per LPU.")] = 10,
+        tune_months: TuneOption = 12,
+        force: ForceOption = None,
+        weights: WeightsOption = None,
+        geojson: Annotated[Path | None, typer.Option(
+            "--geojson", help="Write the cells as GeoJSON polygons (WGS84).")] = None,
+        csv_out: Annotated[Path | None, typer.Option(
+            "--csv", help="Write cell, LPU, rank, expected crimes and harm as CSV.")] = None,
+        fmt: FormatOption = OutputFormat.table,
+        db: DbOption = None,
+    ) -> None:
+        """The top cells per LPU for the month after the data ends, with expected crimes and
+        harm; the LPU of a cell is that of the nearest LSOA centroid (warehouse input)."""
+
+        def body() -> None:
+            w = load_weights(weights) if weights is not None else None
+            events, centroids = _events(input_path, crime_type, force, w, db)
+            grid = _grid(area, cell, events)
+            pred = predict(grid, events, method_name, train_months, top, centroids,
+                           tune_months=tune_months, harm_source=w.source if w else None)
+            if geojson is not None:
+                geojson.write_text(pred.geojson_text(), encoding="utf-8")
+            if csv_out is not None:
+                csv_out.write_text(pred.csv(), encoding="utf-8")
+            if fmt is OutputFormat.json:
+                print_json(pred.as_dict())
+                return
+            if fmt is OutputFormat.csv:
+                out_console.file.write(pred.csv())
+                return
+            table = Table("LPU", "rank", "cell", "expected crimes", "expected harm",
+                          title=f"Predicted hotspots for {pred.month}: {pred.title}, trained "
+                          f"on {pred.train_from}..{pred.train_to}")
+            for c in pred.cells:
+                table.add_row(c.lpu, str(c.rank), c.cell, f"{c.expected_crimes:.2f}",
+                              "—" if c.expected_harm is None else f"{c.expected_harm:.1f}")
+            out_console.print(table)
+
+        run(body)
