@@ -3,6 +3,7 @@ files, folders (every CSV and zip inside) and zip archives (every CSV member, re
 
 from __future__ import annotations
 
+import gzip
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
@@ -81,14 +82,24 @@ def pick_format(
     )
 
 
+INGESTIBLE = (".csv", ".csv.gz", ".zip")
+
+
+def _ingestible(path: Path) -> bool:
+    return path.name.lower().endswith(INGESTIBLE)
+
+
 def expand(paths: Iterable[Path]) -> list[Path]:
-    """Files named, and the CSV and zip files inside folders named, in a stable order."""
+    """Files named, and the CSV (plain or gzipped) and zip files inside folders named, in a
+    stable order. A folder with none is an error naming it."""
     out: list[Path] = []
     for path in paths:
         if path.is_dir():
-            inside = [
-                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in (".csv", ".zip")
-            ]
+            inside = [p for p in path.rglob("*") if p.is_file() and _ingestible(p)]
+            if not inside:
+                raise IngestError(
+                    f"{path}: no files to ingest (looked for {', '.join(INGESTIBLE)} files)"
+                )
             out.extend(sorted(inside, key=lambda p: (*order_key(p.name), str(p))))
         elif path.exists():
             out.append(path)
@@ -97,14 +108,30 @@ def expand(paths: Iterable[Path]) -> list[Path]:
     return out
 
 
+def _gunzip(path: Path) -> Callable[[], bytes]:
+    def read() -> bytes:
+        try:
+            return gzip.decompress(path.read_bytes())
+        except (OSError, EOFError) as exc:
+            raise IngestError(f"{path}: not a readable gzip file ({exc})") from exc
+
+    return read
+
+
 def sources(paths: Iterable[Path]) -> list[Source]:
-    """Every file to ingest: zip archives give their CSV members."""
+    """Every file to ingest: zip archives give their CSV members, .gz files are decompressed."""
+    paths = list(paths)
     out: list[Source] = []
     for path in expand(paths):
         if path.suffix.lower() == ".zip":
             out.extend(zip_sources(path))
+        elif path.suffix.lower() == ".gz":
+            out.append(Source(path=str(path), name=path.name[: -len(".gz")], read=_gunzip(path)))
         else:
             out.append(Source.from_path(path))
+    if not out:
+        named = ", ".join(str(p) for p in paths) or "(no path given)"
+        raise IngestError(f"{named}: no files to ingest")
     return out
 
 
