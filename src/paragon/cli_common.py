@@ -60,10 +60,20 @@ def plan_for(settings: Settings) -> Plan:
 
 @contextmanager
 def open_warehouse(settings: Settings, *, read_only: bool = False) -> Iterator[Warehouse]:
+    """The warehouse, closed afterwards. A warehouse file this command created is removed again
+    if the command fails (a failed first ingest leaves nothing behind)."""
+    db = Path(settings.db)
+    new = not read_only and not db.exists()
     wh = Warehouse.open(settings.db, read_only=read_only)
     try:
         yield wh
-    finally:
+    except BaseException:
+        wh.close()
+        if new:
+            for leftover in (db, db.with_name(db.name + ".wal")):
+                leftover.unlink(missing_ok=True)
+        raise
+    else:
         wh.close()
 
 
