@@ -237,3 +237,47 @@ def test_demo_banner_follows_the_warehouse(db: Path) -> None:
         assert "Synthetic demo data" not in c.get("/").text
     with TestClient(create_app(Settings(db=db, secret_key=SECRET), demo=True)) as c:
         assert "Synthetic demo data" in c.get("/").text
+
+
+def test_area_changes_allow_for_dispersion_and_many_comparisons(client: TestClient) -> None:
+    # Each crime type is judged on its own 24 months (quasi-Poisson), and the types together
+    # hold the false discovery rate at 5% (Benjamini-Hochberg, statsmodels as the reference).
+    from statsmodels.stats.multitest import multipletests
+
+    from paragon.stats.counts import compare_periods
+
+    data = client.get("/areas/lpu/birmingham-north?format=json").json()
+    rows = data["crime_by_category"]
+    wh = client.app.state.ctx.warehouse  # type: ignore[attr-defined]
+    first = rows[0]
+    months = wh.query(
+        "SELECT month, count(*) AS n FROM crimes WHERE lpu_id = 'birmingham-north' AND category = ? "
+        "AND month >= ?::DATE - INTERVAL 12 MONTH AND month <= ? GROUP BY 1 ORDER BY 1",
+        [first["category"], data["window"]["first_month"] + "-01",
+         data["window"]["last_month"] + "-01"])
+    counts = [int(m["n"]) for m in months]
+    assert len(counts) == 24
+    c = compare_periods(counts[:12], counts[12:])
+    assert first["p_value"] == c.p_value and first["dispersion"] == round(c.dispersion, 2)
+    rejected, adjusted, _, _ = multipletests([r["p_value"] for r in rows], 0.05, "fdr_bh")
+    for r, rej, adj in zip(rows, rejected, adjusted, strict=True):
+        assert r["p_value_adjusted"] == pytest.approx(adj)
+        assert r["compared"] == len(rows)
+        assert (r["verdict"] != "no significant change") == bool(rej)
+        if len(rows) > 1 and r["verdict"] != "no significant change":
+            assert f"after allowing for the {len(rows)} types of crime" in r["in_words"]
+    assert any(r["verdict"] != "no significant change" for r in rows)
+
+
+def test_a_change_significant_alone_is_not_called_real_after_many_comparisons() -> None:
+    from paragon.web.data.local import _comparison
+
+    months = [10] * 12 + [16] * 12
+    alone = _comparison("Drugs", months)
+    assert alone["verdict"] == "significant increase" and alone["p_value"] < 0.01
+    among = _comparison("Drugs", months, adjusted=0.2, compared=14)
+    assert among["verdict"] == "no significant change"
+    assert among["p_value_adjusted"] == 0.2 and among["p_value"] == alone["p_value"]
+    assert "after allowing for the 14 types of crime compared here" in among["in_words"]
+    assert _comparison("Drugs", months, adjusted=0.01, compared=14)["verdict"] == (
+        "significant increase")

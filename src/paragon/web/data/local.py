@@ -1,17 +1,20 @@
 """What an area page says: crime and anti-social behaviour in the last 12 months against the 12
-before (each change judged by the Poisson E-test, never a bare % change), what happened to the
-crimes, and the local priorities with their results.
+before (each change judged by a quasi-Poisson test whose dispersion comes from the 24 months
+themselves, never a bare % change; the crime types together with the false discovery rate held at
+5%, Benjamini-Hochberg), what happened to the crimes, and the local priorities with their results.
 
 Nothing here exposes a force record: counts are by category, month and LSOA only.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Any, Literal
 
 from paragon.measures.periods import add_months, month_label
-from paragon.stats import compare_counts
+from paragon.stats.counts import CountComparison, compare_periods
+from paragon.stats.multiple import FDR, bh_adjust
 from paragon.web.context import WebContext
 from paragon.web.data import words
 from paragon.web.data.adapters import latest_crime_month, source_of
@@ -81,12 +84,34 @@ def _records(ctx: WebContext, area: Area, table: Literal["crimes", "asb_incident
     return win, condition, args
 
 
-def _comparison(name: str, before: int, last: int) -> dict[str, Any]:
-    c = compare_counts(before, last)
-    return {"category": name, "last_12_months": last, "previous_12_months": before,
+def _comparison(name: str, months: list[int], c: CountComparison | None = None,
+                adjusted: float | None = None, compared: int = 1) -> dict[str, Any]:
+    """The last 12 months against the 12 before, from the 24 monthly counts (oldest first).
+
+    ``c`` is the comparison if already made; with ``adjusted`` (the Benjamini-Hochberg p-value
+    over ``compared`` comparisons) a change is called real only if that is below 5%."""
+    before, after = months[:WINDOW_MONTHS], months[WINDOW_MONTHS:]
+    c = c if c is not None else compare_periods(before, after)
+    if adjusted is not None and adjusted > FDR and c.verdict != "no significant change":
+        c = replace(c, verdict="no significant change")
+    return {"category": name, "last_12_months": sum(after), "previous_12_months": sum(before),
             "change_pct": c.percent_change, "change_lower": c.percent_change_lower,
             "change_upper": c.percent_change_upper, "p_value": c.p_value,
-            "verdict": c.verdict, "in_words": words.count_change(before, last, c)}
+            "p_value_adjusted": c.p_value if adjusted is None else adjusted,
+            "compared": compared, "dispersion": round(c.dispersion, 2), "verdict": c.verdict,
+            "in_words": words.count_change(sum(before), sum(after), c, compared)}
+
+
+def _monthly(rows: list[dict[str, Any]], first: date, key: str | None
+             ) -> dict[str, list[int]]:
+    """24 monthly counts per ``key`` value (None: one series) from rows with month and n."""
+    series: dict[str, list[int]] = {}
+    for r in rows:
+        name = "" if key is None else r[key]
+        at = (r["month"].year - first.year) * 12 + r["month"].month - first.month
+        if 0 <= at < 2 * WINDOW_MONTHS:
+            series.setdefault(name, [0] * (2 * WINDOW_MONTHS))[at] += int(r["n"])
+    return series
 
 
 def crime_by_category(ctx: WebContext, area: Area) -> list[dict[str, Any]]:
@@ -95,30 +120,39 @@ def crime_by_category(ctx: WebContext, area: Area) -> list[dict[str, Any]]:
         return []
     win, condition, args = records
     rows = ctx.warehouse.query(
-        f"SELECT coalesce(category, 'Other crime') AS category, "
-        f"count(*) FILTER (WHERE month >= ?) AS last12, "
-        f"count(*) FILTER (WHERE month < ?) AS prev12 "
-        f"FROM crimes WHERE {condition} GROUP BY 1 ORDER BY last12 DESC, category",
-        [win["start"], win["start"], *args],
+        f"SELECT coalesce(category, 'Other crime') AS category, month, count(*) AS n "
+        f"FROM crimes WHERE {condition} GROUP BY 1, 2",
+        args,
     )
-    return [_comparison(r["category"], int(r["prev12"]), int(r["last12"])) for r in rows]
+    series = _monthly(rows, win["before_start"], "category")
+    ordered = sorted(series.items(), key=lambda kv: (-sum(kv[1][WINDOW_MONTHS:]), kv[0]))
+    comparisons = [compare_periods(m[:WINDOW_MONTHS], m[WINDOW_MONTHS:]) for _, m in ordered]
+    adjusted = bh_adjust([c.p_value for c in comparisons])
+    return [_comparison(name, months, c, a, len(ordered))
+            for (name, months), c, a in zip(ordered, comparisons, adjusted, strict=True)]
 
 
 def crime_summary(ctx: WebContext, area: Area) -> dict[str, Any]:
     """Crime by category and in total for the area (cached: the E-test on large counts is slow)."""
     def compute() -> dict[str, Any]:
         categories = crime_by_category(ctx, area)
-        return {"categories": categories, "total": total_change(categories, "All recorded crime")}
+        return {"categories": categories, "total": total_change(ctx, area)}
 
     return ctx.cached(("crime_summary", area.kind, area.id), compute)
 
 
-def total_change(rows: list[dict[str, Any]], name: str) -> dict[str, Any] | None:
-    if not rows:
+def total_change(ctx: WebContext, area: Area) -> dict[str, Any] | None:
+    """All recorded crime: the last 12 months against the 12 before."""
+    records = _records(ctx, area, "crimes", "before_start")
+    if records is None:
         return None
-    before = sum(r["previous_12_months"] for r in rows)
-    last = sum(r["last_12_months"] for r in rows)
-    return _comparison(name, before, last)
+    win, condition, args = records
+    rows = ctx.warehouse.query(
+        f"SELECT month, count(*) AS n FROM crimes WHERE {condition} GROUP BY 1", args)
+    series = _monthly(rows, win["before_start"], None)
+    if not series:
+        return None
+    return _comparison("All recorded crime", series[""])
 
 
 def asb_change(ctx: WebContext, area: Area) -> dict[str, Any] | None:
@@ -126,15 +160,12 @@ def asb_change(ctx: WebContext, area: Area) -> dict[str, Any] | None:
     if records is None:
         return None
     win, condition, args = records
-    row = ctx.warehouse.query(
-        f"SELECT count(*) FILTER (WHERE month >= ?) AS last12, "
-        f"count(*) FILTER (WHERE month < ?) AS prev12, count(*) AS n "
-        f"FROM asb_incidents WHERE {condition}",
-        [win["start"], win["start"], *args],
-    )[0]
-    if not row["n"]:
+    rows = ctx.warehouse.query(
+        f"SELECT month, count(*) AS n FROM asb_incidents WHERE {condition} GROUP BY 1", args)
+    series = _monthly(rows, win["before_start"], None)
+    if not series:
         return None
-    return _comparison("Anti-social behaviour", int(row["prev12"]), int(row["last12"]))
+    return _comparison("Anti-social behaviour", series[""])
 
 
 def outcomes(ctx: WebContext, area: Area) -> list[dict[str, Any]]:
@@ -204,22 +235,25 @@ PUBLIC_PRIORITY_FIELDS = ("priority_id", "area_type", "area_id", "issue", "actio
 
 
 def local_priorities(ctx: WebContext, area: Area) -> list[dict[str, Any]]:
-    """The area's local priorities, open first; for an LPU its neighbourhoods' too."""
+    """The area's local priorities, open first; for an LPU its neighbourhoods' too (from the
+    operational store)."""
+    params: list[Any]
     if area.kind == "force":
-        where, params = "TRUE", []
+        where, params = "1 = 1", []
     elif area.kind == "lpu":
-        where = "(area_type = 'lpu' AND area_id = ?) OR (area_type = 'neighbourhood' AND " \
-                "area_id IN (SELECT unnest(?)))"
-        params = [area.id, list(area.children)]
+        children = list(area.children)
+        marks = ", ".join("?" for _ in children) or "NULL"
+        where = (f"(area_type = 'lpu' AND area_id = ?) OR (area_type = 'neighbourhood' AND "
+                 f"area_id IN ({marks}))")
+        params = [area.id, *children]
     else:
         where = ("(area_type = 'neighbourhood' AND area_id = ?) OR "
                  "(area_type = 'lpu' AND area_id = ?)")
         params = [area.id, area.lpu_id or ""]
-    rows = ctx.warehouse.query(
+    rows = ctx.ops.query(
         f"SELECT {', '.join(PUBLIC_PRIORITY_FIELDS)} FROM priorities WHERE {where} "
-        f"ORDER BY status = 'closed', coalesce(closed_on, opened_on) DESC, priority_id DESC",
-        params, limit=200,
-    )
+        f"ORDER BY status = 'closed', coalesce(closed_on, opened_on) DESC, priority_id DESC "
+        f"LIMIT 200", params)
     return [_with_dates(r) for r in rows]
 
 

@@ -1,7 +1,9 @@
 """Figures in words a resident understands, always with their uncertainty.
 
-A change is only called a rise or a fall when the statistics say it is beyond chance (the E-test for
-counts, Newcombe's interval for proportions); otherwise the words say it is within normal variation.
+A change is only called a rise or a fall when the statistics say it is beyond chance (for counts a
+test that allows for the month-to-month ups and downs seen in the data itself, and, where many crime
+types are judged together, for the number compared; Newcombe's interval for proportions); otherwise
+the words say it is within normal variation. Method names stay on the methods page.
 """
 
 from __future__ import annotations
@@ -23,8 +25,14 @@ def _pct(value: float | None) -> str:
     return "–" if value is None else f"{abs(value):.0f}%"
 
 
-def count_change(before: int, last: int, c: CountComparison) -> str:
-    """'Down 12% (likely a fall of between 5% and 18%): a real fall, larger than chance...'"""
+def _many(compared: int) -> str:
+    return (f", after allowing for the {compared} types of crime compared here"
+            if compared > 1 else "")
+
+
+def count_change(before: int, last: int, c: CountComparison, compared: int = 1) -> str:
+    """'Down 12% (likely a fall of between 5% and 18%): a real fall, larger than the usual ups and
+    downs would explain.' ``compared`` is how many changes were judged together."""
     if before == 0 and last == 0:
         return "None recorded in either year."
     if before == 0:
@@ -32,14 +40,16 @@ def count_change(before: int, last: int, c: CountComparison) -> str:
     pct = c.percent_change or 0.0
     likely = change_range(c.percent_change_lower, c.percent_change_upper)
     if c.verdict == "significant increase":
-        return f"Up {_pct(pct)} ({likely}): a real rise, larger than chance would explain."
+        return (f"Up {_pct(pct)} ({likely}): a real rise, larger than the usual ups and downs "
+                f"would explain{_many(compared)}.")
     if c.verdict == "significant decrease":
-        return f"Down {_pct(pct)} ({likely}): a real fall, larger than chance would explain."
+        return (f"Down {_pct(pct)} ({likely}): a real fall, larger than the usual ups and downs "
+                f"would explain{_many(compared)}.")
     if abs(pct) < 0.5:
         return f"About the same as the year before ({likely})."
     direction = "Up" if pct > 0 else "Down"
-    return (f"{direction} {_pct(pct)}, but this is within normal year-to-year variation "
-            f"({likely}), so it may be chance.")
+    return (f"{direction} {_pct(pct)}, but this is within normal variation "
+            f"({likely}{_many(compared)}), so it may be chance.")
 
 
 def change_range(lower: float | None, upper: float | None) -> str:
