@@ -193,3 +193,54 @@ def test_archives_cover_the_range_with_the_fewest_downloads(tmp_path: Path) -> N
         "2021-01", "2018-01", "2015-01"]
     assert [a.month for a in plan_archives("2012-01", "2021-01", "u", tmp_path)] == [
         "2021-01", "2018-01", "2015-01", "2012-01"]
+
+
+def _fetch_from(base_url: str, tmp_path: Path, timeout: float = 5.0) -> str:
+    """The error ``fetch`` gives when downloading from ``base_url`` fails."""
+    import httpx
+
+    from paragon.errors import IngestError
+    from paragon.ingest.policeuk.fetch import fetch as fetch_archives
+
+    with httpx.Client(timeout=httpx.Timeout(timeout)) as client, pytest.raises(IngestError) as exc:
+        fetch_archives("city-of-london", "2021-01", "2021-01", base_url=base_url,
+                       cache=tmp_path / "cache", progress=lambda *a: None, client=client)
+    return exc.value.message
+
+
+def test_a_host_that_cannot_be_resolved_is_named(tmp_path: Path) -> None:
+    # .invalid never resolves (RFC 6761): the same failure as no network or no DNS.
+    message = _fetch_from("http://data.police.invalid/data/archive", tmp_path)
+    assert "cannot resolve data.police.invalid: check the network or proxy settings" in message
+    assert "interrupted" not in message
+
+
+def test_a_refused_connection_is_named(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as sock:  # a port nothing listens on once closed
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    message = _fetch_from(f"http://127.0.0.1:{port}/archive", tmp_path)
+    assert "127.0.0.1 refused the connection" in message and "interrupted" not in message
+
+
+def test_a_server_that_never_answers_is_named(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as sock:  # accepts connections (backlog) but never answers
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(8)
+        port = sock.getsockname()[1]
+        message = _fetch_from(f"http://127.0.0.1:{port}/archive", tmp_path, timeout=0.2)
+    assert "interrupted 5 times (127.0.0.1 did not answer in time" in message
+
+
+def test_cli_fetch_without_network_leaves_no_warehouse(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["fetch", "--force", "city-of-london", "--from", "2021-01", "--to", "2021-01",
+              "--db", str(tmp_path / "w.duckdb"), "--cache-dir", str(tmp_path / "cache")],
+        env={"PARAGON_POLICEUK_BASE_URL": "http://data.police.invalid/data/archive"})
+    assert result.exit_code == 1
+    assert "cannot resolve data.police.invalid" in result.stderr
+    assert not (tmp_path / "w.duckdb").exists()

@@ -14,6 +14,7 @@ before it is renamed to ``<month>.zip``; a corrupt one is deleted and refused.
 from __future__ import annotations
 
 import re
+import socket
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -117,6 +118,39 @@ def _get(client: httpx.Client, archive: Archive, part: Path, progress: Progress)
     return total is None or have == total
 
 
+def _causes(exc: BaseException) -> list[BaseException]:
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
+
+
+def network_failure(url: str, exc: BaseException) -> str:
+    """The network failure met, in words, with what to check."""
+    host = httpx.URL(url).host or url
+    chain = _causes(exc)
+    text = " ".join(str(e) for e in chain).lower()
+    if any(isinstance(e, socket.gaierror) for e in chain) or any(
+        phrase in text for phrase in ("name or service not known", "name resolution",
+                                      "nodename nor servname", "getaddrinfo failed")
+    ):
+        return f"cannot resolve {host}: check the network or proxy settings"
+    if isinstance(exc, httpx.ProxyError):
+        return f"the proxy refused the connection to {host} ({exc}): check the proxy settings"
+    if any(isinstance(e, ConnectionRefusedError) for e in chain) or "refused" in text:
+        return (f"{host} refused the connection: check the address (--base-url) and the proxy "
+                "settings")
+    if isinstance(exc, httpx.TimeoutException):
+        return f"{host} did not answer in time: check the network or proxy settings"
+    if isinstance(exc, httpx.UnsupportedProtocol):
+        return f"{url}: not an http(s) address"
+    if isinstance(exc, httpx.ConnectError):
+        return f"cannot connect to {host} ({exc}): check the network or proxy settings"
+    return f"the connection to {host} dropped ({type(exc).__name__}: {exc})"
+
+
 def download(client: httpx.Client, archive: Archive, progress: Progress) -> None:
     """Fetch ``archive`` into its path (resuming a partial download), then verify it."""
     archive.path.parent.mkdir(parents=True, exist_ok=True)
@@ -124,16 +158,21 @@ def download(client: httpx.Client, archive: Archive, progress: Progress) -> None
         archive.bytes = archive.path.stat().st_size
         return
     part = archive.path.with_name(archive.path.name + ".part")
+    last: httpx.TransportError | None = None
     for _ in range(ATTEMPTS):
         try:
             if _get(client, archive, part, progress):
                 break
-        except httpx.TransportError:
-            continue  # the connection dropped: resume from what arrived
+        except (httpx.ConnectError, httpx.ProxyError, httpx.UnsupportedProtocol) as exc:
+            raise IngestError(network_failure(archive.url, exc)) from exc  # retrying cannot help
+        except httpx.TransportError as exc:
+            last = exc
+            continue  # the connection dropped or timed out: resume from what arrived
         except httpx.HTTPStatusError as exc:
             raise IngestError(f"{archive.url}: {exc.response.status_code} from the server") from exc
     else:
-        raise IngestError(f"{archive.url}: download interrupted {ATTEMPTS} times; "
+        cause = network_failure(archive.url, last) if last else "no complete answer"
+        raise IngestError(f"{archive.url}: download interrupted {ATTEMPTS} times ({cause}); "
                           f"run `paragon fetch` again to resume it")
     archive.bytes = part.stat().st_size
     part.replace(archive.path)
