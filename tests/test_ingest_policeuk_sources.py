@@ -139,10 +139,15 @@ def test_west_midlands_lsoas_get_their_lpu(wh: Warehouse, plan: Plan, tmp_path: 
     assert all(r["lpu_id"] == lpu_of[r["lsoa_code"]] and r["neighbourhood_id"] for r in located)
     assert all(r["lpu_id"] is None for r in rows if r["lsoa_code"] not in lpu_of)
     assert sum(1 for r in rows if r["lsoa_code"] == "E01000001") == 1
-    # the same LSOAs reported by Cambridgeshire get no West Midlands LPU
+    # Cambridgeshire's crimes get Cambridgeshire's starter LPUs (its districts), none of West
+    # Midlands'; rows with no location or an LSOA outside the force (43 real crimes) have none
     ingest_paths(wh, [CAMBS], plan)
-    assert wh.scalar("SELECT count(*) FROM crimes WHERE force = 'cambridgeshire' "
-                     "AND lpu_id IS NOT NULL") == 0
+    got = wh.query("SELECT lpu_id, count(*) AS n, count(longitude) AS located FROM crimes "
+                   "WHERE force = 'cambridgeshire' GROUP BY ALL")
+    assert {r["lpu_id"] for r in got} == {
+        "cambridge", "east-cambridgeshire", "fenland", "huntingdonshire", "peterborough",
+        "south-cambridgeshire", None}
+    assert sum(r["located"] for r in got if r["lpu_id"] is None) == 43
 
 
 def street_for_outcomes(path: Path) -> Path:

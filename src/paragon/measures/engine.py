@@ -22,6 +22,8 @@ from datetime import date
 from typing import Any
 
 from paragon.errors import ParagonError
+from paragon.geography.forces import TERRITORIAL
+from paragon.geography.lpus import lpu_lsoas
 from paragon.measures.periods import add_months
 from paragon.plan.schema import CrimeSelect, Measure, Plan
 from paragon.warehouse import Warehouse
@@ -114,6 +116,17 @@ def _area(lpu: str | None) -> tuple[str, list[Any]]:
     return ("lpu_id = ?", [lpu]) if lpu else ("TRUE", [])
 
 
+def _crime_area(plan: Plan, lpu: str | None) -> tuple[str, list[Any]]:
+    """An LPU's crimes by LSOA through the plan's geography (so a changed plan needs no
+    re-ingest); a crime without an LSOA falls back to the LPU stored with it."""
+    if not lpu:
+        return "TRUE", []
+    if plan.force not in TERRITORIAL:
+        return _area(lpu)
+    lsoas = lpu_lsoas(plan, lpu)
+    return "(lsoa_code IN (SELECT unnest(?)) OR (lsoa_code IS NULL AND lpu_id = ?))", [lsoas, lpu]
+
+
 @dataclass(frozen=True)
 class Components:
     """Additive parts of a figure for one month: sums over months give any longer period."""
@@ -140,7 +153,7 @@ def _crime_filter(
     base = plan.measure(measure.of) if measure.kind == "detection_rate" and measure.of else measure
     assert base.select is not None
     where, params = select_clause(base.select, source)
-    area, area_params = _area(lpu)
+    area, area_params = _crime_area(plan, lpu)
     return (
         f"force = ? AND source = ? AND {where} AND {area}",
         [plan.force, source, *params, *area_params],

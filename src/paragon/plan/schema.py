@@ -40,10 +40,29 @@ class StrategicAssessment(Strict):
     consultation_themes: list[str]
 
 
+class LpuSplit(Strict):
+    """Part of a local authority district split between several LPUs by a documented rule.
+    ``birmingham-2011``: Birmingham's four 2011 LPUs approximated from LSOA centroids
+    (paragon.geography.lpus.birmingham_part, docs/methods.md)."""
+
+    rule: Literal["birmingham-2011"]
+    part: Literal["north", "east", "south", "west-central"]
+
+
 class Lpu(Strict):
+    """A Local Policing Unit: one or more whole local authority districts (names or codes, as in
+    the bundled geography), or part of one district by a documented ``split`` rule."""
+
     id: Slug
     name: str
     local_authority: str
+    local_authorities: list[str] = Field(
+        default=[], description="The districts it covers; empty means just local_authority"
+    )
+    split: LpuSplit | None = None
+
+    def districts(self) -> list[str]:
+        return self.local_authorities or [self.local_authority]
 
 
 class Survey(Strict):
@@ -243,6 +262,16 @@ class Plan(Strict):
                 raise ValueError(f"measure '{m.id}' names unknown control plan '{m.control_plan}'")
             if m.of and (m.of not in measures or measures[m.of].kind != "count"):
                 raise ValueError(f"measure '{m.id}' divides '{m.of}', which is not a count measure")
+        claimed: dict[str, list[Lpu]] = {}
+        for lpu in self.lpus:
+            for district in lpu.districts():
+                claimed.setdefault(district.lower(), []).append(lpu)
+        for district, lpus in claimed.items():
+            if len(lpus) > 1 and not all(x.split for x in lpus):
+                ids = ", ".join(x.id for x in lpus)
+                raise ValueError(
+                    f"local authority '{district}' is in several LPUs ({ids}); give each a split"
+                )
         for row in self.milestones:
             if row.measure not in measures:
                 raise ValueError(

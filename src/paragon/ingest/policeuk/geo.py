@@ -1,5 +1,9 @@
-"""Geography for the police.uk formats: British National Grid for every located row (pyproj), and
-LSOA -> neighbourhood -> LPU where Paragon knows the force's geography (West Midlands)."""
+"""Geography for the police.uk formats: British National Grid for every located row (pyproj), an
+LSOA for located rows that have none (point-in-polygon and nearest centroid, geography.place), and
+LSOA -> neighbourhood (MSOA) -> starter LPU for every force of England and Wales.
+
+The LPU stored with a row is the starter plan's (one per district; West Midlands: its 2011-15 plan's
+ten). Measures do not rely on it: they select an LPU's rows by LSOA through the active plan."""
 
 from __future__ import annotations
 
@@ -9,8 +13,10 @@ import numpy as np
 import pyarrow as pa
 
 from paragon.geography.bng import bng_to_lonlat, lonlat_to_bng
-from paragon.geography.lpus import FORCE as WEST_MIDLANDS
-from paragon.geography.lpus import west_midlands_lsoas
+from paragon.geography.forces import TERRITORIAL
+from paragon.geography.lpus import all_lsoas, west_midlands_lsoas
+from paragon.geography.place import place_points
+from paragon.geography.starter import district_slug
 
 LONLAT = ("longitude", "latitude")
 BNG = ("bng_x", "bng_y")
@@ -18,13 +24,20 @@ BNG = ("bng_x", "bng_y")
 
 @lru_cache(maxsize=1)
 def areas() -> pa.Table:
-    """(force, lsoa_code) -> neighbourhood_id, lpu_id for every force whose geography is known."""
-    lsoas = west_midlands_lsoas()
+    """(force, lsoa_code) -> neighbourhood_id, lpu_id for every LSOA of England and Wales."""
+    t = all_lsoas()
+    wm = {x.lsoa_code: x.lpu_id for x in west_midlands_lsoas()}
+    codes = t["lsoa_code"].to_pylist()
+    forces = t["force"].to_pylist()
+    slugs = {name: district_slug(name) for name in set(t["la_name"].to_pylist())}
+    lpus = [wm[c] if f == "west-midlands" else slugs[n]
+            for c, f, n in zip(codes, forces, t["la_name"].to_pylist(), strict=True)]
+    assert set(forces) <= set(TERRITORIAL)
     return pa.table({
-        "area_force": [WEST_MIDLANDS] * len(lsoas),
-        "area_lsoa": [x.lsoa_code for x in lsoas],
-        "area_neighbourhood": [x.neighbourhood_id for x in lsoas],
-        "area_lpu": [x.lpu_id for x in lsoas],
+        "area_force": forces,
+        "area_lsoa": codes,
+        "area_neighbourhood": t["msoa_code"],
+        "area_lpu": lpus,
     })
 
 
@@ -33,7 +46,8 @@ AREA_JOIN = "LEFT JOIN _pu_area a ON a.area_force = v.force AND a.area_lsoa = v.
 
 def add_coordinates(rows: pa.Table, coordinates: str | None) -> pa.Table:
     """Add the pair the file does not publish (BNG from lon/lat, or lon/lat from BNG) for the good,
-    located rows; the others get NULL."""
+    located rows; the others get NULL. Good located rows without an LSOA (the 2011 schema has no
+    LSOA column at all) are placed in one by ``geography.place``."""
     if coordinates is None:
         return rows
     have, want = (LONLAT, BNG) if coordinates == "lonlat" else (BNG, LONLAT)
@@ -45,8 +59,35 @@ def add_coordinates(rows: pa.Table, coordinates: str | None) -> pa.Table:
     if coordinates == "lonlat":
         x[located], y[located] = lonlat_to_bng(a[located], b[located])
         x, y = np.round(x, 1), np.round(y, 1)
+        bx, by = x, y
     else:
         x[located], y[located] = bng_to_lonlat(a[located], b[located])
         x, y = np.round(x, 6), np.round(y, 6)
+        bx, by = a, b
     rows = rows.append_column(want[0], pa.array(x, pa.float64(), mask=~located))
-    return rows.append_column(want[1], pa.array(y, pa.float64(), mask=~located))
+    rows = rows.append_column(want[1], pa.array(y, pa.float64(), mask=~located))
+    return place_unplaced(rows, located, bx, by)
+
+
+def place_unplaced(rows: pa.Table, located: np.ndarray, x: np.ndarray, y: np.ndarray) -> pa.Table:
+    """Fill ``lsoa_code``/``lsoa_name`` (adding the columns if missing) for located rows without
+    one."""
+    names = rows.column_names
+    code = (rows["lsoa_code"].to_numpy(zero_copy_only=False) if "lsoa_code" in names
+            else np.full(len(rows), None, dtype=object))
+    name = (rows["lsoa_name"].to_numpy(zero_copy_only=False) if "lsoa_name" in names
+            else np.full(len(rows), None, dtype=object))
+    code = np.asarray(code, dtype=object)
+    name = np.asarray(name, dtype=object)
+    missing = located & np.array([c is None or c == "" for c in code], dtype=bool)
+    if missing.any():
+        placed_code, placed_name = place_points(x[missing], y[missing])
+        code[missing], name[missing] = placed_code, placed_name
+    for column, values in (("lsoa_code", code), ("lsoa_name", name)):
+        array = pa.array(list(values), pa.string())
+        if column in names:
+            rows = rows.set_column(names.index(column), column, array)
+        else:
+            rows = rows.append_column(column, array)
+        names = rows.column_names
+    return rows

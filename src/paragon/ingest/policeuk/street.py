@@ -27,7 +27,7 @@ CONTENT_KEY = (f"'policeuk:' || v.force || ':' || strftime(v.month, '%Y-%m') || 
 
 
 def _place_columns(located: bool) -> dict[str, str]:
-    """Columns shared by crimes and asb_incidents."""
+    """Columns shared by crimes and asb_incidents (``located``: with LSOA, neighbourhood, LPU)."""
     lsoa = {"lsoa_code": "v.lsoa_code", "lsoa_name": "v.lsoa_name",
             "neighbourhood_id": "a.area_neighbourhood", "lpu_id": "a.area_lpu"} if located else {}
     return {
@@ -39,7 +39,7 @@ def _place_columns(located: bool) -> dict[str, str]:
 
 
 def _targets(current: bool) -> tuple[Target, Target]:
-    place = _place_columns(current)
+    place = _place_columns(True)  # 2011 rows get an LSOA by geography.place
     crime_columns = {**place, "category": "v.category"}
     if current:
         crime_columns |= {"crime_reference": "v.crime_id", "last_outcome": "v.outcome_txt",
@@ -49,7 +49,7 @@ def _targets(current: bool) -> tuple[Target, Target]:
         plain = "v.crime_id IS NOT NULL"
     else:
         key, plain = CONTENT_KEY, "false"
-    joins = AREA_JOIN if current else ""
+    joins = AREA_JOIN
     crimes = Target("crimes", "crime_key", key, f"v.category <> '{ASB}'", crime_columns,
                     plain, joins)
     asb = Target("asb_incidents", "asb_key", CONTENT_KEY, f"v.category = '{ASB}'", place,
