@@ -1,16 +1,17 @@
-"""Monthly series of a measure and its XmR control chart."""
+"""Monthly series of a measure and its control chart."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
 from paragon.errors import ParagonError
+from paragon.measures import charts
 from paragon.measures.availability import coverage
 from paragon.measures.engine import Components, figure_from, monthly_components
 from paragon.measures.periods import add_months, month_label
 from paragon.plan.schema import Plan
-from paragon.stats import xmr
 from paragon.warehouse import Warehouse
 
 DEFAULT_MONTHS = 36
@@ -57,28 +58,24 @@ def monthly_series(
 
 
 def control_chart(
-    wh: Warehouse, plan: Plan, measure_id: str, lpu: str | None = None, months: int = DEFAULT_MONTHS
+    wh: Warehouse,
+    plan: Plan,
+    measure_id: str,
+    lpu: str | None = None,
+    months: int = DEFAULT_MONTHS,
+    *,
+    breaks: Sequence[str] = (),
+    baseline: tuple[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The measure's monthly XmR chart with Making Data Count signals, as JSON-ready data."""
+    """The measure's monthly control chart over its last ``months`` months, as JSON-ready data
+    (paragon.measures.charts: seasonally adjusted XmR for counts, Laney u′/p′ for rates and
+    surveys). A count reads up to five years of history for its seasonal profile."""
     measure = plan.measure(measure_id)
-    series = monthly_series(wh, plan, measure_id, lpu, months)
-    if len(series) < 2:
+    history = max(months, charts.HISTORY_MONTHS) if measure.kind == "count" else months
+    rows = monthly_series(wh, plan, measure_id, lpu, history)
+    if len(rows) < 2:
         raise ParagonError(f"measure '{measure_id}' has fewer than 2 months of data")
-    chart = xmr([p["value"] for p in series], [p["period"] for p in series], better=measure.better)
-    data = chart.to_dict()
-    points = []
-    for raw, point in zip(series, data["points"], strict=True):
-        points.append({**point, "numerator": raw["numerator"], "denominator": raw["denominator"]})
-    return {
-        "measure": measure.id,
-        "title": measure.title,
-        "kind": measure.kind,
-        "better": measure.better,
-        "lpu": lpu,
-        "unit": "count per month" if measure.kind == "count" else "percent",
-        "centre": data["centre"],
-        "lower_limit": data["lower_limit"],
-        "upper_limit": data["upper_limit"],
-        "trial_limits": data["trial_limits"],
-        "points": points,
-    }
+    first = charts.show_from(rows[-1]["period"], months)
+    chart = charts.chart_from_series(plan, measure, rows, show_from=first,
+                                     breaks=charts.check_breaks(breaks), baseline=baseline)
+    return {**chart, "lpu": lpu}

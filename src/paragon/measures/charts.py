@@ -1,0 +1,141 @@
+"""A measure's control chart: which chart fits the measure, on which months, with which breaks.
+
+* counts: :func:`paragon.stats.control.count_chart` (seasonally adjusted XmR); the seasonal profile
+  is estimated from up to :data:`HISTORY_MONTHS` months before the end, only the window is charted;
+* detection rates (footnote 6: detected in the period ÷ recorded in the period, which can exceed
+  100%): Laney's u′ chart, months with fewer than :data:`MIN_RECORDED` offences recorded suppressed;
+* survey proportions: Laney's p′ chart on effective responses (responses ÷ the survey's design
+  effect), months with fewer than :data:`paragon.stats.MIN_RESPONSES` effective responses
+  suppressed.
+
+Breaks come from the plan (plan-wide and the measure's own) and from the analyst.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from paragon.errors import ParagonError
+from paragon.measures.periods import add_months, month_label
+from paragon.plan.schema import Measure, Plan
+from paragon.stats.control import count_chart, proportion_chart
+from paragon.stats.proportions import MIN_RESPONSES
+
+HISTORY_MONTHS = 60
+"""Months of history read to estimate a count's seasonal profile (five years)."""
+MIN_RECORDED = 30
+"""A month's detection rate is charted only with at least this many offences recorded."""
+
+
+def parse_baseline(text: str | None) -> tuple[str, str] | None:
+    """``YYYY-MM:YYYY-MM`` to a (first, last) pair; ``None`` for no text."""
+    if not text:
+        return None
+    parts = text.split(":")
+    if len(parts) != 2 or not all(_is_month(p) for p in parts) or parts[0] > parts[1]:
+        raise ParagonError(f"a baseline is two months like 2016-10:2017-09, not '{text[:40]}'")
+    return parts[0], parts[1]
+
+
+def check_breaks(months: Sequence[str]) -> list[str]:
+    """The analyst's break months, checked (``YYYY-MM`` each)."""
+    for m in months:
+        if not _is_month(m):
+            raise ParagonError(f"a break is a month like 2016-10, not '{m[:40]}'")
+    return sorted(set(months))
+
+
+def _is_month(text: str) -> bool:
+    year, _, month = text.partition("-")
+    return len(year) == 4 and year.isdigit() and month.isdigit() and len(month) == 2 \
+        and 1 <= int(month) <= 12
+
+
+def counts_label(point: dict[str, Any]) -> str | None:
+    """"11 detected / 6 recorded" for a detection-rate point (so a rate above 100% is read
+    with its counts)."""
+    if point.get("numerator") is None or point.get("denominator") is None:
+        return None
+    return f"{point['numerator']:,.0f} detected / {point['denominator']:,.0f} recorded"
+
+
+def chart_from_series(
+    plan: Plan,
+    measure: Measure,
+    rows: Sequence[dict[str, Any]],
+    *,
+    show_from: str | None = None,
+    breaks: Sequence[str] = (),
+    baseline: tuple[str, str] | None = None,
+) -> dict[str, Any]:
+    """The chart of a monthly series (rows of ``monthly_series``), as JSON-ready data.
+
+    ``rows`` may start before ``show_from`` (history for the seasonal profile of a count); only
+    months from ``show_from`` are charted. ``breaks`` are added to the plan's own.
+    """
+    all_breaks = sorted({*(b.month for b in plan.breaks_of(measure.id)), *breaks})
+    shown = [r for r in rows if show_from is None or r["period"] >= show_from]
+    if len(shown) < 2:
+        raise ParagonError(f"measure '{measure.id}' has fewer than 2 months of data to chart")
+    if measure.kind == "count":
+        chart = count_chart([float(r["numerator"]) for r in rows], [r["period"] for r in rows],
+                            better=measure.better, breaks=all_breaks, baseline=baseline,
+                            show_from=shown[0]["period"])
+        unit = "count per month"
+    elif measure.kind == "detection_rate":
+        chart = proportion_chart(
+            [float(r["numerator"]) for r in shown], [float(r["denominator"]) for r in shown],
+            [r["period"] for r in shown], better=measure.better, kind="rate",
+            min_size=MIN_RECORDED, breaks=all_breaks, baseline=baseline,
+            size_name="offences recorded")
+        unit = "percent"
+    else:
+        deff = plan.survey(measure.survey).design_effect if measure.survey else 1.0
+        sizes = [(r["responses"] or 0) / deff for r in shown]
+        chart = proportion_chart(
+            [r["value"] / 100 * n for r, n in zip(shown, sizes, strict=True)], sizes,
+            [r["period"] for r in shown], better=measure.better, kind="proportion",
+            min_size=MIN_RESPONSES, breaks=all_breaks, baseline=baseline,
+            size_name="effective responses")
+        unit = "percent"
+    data = chart.to_dict()
+    reasons = {b.month: b.reason for b in plan.breaks_of(measure.id)}
+    points = []
+    for raw, point in zip(shown, data["points"], strict=True):
+        extra = {"numerator": raw["numerator"], "denominator": raw["denominator"],
+                 "responses": raw.get("responses")}
+        if measure.kind == "detection_rate":
+            extra["counts"] = counts_label(raw)
+        points.append({**point, **extra})
+    return {
+        "measure": measure.id,
+        "title": measure.title,
+        "kind": measure.kind,
+        "better": measure.better,
+        "unit": unit,
+        "method": data["method"],
+        "centre": data["centre"],
+        "lower_limit": data["lower_limit"],
+        "upper_limit": data["upper_limit"],
+        "trial_limits": data["trial_limits"],
+        "breaks": [{"month": m, "reason": reasons.get(m, "set by the analyst")}
+                   for m in data["breaks"]],
+        "baseline": data["baseline"],
+        "seasonal": data["seasonal"],
+        "caveats": data["caveats"],
+        "points": points,
+    }
+
+
+def history_start(start: date, end: date) -> date:
+    """Where to start reading a series charted over [start, end): far enough back for the
+    seasonal profile of a count."""
+    return min(start, add_months(end, -HISTORY_MONTHS))
+
+
+def show_from(last_period: str, months: int) -> str:
+    """The first month of a window of ``months`` ending with ``last_period`` (YYYY-MM)."""
+    last = date(int(last_period[:4]), int(last_period[5:7]), 1)
+    return month_label(add_months(last, 1 - months))
