@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from paragon import cli_web
 from paragon.cli import app
+from paragon.ops import OpsStore
 from paragon.settings import Settings
 from paragon.warehouse import Warehouse
 from paragon.web.auth import verify_login
@@ -22,10 +23,10 @@ def test_users_add_takes_the_password_from_the_environment(tmp_path: Path) -> No
     result = runner.invoke(app, ["users", "add", "carol", "--role", "admin", "--db", str(db)],
                            env={"PARAGON_NEW_USER_PASSWORD": "a long enough password"})
     assert result.exit_code == 0, result.output
-    with Warehouse.open(db) as wh:
-        user = verify_login(wh, "carol", "a long enough password")
+    with OpsStore.open(Settings(db=db).ops_location()) as ops:
+        user = verify_login(ops, "carol", "a long enough password")
         assert user is not None and user.role == "admin"
-        stored = wh.scalar("SELECT password_hash FROM users WHERE user_name = 'carol'")
+        stored = ops.scalar("SELECT password_hash FROM users WHERE user_name = 'carol'")
         assert stored.startswith("$argon2id$")
     again = runner.invoke(app, ["users", "add", "carol", "--db", str(db)],
                           env={"PARAGON_NEW_USER_PASSWORD": "another long password"})
@@ -51,8 +52,8 @@ def test_users_add_prompts_when_no_password_is_given(tmp_path: Path) -> None:
                            input="typed password 1\ntyped password 1\n",
                            env={"PARAGON_NEW_USER_PASSWORD": ""})
     assert result.exit_code == 0, result.output
-    with Warehouse.open(db) as wh:
-        assert verify_login(wh, "erin", "typed password 1") is not None
+    with OpsStore.open(Settings(db=db).ops_location()) as ops:
+        assert verify_login(ops, "erin", "typed password 1") is not None
 
 
 def test_serve_refuses_to_start_without_a_secret(tmp_path: Path) -> None:
@@ -90,9 +91,9 @@ def test_demo_builds_then_serves_with_new_accounts(tmp_path: Path,
         for line in served.output.splitlines() if "account: user name" in line
     )
     assert set(passwords) == {"analyst", "admin"}
-    with Warehouse.open(db) as wh:
+    with OpsStore.open(Settings(db=db).ops_location()) as ops:
         for name, password in passwords.items():
-            user = verify_login(wh, name, password.strip())
+            user = verify_login(ops, name, password.strip())
             assert user is not None and user.role == name
 
 

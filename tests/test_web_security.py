@@ -93,8 +93,12 @@ def test_session_cookie_flags(db: Path) -> None:
         response = c.post("/login", data={"user_name": "ana", "password": PASSWORD,
                                           "csrf_token": csrf_from(c.get("/login").text)},
                           follow_redirects=False)
-        for header in response.headers.get_list("set-cookie"):
-            assert "Secure" in header and "HttpOnly" in header
+        cookies = response.headers.get_list("set-cookie")
+        assert {h.split("=")[0] for h in cookies} == {"__Host-paragon_session",
+                                                      "__Host-paragon_csrf"}
+        for header in cookies:
+            assert "Secure" in header and "HttpOnly" in header and "Path=/" in header
+            assert "domain" not in header.lower()
 
 
 def test_wrong_password_rate_limit_and_audit(db: Path) -> None:
@@ -110,7 +114,8 @@ def test_wrong_password_rate_limit_and_audit(db: Path) -> None:
         assert sign_in(c, "adm", PASSWORD).status_code == 200
         entries = c.get("/admin/audit?format=json").json()["entries"]
         actions = [e["action"] for e in entries]
-        assert actions.count("login failed") == 3 and "login" in actions
+        failed = [e for e in entries if e["action"] == "login failed"]
+        assert len(failed) == 1 and failed[0]["repeats"] == 3 and "login" in actions
         assert all(PASSWORD not in str(e) for e in entries)
 
 
@@ -126,13 +131,13 @@ def test_unknown_user_and_blocked_user_are_refused(client: TestClient) -> None:
 def test_expired_session_is_refused(client: TestClient) -> None:
     sign_in(client, "ana", PASSWORD)
     assert client.get("/dashboard?format=json").status_code == 200
-    wh = client.app.state.ctx.warehouse  # type: ignore[attr-defined]
-    with wh.transaction() as con:
+    ops = client.app.state.ctx.ops  # type: ignore[attr-defined]
+    with ops.transaction() as con:
         con.execute("UPDATE sessions SET last_seen = ?", [utc_now() - timedelta(hours=2)])
     expired = client.get("/dashboard?format=json")
     assert expired.status_code == 401 and "expired" in expired.json()["error"]
     sign_in(client, "ana", PASSWORD)
-    with wh.transaction() as con:
+    with ops.transaction() as con:
         con.execute("UPDATE sessions SET last_seen = ?", [utc_now() - timedelta(hours=2)])
     html = client.get("/dashboard", follow_redirects=False)
     assert html.status_code == 303 and "expired=1" in html.headers["location"]
@@ -343,14 +348,14 @@ def test_plan_upload_shows_validation_errors(client: TestClient) -> None:
     sign_in(client, "adm", PASSWORD)
     token = csrf_from(client.get("/admin/plan").text)
     bad = "id: x\ntitle: T\nforce: west-midlands\nmeasures: [1, 2]\n"
-    response = client.post("/admin/plan", data={"csrf_token": token},
+    response = client.post("/admin/plan", params={"csrf_token": token},
                            files={"plan_file": ("bad-plan.yaml", bad, "text/yaml")})
     assert response.status_code == 422
     assert re.search(r"bad-plan\.yaml:\d+:\d+: ", response.text)
     from paragon.plan.loader import default_plan_text
 
     good = default_plan_text().replace("current_year: 2011-12", "current_year: 2011-12\n")
-    accepted = client.post("/admin/plan", data={"csrf_token": token},
+    accepted = client.post("/admin/plan", params={"csrf_token": token},
                            files={"plan_file": ("plan.yaml", good, "text/yaml")},
                            follow_redirects=False)
     assert accepted.status_code == 303

@@ -95,11 +95,13 @@ def print_json(data: Any) -> None:
 
 
 def print_csv(rows: Sequence[dict[str, Any]]) -> None:
+    from paragon.csv_safe import safe_cell
+
     if not rows:
         return
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=list(rows[0].keys()), extrasaction="ignore")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
+        writer.writerow({k: ("" if v is None else safe_cell(v)) for k, v in row.items()})
     sys.stdout.write(buf.getvalue())

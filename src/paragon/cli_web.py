@@ -14,12 +14,12 @@ from paragon.cli_common import (
     DbOption,
     PlanOption,
     err_console,
-    open_warehouse,
     out_console,
     run,
     settings_for,
 )
 from paragon.errors import ParagonError
+from paragon.ops import OpsStore
 from paragon.settings import Settings
 
 HostOption = Annotated[str, typer.Option("--host", help="Address to listen on.")]
@@ -36,9 +36,11 @@ def serve_app(settings: Settings, host: str, port: int, *, demo: bool | None = N
     from paragon.web.app import create_app
 
     app = create_app(settings, demo=demo, warm_cache=True)
-    err_console.print(f"Paragon is serving {settings.db} at http://{host}:{port}/ (Ctrl+C stops)")
-    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=True,
-                forwarded_allow_ips="127.0.0.1", server_header=False)
+    err_console.print(f"Paragon is serving {settings.db} (operational store "
+                      f"{settings.ops_location()}) at http://{host}:{port}/ (Ctrl+C stops)")
+    # X-Forwarded-* are read by the app itself, from PARAGON_TRUSTED_PROXIES only.
+    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False,
+                server_header=False)
 
 
 def serve(host: HostOption = "127.0.0.1", port: PortOption = 8000, db: DbOption = None,
@@ -77,8 +79,8 @@ def users_add(
         check_name(name)
         check_role(role)
         password = _new_password()
-        with open_warehouse(settings_for(db)) as wh:
-            user = add_user(wh, name, role, password)
+        with open_ops(settings_for(db)) as ops:
+            user = add_user(ops, name, role, password)
         err_console.print(f"added {user.name} ({user.role})")
 
     run(body)
@@ -90,12 +92,20 @@ def users_list(db: DbOption = None) -> None:
     from paragon.web.auth import list_users
 
     def body() -> None:
-        with open_warehouse(settings_for(db)) as wh:
-            for u in list_users(wh):
+        with open_ops(settings_for(db)) as ops:
+            for u in list_users(ops):
                 state = "active" if u["active"] else "blocked"
                 out_console.print(f"{u['user_name']}\t{u['role']}\t{state}", highlight=False)
 
     run(body)
+
+
+def open_ops(settings: Settings) -> OpsStore:
+    """The operational store of ``settings`` (users, sessions, priorities): it allows many
+    writers, so these commands work while `paragon serve` runs."""
+    from paragon.ops import open_for_warehouse
+
+    return open_for_warehouse(settings.ops_location(), Path(settings.db))
 
 
 def default_demo_path() -> Path:
@@ -135,13 +145,13 @@ def demo(
 
 
 def _demo_accounts(settings: Settings) -> None:
-    from paragon.web.auth import add_user
+    from paragon.web.auth import add_user, remove_user
 
-    with open_warehouse(settings) as wh:
+    with open_ops(settings) as ops:
         for name in ("analyst", "admin"):
             password = secrets.token_urlsafe(12)
-            wh.con.execute("DELETE FROM users WHERE user_name = ?", [name])
-            add_user(wh, name, name, password)
+            remove_user(ops, name)
+            add_user(ops, name, name, password)
             err_console.print(f"demo {name} account: user name [bold]{name}[/bold], "
                               f"password [bold]{password}[/bold]", highlight=False)
 

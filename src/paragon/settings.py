@@ -6,6 +6,7 @@ Every setting can be given as an environment variable ``PARAGON_<NAME>``.
 
 from __future__ import annotations
 
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 
 from platformdirs import user_data_dir
@@ -45,16 +46,57 @@ class Settings(BaseSettings):
         default=100_000, description="Most rows a user-driven query returns."
     )
     login_attempts_per_minute: int = Field(
-        default=5, description="Failed logins allowed per user name and address per minute."
+        default=5, description="Failed sign-ins allowed per account per minute (from any "
+        "address); an address may fail five times as many across all accounts."
     )
     session_minutes: int = Field(default=60, description="Idle minutes before a session expires.")
+    session_max_hours: int = Field(
+        default=12, description="Hours after sign-in when a session ends however active it is."
+    )
+    ops_url: str = Field(
+        default="",
+        description="Operational store (users, sessions, audit log, local priorities): "
+        "`sqlite:///relative/file` or `sqlite:////absolute/file`. Empty: a SQLite file beside "
+        "the warehouse, `<warehouse>.ops.sqlite`.",
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated addresses or CIDR networks of reverse proxies whose "
+        "X-Forwarded-For and X-Forwarded-Proto are believed. Empty: none (the peer address "
+        "is the client).",
+    )
+    login_hash_concurrency: int = Field(
+        default=4, description="Most password checks (argon2, about 64 MiB each) run at once; "
+        "sign-ins beyond it are answered 503 at once."
+    )
 
-    @field_validator("query_row_cap")
+    @field_validator("query_row_cap", "login_attempts_per_minute", "session_minutes",
+                     "session_max_hours", "login_hash_concurrency")
     @classmethod
     def _positive(cls, value: int) -> int:
         if value <= 0:
             raise ValueError("must be positive")
         return value
+
+    def ops_location(self) -> str:
+        """The operational store's URL: ``ops_url`` or the file beside the warehouse."""
+        from paragon.ops.store import default_url
+
+        return self.ops_url or default_url(self.db)
+
+    def proxy_networks(self) -> list[IPv4Network | IPv6Network]:
+        """``trusted_proxies`` as networks (a bad entry is refused with its text)."""
+        networks: list[IPv4Network | IPv6Network] = []
+        for item in self.trusted_proxies.split(","):
+            if item.strip():
+                try:
+                    networks.append(ip_network(item.strip(), strict=False))
+                except ValueError as exc:
+                    from paragon.errors import ParagonError
+
+                    raise ParagonError(f"PARAGON_TRUSTED_PROXIES: '{item.strip()[:60]}' is not "
+                                       f"an address or CIDR network") from exc
+        return networks
 
     def require_secret(self) -> str:
         """The signing key, refusing a missing or placeholder one."""

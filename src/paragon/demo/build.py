@@ -23,7 +23,9 @@ from paragon.geography.load import load_geography
 from paragon.ingest.engine import ingest_file
 from paragon.ingest.force_crimes import force_crimes_format
 from paragon.ingest.surveys import survey_format
+from paragon.ops import OpsStore
 from paragon.plan import Plan, default_plan
+from paragon.settings import Settings
 from paragon.warehouse import Warehouse
 
 DEMO_LABEL = "Synthetic demonstration data calibrated to the West Midlands Police plan 2011-15"
@@ -35,8 +37,11 @@ def build_demo(
     seed: int = 2011,
     plan: Plan | None = None,
     progress: Callable[[str], None] | None = None,
+    ops_url: str | None = None,
 ) -> dict[str, Any]:
-    """Create (replacing any file there) the demo warehouse at ``db_path``; return a summary."""
+    """Create (replacing any file there) the demo warehouse at ``db_path``, and its local
+    priorities in the operational store at ``ops_url`` (default: the settings' store beside the
+    warehouse, replacing its priorities); return a summary."""
     plan = plan or default_plan()
     say = progress or (lambda _msg: None)
     db_path = Path(db_path)
@@ -51,14 +56,15 @@ def build_demo(
         crimes_csv = Path(tmp) / "west-midlands-force-crimes.csv"
         pacsv.write_csv(generate_crimes(seed, plan), crimes_csv)
         say("ingesting crime records")
-        summary["crimes"] = ingest_file(wh, crimes_csv, force_crimes_format(plan.force)).as_dict()
+        summary["crimes"] = ingest_file(wh, crimes_csv, force_crimes_format(plan.force, bulk=True)).as_dict()
         say("generating and ingesting survey responses")
         survey_csv = Path(tmp) / "west-midlands-survey-responses.csv"
         pacsv.write_csv(generate_survey_responses(plan, seed), survey_csv)
         summary["surveys"] = ingest_file(wh, survey_csv, survey_format(plan)).as_dict()
         say("generating anti-social behaviour and local priorities")
         summary["asb_incidents"] = _load_asb(wh, seed, plan.force)
-        summary["priorities"] = _load_priorities(wh, plan, seed)
+        summary["priorities"] = _load_priorities(
+            ops_url or Settings(db=db_path).ops_location(), plan, seed)
         _mark_demo(wh, seed)
         say("checking the demo reproduces the plan's published 2010-11 figures")
         check_reproduction(wh, plan)
@@ -75,28 +81,21 @@ def _load_asb(wh: Warehouse, seed: int, force: str) -> int:
     return table.num_rows
 
 
-def _load_priorities(wh: Warehouse, plan: Plan, seed: int) -> int:
+def _load_priorities(ops_url: str, plan: Plan, seed: int) -> int:
     rows = generate_priorities(plan, seed)
-    with wh.transaction() as con:
-        for row in rows:
-            con.execute(
-                "INSERT INTO priorities (priority_id, area_type, area_id, issue, action, "
-                "opened_on, "
-                "status, result, closed_on, updated_by, updated_at) "
-                "VALUES (nextval('priority_id_seq'), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    row["area_type"],
-                    row["area_id"],
-                    row["issue"],
-                    row["action"],
-                    row["opened_on"],
-                    row["status"],
-                    row["result"],
-                    row["closed_on"],
-                    row["updated_by"],
-                    row["updated_at"],
-                ],
-            )
+    with OpsStore.open(ops_url) as ops:
+        if ops.needs_copy():
+            ops.mark_copied()  # a new demo: nothing to copy from an older warehouse
+        with ops.transaction() as cur:
+            cur.execute("DELETE FROM priorities")
+            for row in rows:
+                cur.execute(
+                    "INSERT INTO priorities (area_type, area_id, issue, action, opened_on, "
+                    "status, result, closed_on, updated_by, updated_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [row["area_type"], row["area_id"], row["issue"], row["action"],
+                     row["opened_on"], row["status"], row["result"], row["closed_on"],
+                     row["updated_by"], row["updated_at"]])
     return len(rows)
 
 

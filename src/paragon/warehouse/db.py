@@ -119,7 +119,6 @@ class Warehouse:
             "survey_responses",
             "calls",
             "geography",
-            "priorities",
             "ingests",
             "quarantine",
         ]

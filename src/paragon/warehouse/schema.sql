@@ -179,58 +179,10 @@ CREATE TABLE IF NOT EXISTS geography (
     population       BIGINT
 );
 
-CREATE TABLE IF NOT EXISTS priorities (
-    priority_id  BIGINT PRIMARY KEY,
-    area_type    VARCHAR NOT NULL,
-    area_id      VARCHAR NOT NULL,
-    issue        VARCHAR NOT NULL,
-    action       VARCHAR NOT NULL,
-    opened_on    DATE NOT NULL,
-    status       VARCHAR NOT NULL,
-    result       VARCHAR,
-    closed_on    DATE,
-    updated_by   VARCHAR,
-    updated_at   TIMESTAMP
-);
+-- Users, sessions, the audit log, login attempts and local priorities are operational data: they
+-- live in the operational store (paragon.ops, docs/architecture.md), not in the warehouse.
 
-CREATE SEQUENCE IF NOT EXISTS priority_id_seq START 1;
-
--- Web: accounts, sessions, the audit log, login attempts and uploaded plans (paragon.web).
-CREATE TABLE IF NOT EXISTS users (
-    user_name     VARCHAR PRIMARY KEY,
-    role          VARCHAR NOT NULL,
-    password_hash VARCHAR NOT NULL,
-    active        BOOLEAN NOT NULL,
-    created_at    TIMESTAMP NOT NULL,
-    updated_at    TIMESTAMP
-);
-
-CREATE TABLE IF NOT EXISTS sessions (
-    session_hash VARCHAR PRIMARY KEY,
-    user_name    VARCHAR NOT NULL,
-    created_at   TIMESTAMP NOT NULL,
-    last_seen    TIMESTAMP NOT NULL
-);
-
-CREATE SEQUENCE IF NOT EXISTS audit_id_seq START 1;
-
-CREATE TABLE IF NOT EXISTS audit_log (
-    audit_id  BIGINT PRIMARY KEY,
-    logged_at TIMESTAMP NOT NULL,
-    actor     VARCHAR,
-    action    VARCHAR NOT NULL,
-    target    VARCHAR,
-    detail    VARCHAR,
-    address   VARCHAR
-);
-
-CREATE TABLE IF NOT EXISTS login_attempts (
-    attempted_at TIMESTAMP NOT NULL,
-    user_name    VARCHAR NOT NULL,
-    address      VARCHAR NOT NULL,
-    success      BOOLEAN NOT NULL
-);
-
+-- Web: uploaded plans (paragon.web).
 CREATE SEQUENCE IF NOT EXISTS plan_version_seq START 1;
 
 CREATE TABLE IF NOT EXISTS plan_versions (

@@ -23,8 +23,8 @@ from paragon.settings import Settings
 from paragon.warehouse import Warehouse
 from paragon.web.context import WebContext
 from paragon.web.errors import install_error_handlers
-from paragon.web.routes import admin, analyst, areas, login, public
-from paragon.web.security import SecurityHeadersMiddleware
+from paragon.web.routes import admin, analyst, areas, login, policeuk, public
+from paragon.web.security import SecurityMiddleware
 
 log = logging.getLogger("paragon.web")
 STATIC_DIR = Path(str(resources.files("paragon.web").joinpath("static")))
@@ -71,13 +71,15 @@ def create_app(settings: Settings, *, warehouse: Warehouse | None = None,
         "strategic plan. Every page answers as JSON with `?format=json` or "
         "`Accept: application/json`; every JSON error is `{\"ok\": false, \"error\", \"status\"}`.",
         lifespan=lifespan,
-        docs_url="/api/docs",
+        docs_url=None,  # Swagger UI would load scripts from a CDN: the OpenAPI JSON is enough
         redoc_url=None,
         openapi_url="/api/openapi.json",
     )
     app.state.ctx = ctx
+    app.state.proxy_networks = settings.proxy_networks()
+    app.state.hash_slots = threading.BoundedSemaphore(settings.login_hash_concurrency)
     install_error_handlers(app)
-    for module in (public, areas, login, analyst, admin):
+    for module in (public, areas, login, analyst, policeuk, admin):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
@@ -86,5 +88,5 @@ def create_app(settings: Settings, *, warehouse: Warehouse | None = None,
         return JSONResponse({"ok": True})
 
     app.add_middleware(GZipMiddleware, minimum_size=1000)
-    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(SecurityMiddleware)
     return app

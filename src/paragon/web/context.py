@@ -15,6 +15,7 @@ from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from paragon.ops import OpsStore
 from paragon.plan import Plan, load_plan, parse_plan
 from paragon.settings import Settings
 from paragon.warehouse import Warehouse
@@ -70,6 +71,8 @@ class WebContext:
         self.cache = FiguresCache()
         self._plan: tuple[Hashable, Plan] | None = None
         self._ingest_checked: tuple[float, int] | None = None
+        self._ops: OpsStore | None = None
+        self._ops_lock = threading.Lock()
 
     # --- the warehouse ---------------------------------------------------------------------
     @property
@@ -80,7 +83,27 @@ class WebContext:
                     self._warehouse = Warehouse.open(Path(self.settings.db))
         return self._warehouse
 
+    @property
+    def ops(self) -> OpsStore:
+        """The operational store (users, sessions, audit, priorities); on its first opening it
+        copies those tables from a warehouse that still holds them (docs/architecture.md)."""
+        if self._ops is None:
+            with self._ops_lock:
+                if self._ops is None:
+                    store = OpsStore.open(self.settings.ops_location())
+                    if store.needs_copy():
+                        cur = self.warehouse.cursor()
+                        try:
+                            store.copy_from_warehouse(cur)
+                        finally:
+                            cur.close()
+                    self._ops = store
+        return self._ops
+
     def close(self) -> None:
+        if self._ops is not None:
+            self._ops.close()
+            self._ops = None
         if self._warehouse is not None and self._owns_warehouse:
             self._warehouse.close()
             self._warehouse = None

@@ -43,6 +43,12 @@ class TooManyAttemptsError(ParagonError):
     status = 429
 
 
+class ServiceBusyError(ParagonError):
+    """Too many password checks at once: try again shortly."""
+
+    status = 503
+
+
 def envelope(message: str, status: int) -> dict[str, Any]:
     return {"ok": False, "error": message, "status": status}
 
@@ -55,7 +61,7 @@ def _validation_message(exc: RequestValidationError) -> str:
     return "invalid request: " + "; ".join(parts)
 
 
-def _respond(request: Request, message: str, status: int, *, expired: bool = False) -> Response:
+def respond(request: Request, message: str, status: int, *, expired: bool = False) -> Response:
     from paragon.web.render import render_error, wants_json
 
     if status == 401 and not wants_json(request):
@@ -79,11 +85,14 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ParagonError)
     async def paragon_error(request: Request, exc: ParagonError) -> Response:
         expired = isinstance(exc, LoginRequiredError) and exc.expired
-        return _respond(request, exc.message, exc.status, expired=expired)
+        response = respond(request, exc.message, exc.status, expired=expired)
+        if isinstance(exc, ServiceBusyError | TooManyAttemptsError):
+            response.headers["retry-after"] = "5" if isinstance(exc, ServiceBusyError) else "60"
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
-        return _respond(request, _validation_message(exc), 422)
+        return respond(request, _validation_message(exc), 422)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
@@ -92,7 +101,7 @@ def install_error_handlers(app: FastAPI) -> None:
             message = "There is no page at this address."
         elif exc.status_code == 405:
             message = "This address does not accept that method."
-        response = _respond(request, message, exc.status_code)
+        response = respond(request, message, exc.status_code)
         for name, value in (exc.headers or {}).items():
             response.headers[name] = value
         return response
@@ -100,4 +109,4 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return _respond(request, GENERIC_500, 500)
+        return respond(request, GENERIC_500, 500)

@@ -23,6 +23,7 @@ from paragon.geography.load import load_geography
 from paragon.geography.lpus import west_midlands_lsoas
 from paragon.ingest.registry import ingest_paths
 from paragon.measures.periods import add_months, months_between
+from paragon.ops import OpsStore
 from paragon.plan import default_plan
 from paragon.warehouse import Warehouse
 
@@ -125,10 +126,13 @@ def _asb_and_priorities(wh: Warehouse, rng: np.random.Generator, months: int,
         if hostile:
             rows.append(("lpu", "coventry", HOSTILE_TEXT, HOSTILE_TEXT, date(2011, 7, 1),
                          "closed", HOSTILE_TEXT, date(2011, 8, 1)))
+    with _ops_for(wh.path) as ops, ops.transaction() as cur:
+        cur.execute("DELETE FROM priorities")
         for r in rows:
-            con.execute(
-                "INSERT INTO priorities VALUES (nextval('priority_id_seq'), ?, ?, ?, ?, ?, ?, ?, "
-                "?, 'fixture', NULL)", list(r))
+            cur.execute(
+                "INSERT INTO priorities (area_type, area_id, issue, action, opened_on, status, "
+                "result, closed_on, updated_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'fixture')",
+                list(r))
 
 
 def build_sample_warehouse(db_path: Path, *, seed: int = 7, months: int = 33,
@@ -140,6 +144,7 @@ def build_sample_warehouse(db_path: Path, *, seed: int = 7, months: int = 33,
 
     rng = np.random.default_rng(seed)
     db_path.unlink(missing_ok=True)
+    _remove_ops(db_path)
     plan = default_plan()
     with Warehouse.open(db_path) as wh, tempfile.TemporaryDirectory() as tmp:
         load_geography(wh)
@@ -170,11 +175,38 @@ def sample_with_users(base_dir: Path, target: Path, users: dict[str, str],
     added, all with ``password``; returns ``target``."""
     from paragon.web.auth import add_user
 
-    shutil.copy(shared_sample(base_dir, hostile=True), target)
-    with Warehouse.open(target) as wh:
+    source = shared_sample(base_dir, hostile=True)
+    shutil.copy(source, target)
+    _remove_ops(target)
+    shutil.copy(_ops_file(source), _ops_file(target))
+    with _ops_for(target) as ops:
         for name, role in users.items():
-            add_user(wh, name, role, password)
+            add_user(ops, name, role, password)
     return target
+
+
+def _ops_file(db_path: Path | None) -> Path:
+    """The operational store beside a warehouse (the default location)."""
+    from paragon.ops.store import default_url, sqlite_path
+
+    assert db_path is not None
+    return sqlite_path(default_url(db_path))
+
+
+def _ops_for(db_path: Path | None) -> OpsStore:
+    from paragon.ops.store import default_url
+
+    assert db_path is not None
+    store = OpsStore.open(default_url(db_path))
+    if store.needs_copy():
+        store.mark_copied()
+    return store
+
+
+def _remove_ops(db_path: Path) -> None:
+    ops = _ops_file(db_path)
+    for path in (ops, ops.with_name(ops.name + "-wal"), ops.with_name(ops.name + "-shm")):
+        path.unlink(missing_ok=True)
 
 
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')

@@ -20,6 +20,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from paragon.csv_safe import safe_cell
 from paragon.errors import NotFoundError
 from paragon.web import formatting
 from paragon.web.data.charts import sparkline_svg
@@ -74,9 +75,7 @@ def _csv_cell(value: Any) -> Any:
         return ""
     if isinstance(value, list | dict):
         return str(value)
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value  # never a formula when opened in a spreadsheet
-    return value
+    return safe_cell(value)  # never a formula when opened in a spreadsheet
 
 
 def csv_response(rows: list[dict[str, Any]], filename: str) -> Response:

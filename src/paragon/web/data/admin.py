@@ -1,9 +1,12 @@
-"""What administrators change: local priorities ("you said, we did") and the active plan."""
+"""What administrators change: local priorities ("you said, we did", in the operational store) and
+the active plan (in the warehouse), and the audit log they read."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Any
+
+import yaml
 
 from paragon.errors import NotFoundError, ParagonError, PlanError
 from paragon.plan import parse_plan
@@ -13,6 +16,10 @@ from paragon.web.data.areas import area_index
 
 MAX_TEXT = 2_000
 MAX_PLAN_BYTES = 1_000_000
+MAX_PLAN_DEPTH = 40  # the shipped plan nests 7 deep
+MAX_PLAN_NODES = 200_000  # values after anchors are expanded (the shipped plan has 2,294)
+MAX_PLAN_CHARS = 4 * MAX_PLAN_BYTES  # characters of text after anchors are expanded
+AUDIT_PAGE = 100
 
 
 def _text(value: str, field: str, *, required: bool = True) -> str | None:
@@ -37,10 +44,9 @@ def _check_area(ctx: WebContext, area_type: str, area_id: str) -> None:
 
 
 def list_priorities(ctx: WebContext) -> list[dict[str, Any]]:
-    rows = ctx.warehouse.query(
-        "SELECT * FROM priorities ORDER BY status = 'closed', opened_on DESC, priority_id DESC",
-        limit=ctx.settings.query_row_cap,
-    )
+    rows = ctx.ops.query(
+        "SELECT * FROM priorities ORDER BY status = 'closed', opened_on DESC, priority_id DESC "
+        "LIMIT ?", [ctx.settings.query_row_cap])
     names = area_index(ctx)
     for r in rows:
         area = (names.lpus.get(r["area_id"]) if r["area_type"] == "lpu"
@@ -54,20 +60,19 @@ def create_priority(ctx: WebContext, user: str, area_type: str, area_id: str, is
     _check_area(ctx, area_type, area_id)
     values = [area_type, area_id, _text(issue, "issue"), _text(action, "action"),
               opened_on or date.today(), user, utc_now()]
-    with ctx.warehouse.transaction() as con:
-        new_id = int(con.execute("SELECT nextval('priority_id_seq')").fetchall()[0][0])
-        taken = con.execute("SELECT coalesce(max(priority_id), 0) FROM priorities").fetchall()
-        new_id = max(new_id, int(taken[0][0]) + 1)
-        con.execute(
-            "INSERT INTO priorities (priority_id, area_type, area_id, issue, action, opened_on, "
-            "status, result, closed_on, updated_by, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, 'open', NULL, NULL, ?, ?)", [new_id, *values])
+    with ctx.ops.transaction() as cur:
+        cur.execute(
+            "INSERT INTO priorities (area_type, area_id, issue, action, opened_on, status, "
+            "result, closed_on, updated_by, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, 'open', NULL, NULL, ?, ?)", values)
+        new_id = cur.lastrowid
+    assert new_id is not None
     ctx.changed()
-    return new_id
+    return int(new_id)
 
 
 def _existing(ctx: WebContext, priority_id: int) -> dict[str, Any]:
-    rows = ctx.warehouse.query("SELECT * FROM priorities WHERE priority_id = ?", [priority_id])
+    rows = ctx.ops.query("SELECT * FROM priorities WHERE priority_id = ?", [priority_id])
     if not rows:
         raise NotFoundError(f"There is no local priority number {priority_id}.")
     return rows[0]
@@ -76,8 +81,8 @@ def _existing(ctx: WebContext, priority_id: int) -> dict[str, Any]:
 def update_priority(ctx: WebContext, user: str, priority_id: int, issue: str,
                     action: str) -> None:
     _existing(ctx, priority_id)
-    with ctx.warehouse.transaction() as con:
-        con.execute(
+    with ctx.ops.transaction() as cur:
+        cur.execute(
             "UPDATE priorities SET issue = ?, action = ?, updated_by = ?, updated_at = ? "
             "WHERE priority_id = ?",
             [_text(issue, "issue"), _text(action, "action"), user, utc_now(), priority_id])
@@ -90,8 +95,8 @@ def close_priority(ctx: WebContext, user: str, priority_id: int, result: str,
     closed = closed_on or date.today()
     if closed < row["opened_on"]:
         raise ParagonError("a priority cannot close before it opened")
-    with ctx.warehouse.transaction() as con:
-        con.execute(
+    with ctx.ops.transaction() as cur:
+        cur.execute(
             "UPDATE priorities SET status = 'closed', result = ?, closed_on = ?, updated_by = ?, "
             "updated_at = ? WHERE priority_id = ?",
             [_text(result, "result"), closed, user, utc_now(), priority_id])
@@ -113,7 +118,11 @@ def upload_plan(ctx: WebContext, user: str, source_name: str, data: bytes) -> di
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise PlanError(f"{name}: not UTF-8 text (byte {exc.start})") from exc
-    plan = parse_plan(text, name)
+    check_yaml_shape(text, name)
+    try:
+        plan = parse_plan(text, name)
+    except RecursionError as exc:
+        raise PlanError(f"{name}: the YAML nests too deeply") from exc
     with ctx.warehouse.transaction() as con:
         con.execute("UPDATE plan_versions SET active = FALSE WHERE active")
         con.execute(
@@ -130,7 +139,60 @@ def revert_plan(ctx: WebContext) -> None:
     ctx.changed()
 
 
-def audit_entries(ctx: WebContext, limit: int = 500) -> list[dict[str, Any]]:
-    return ctx.warehouse.query(
-        "SELECT audit_id, logged_at, actor, action, target, detail, address FROM audit_log "
-        "ORDER BY audit_id DESC LIMIT ?", [limit], limit=limit)
+def audit_entries(ctx: WebContext, before: int | None = None,
+                  limit: int = AUDIT_PAGE) -> list[dict[str, Any]]:
+    """One page of the audit log, newest first: entries older than ``before`` (an audit_id)."""
+    return ctx.ops.query(
+        "SELECT audit_id, logged_at, actor, action, target, detail, address, repeats "
+        "FROM audit_log WHERE audit_id < ? ORDER BY audit_id DESC LIMIT ?",
+        [before if before is not None else 2**62, limit])
+
+
+def check_yaml_shape(text: str, name: str) -> None:
+    """Refuse YAML that nests deeper than MAX_PLAN_DEPTH or whose anchors and aliases expand to
+    more than MAX_PLAN_NODES values or MAX_PLAN_CHARS characters — read as a stream of events,
+    before anything is built, so a hostile file costs no more than its own size."""
+    depth = 0
+    stack: list[list[Any]] = [[None, 0, 0]]  # [anchor, nodes, chars] of each open collection
+    sizes: dict[str, tuple[int, int]] = {}
+    nodes = chars = 0
+    try:
+        for event in yaml.parse(text):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_PLAN_DEPTH:
+                    line = event.start_mark.line + 1 if event.start_mark else 0
+                    raise PlanError(f"{name}:{line}:1: the YAML nests more than "
+                                    f"{MAX_PLAN_DEPTH} levels deep")
+                stack.append([event.anchor, 1, 0])
+                continue
+            if isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+                anchor, n, c = stack.pop()
+                if anchor:
+                    sizes[anchor] = (n, c)
+                stack[-1][1] += n
+                stack[-1][2] += c
+                continue
+            if isinstance(event, yaml.ScalarEvent):
+                n, c = 1, len(event.value)
+                if event.anchor:
+                    sizes[event.anchor] = (n, c)
+            elif isinstance(event, yaml.AliasEvent):
+                n, c = sizes.get(event.anchor or "", (1, 0))
+            else:
+                continue
+            stack[-1][1] += n
+            stack[-1][2] += c
+            nodes, chars = stack[0][1] + sum(s[1] for s in stack[1:]), \
+                stack[0][2] + sum(s[2] for s in stack[1:])
+            if nodes > MAX_PLAN_NODES or chars > MAX_PLAN_CHARS:
+                line = event.start_mark.line + 1 if event.start_mark else 0
+                raise PlanError(f"{name}:{line}:1: the YAML's anchors and aliases expand to more "
+                                f"than {MAX_PLAN_NODES:,} values or {MAX_PLAN_CHARS:,} "
+                                f"characters")
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{mark.line + 1}:{mark.column + 1}" if mark else "1:1"
+        raise PlanError(f"{name}:{where}: not valid YAML "
+                        f"({getattr(exc, 'problem', None) or exc})") from exc

@@ -57,9 +57,12 @@ def parse_month(text: str | None, field: str) -> date | None:
         return None
     try:
         year, month = text.split("-")
-        return date(int(year), int(month), 1)
+        parsed = date(int(year), int(month), 1)
     except ValueError as exc:
         raise ParagonError(f"{field} must be a month like 2011-06, not '{text[:20]}'") from exc
+    if not 1900 <= parsed.year <= 2200:  # month arithmetic must stay inside Python's dates
+        raise ParagonError(f"{field} must be a month between 1900-01 and 2200-12")
+    return parsed
 
 
 def measure_window(ctx: WebContext, measure_id: str, start_text: str | None,

@@ -15,6 +15,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from paragon.csv_safe import safe_table
 from paragon.errors import NotFoundError
 from paragon.web.context import WebContext
 from paragon.web.data.adapters import display_year, milestones, source_of
@@ -101,7 +102,7 @@ def _arrow(ctx: WebContext, dataset_id: str) -> pa.Table:
             {k: (None if isinstance(r.get(k), list) else r.get(k)) for k in PUBLIC_MILESTONE_FIELDS}
             for r in rows
         ])
-    rows = ctx.warehouse.query(
+    rows = ctx.ops.query(
         f"SELECT {', '.join(PUBLIC_PRIORITY_FIELDS)} FROM priorities ORDER BY priority_id"
     )
     return pa.Table.from_pylist(rows) if rows else pa.table(
@@ -113,12 +114,15 @@ _directory = tempfile.TemporaryDirectory(prefix="paragon-opendata-")
 
 
 def export_file(ctx: WebContext, dataset_id: str, fmt: str) -> Path:
-    """The dataset as a file (written by DuckDB's COPY), reused while the data is unchanged."""
+    """The dataset as a file (written by DuckDB's COPY), reused while the data is unchanged; the
+    files of older data versions are deleted when a newer one is written. CSV text cells are
+    formula-safe (:mod:`paragon.csv_safe`)."""
     if fmt not in FORMATS:
         raise NotFoundError(f"Downloads come as {' or '.join(FORMATS)}, not '{fmt[:20]}'.")
     dataset(dataset_id)
     version = "-".join(str(v) for v in ctx.data_version())
-    path = Path(_directory.name) / f"{id(ctx)}-{version}-{dataset_id}.{fmt}"
+    folder = Path(_directory.name)
+    path = folder / f"{id(ctx)}-{version}-{dataset_id}.{fmt}"
     with _write_lock:
         if path.exists():
             return path
@@ -127,11 +131,18 @@ def export_file(ctx: WebContext, dataset_id: str, fmt: str) -> Path:
         try:
             if dataset_id in ("milestones", "local-priorities"):
                 table = _arrow(ctx, dataset_id)
-                cur.register("export_rows", table)
-                cur.execute(f"COPY export_rows TO '{path}' ({options})")
             else:
                 sql, params = _sql(ctx, dataset_id)
-                cur.execute(f"COPY ({sql}) TO '{path}' ({options})", params)
+                table = cur.execute(sql, params).to_arrow_table()
+            if fmt == "csv":
+                table = safe_table(table)
+            cur.register("export_rows", table)
+            partial = path.with_name(path.name + ".partial")
+            cur.execute(f"COPY export_rows TO '{partial}' ({options})")
+            partial.replace(path)
         finally:
             cur.close()
+        for old in folder.glob(f"{id(ctx)}-*-{dataset_id}.{fmt}"):
+            if old != path:
+                old.unlink(missing_ok=True)
     return path

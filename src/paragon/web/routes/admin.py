@@ -24,17 +24,36 @@ from paragon.web.security import audit, verify_csrf
 
 router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(verify_csrf)])
 DONE: Responses = {303: {"description": "Done: back to the page"}}
-Done = Annotated[str | None, Query(max_length=200)]
+Done = Annotated[str | None, Query(max_length=40, pattern=r"^[a-z-]+$")]
+Item = Annotated[str | None, Query(max_length=80, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
 Text = Annotated[str, Form(max_length=admin.MAX_TEXT)]
 PriorityId = Annotated[int, Path(ge=1, le=2**62)]
+# What ?done= can show: only these messages, with an item that is a user name or a number.
+DONE_MESSAGES = {
+    "user-added": "Added {item}.", "user-updated": "Updated {item}.",
+    "priority-opened": "Opened priority {item}.", "priority-updated": "Updated priority {item}.",
+    "priority-closed": "Closed priority {item}.", "plan-active": "Plan {item} is now active.",
+    "plan-reverted": "Using the configured plan again.",
+}
 
 
-def _done(request: Request, where: str, message: str, **extra: Any) -> Response:
+def done_message(done: str | None, item: str | None) -> str | None:
+    """The message of a known ``done`` key (anything else shows nothing)."""
+    template = DONE_MESSAGES.get(done or "")
+    if template is None:
+        return None
+    return template.format(item=item or "")
+
+
+def _done(request: Request, where: str, key: str, item: str | int | None = None,
+          **extra: Any) -> Response:
+    message = done_message(key, None if item is None else str(item))
     if wants_json(request):
         return JSONResponse({"ok": True, "message": message, **extra})
-    from urllib.parse import quote
+    from urllib.parse import urlencode
 
-    return RedirectResponse(f"{where}?done={quote(message)}", status_code=303)
+    query = {"done": key, **({"item": str(item)} if item is not None else {})}
+    return RedirectResponse(f"{where}?{urlencode(query)}", status_code=303)
 
 
 @router.get("", responses=PAGE, summary="Administration")
@@ -50,14 +69,15 @@ def home(request: Request, user: Admin) -> Response:
 # --- users ---------------------------------------------------------------------------------------
 def _users_page(request: Request, ctx: Ctx, done: str | None, error: str | None = None,
                 status: int = 200) -> Response:
-    return page(request, "admin_users", {"users": auth.list_users(ctx.warehouse),
+    return page(request, "admin_users", {"users": auth.list_users(ctx.ops),
                                          "roles": list(auth.ROLES), "done": done,
                                          "error": error, "tables": ["users"]}, status=status)
 
 
 @router.get("/users", responses=PAGE, summary="Users and roles")
-def users(request: Request, ctx: Ctx, user: Admin, done: Done = None) -> Response:
-    return _users_page(request, ctx, done)
+def users(request: Request, ctx: Ctx, user: Admin, done: Done = None,
+          item: Item = None) -> Response:
+    return _users_page(request, ctx, done_message(done, item))
 
 
 @router.post("/users", responses=DONE, summary="Add a user")
@@ -66,13 +86,13 @@ def add_user(request: Request, ctx: Ctx, user: Admin,
              role: Annotated[str, Form(max_length=20)],
              password: Annotated[str, Form(max_length=200)]) -> Response:
     try:
-        added = auth.add_user(ctx.warehouse, user_name.strip().lower(), role, password)
+        added = auth.add_user(ctx.ops, user_name.strip().lower(), role, password)
     except ParagonError as exc:
         if wants_json(request):
             raise
         return _users_page(request, ctx, None, exc.message, exc.status)
     audit(request, "user added", added.name, f"role {added.role}")
-    return _done(request, "/admin/users", f"Added {added.name} ({added.role}).")
+    return _done(request, "/admin/users", "user-added", added.name)
 
 
 @router.post("/users/{name}", responses=DONE, summary="Change a user's role, access or password")
@@ -83,12 +103,12 @@ def change_user(request: Request, ctx: Ctx, user: Admin,
                 password: Annotated[str | None, Form(max_length=200)] = None) -> Response:
     if name == user.name and (active is False or (role and role != "admin")):
         raise ParagonError("You cannot remove your own admin access.")
-    auth.update_user(ctx.warehouse, name, role=role or None, active=active,
+    auth.update_user(ctx.ops, name, role=role or None, active=active,
                      password=password or None)
     changes = ", ".join(k for k, v in (("role", role), ("access", active),
                                        ("password", password)) if v not in (None, ""))
     audit(request, "user changed", name, changes)
-    return _done(request, "/admin/users", f"Updated {name}.")
+    return _done(request, "/admin/users", "user-updated", name)
 
 
 # --- local priorities --------------------------------------------------------------------------
@@ -104,8 +124,9 @@ def _priorities_page(request: Request, ctx: Ctx, done: str | None, error: str | 
 
 
 @router.get("/priorities", responses=PAGE, summary="Local priorities")
-def priorities(request: Request, ctx: Ctx, user: Admin, done: Done = None) -> Response:
-    return _priorities_page(request, ctx, done)
+def priorities(request: Request, ctx: Ctx, user: Admin, done: Done = None,
+               item: Item = None) -> Response:
+    return _priorities_page(request, ctx, done_message(done, item))
 
 
 @router.post("/priorities", responses=DONE, summary="Open a local priority")
@@ -123,7 +144,7 @@ def create_priority(request: Request, ctx: Ctx, user: Admin,
             raise
         return _priorities_page(request, ctx, None, exc.message, exc.status)
     audit(request, "priority opened", str(new_id), f"{area}: {issue}")
-    return _done(request, "/admin/priorities", f"Opened priority {new_id}.", priority_id=new_id)
+    return _done(request, "/admin/priorities", "priority-opened", new_id, priority_id=new_id)
 
 
 @router.post("/priorities/{priority_id}", responses=DONE, summary="Edit a local priority")
@@ -131,7 +152,7 @@ def update_priority(request: Request, ctx: Ctx, user: Admin, priority_id: Priori
                     issue: Text, action: Text) -> Response:
     admin.update_priority(ctx, user.name, priority_id, issue, action)
     audit(request, "priority updated", str(priority_id), issue)
-    return _done(request, "/admin/priorities", f"Updated priority {priority_id}.")
+    return _done(request, "/admin/priorities", "priority-updated", priority_id)
 
 
 @router.post("/priorities/{priority_id}/close", responses=DONE,
@@ -145,7 +166,7 @@ def close_priority(request: Request, ctx: Ctx, user: Admin, priority_id: Priorit
             raise
         return _priorities_page(request, ctx, None, exc.message, exc.status)
     audit(request, "priority closed", str(priority_id), result)
-    return _done(request, "/admin/priorities", f"Closed priority {priority_id}.")
+    return _done(request, "/admin/priorities", "priority-closed", priority_id)
 
 
 # --- the plan ------------------------------------------------------------------------------------
@@ -160,8 +181,9 @@ def _plan_page(request: Request, ctx: Ctx, done: str | None, errors: list[str] |
 
 
 @router.get("/plan", responses=PAGE, summary="The active plan and uploads")
-def plan(request: Request, ctx: Ctx, user: Admin, done: Done = None) -> Response:
-    return _plan_page(request, ctx, done)
+def plan(request: Request, ctx: Ctx, user: Admin, done: Done = None,
+         item: Item = None) -> Response:
+    return _plan_page(request, ctx, done_message(done, item))
 
 
 @router.post("/plan", responses={**DONE, 422: {"description": "The plan does not validate"}},
@@ -178,17 +200,23 @@ async def upload_plan(request: Request, ctx: Ctx, user: Admin,
             raise
         return _plan_page(request, ctx, None, exc.message.splitlines(), exc.status)
     audit(request, "plan uploaded", summary["id"], name)
-    return _done(request, "/admin/plan", f"Plan {summary['id']} is now active.", plan=summary)
+    return _done(request, "/admin/plan", "plan-active", summary["id"], plan=summary)
 
 
 @router.post("/plan/revert", responses=DONE, summary="Go back to the configured plan")
 def revert_plan(request: Request, ctx: Ctx, user: Admin) -> Response:
     admin.revert_plan(ctx)
     audit(request, "plan reverted", None, "back to the configured plan")
-    return _done(request, "/admin/plan", "Using the configured plan again.")
+    return _done(request, "/admin/plan", "plan-reverted")
 
 
-@router.get("/audit", responses=PAGE, summary="The audit log")
-def audit_log(request: Request, ctx: Ctx, user: Admin) -> Response:
-    return page(request, "admin_audit", {"entries": admin.audit_entries(ctx),
+@router.get("/audit", responses=PAGE, summary="The audit log, a page at a time")
+def audit_log(request: Request, ctx: Ctx, user: Admin,
+              before: Annotated[int | None, Query(ge=1, le=2**62,
+                                                  description="Entries older than this id")]
+              = None) -> Response:
+    entries = admin.audit_entries(ctx, before)
+    older = entries[-1]["audit_id"] if len(entries) == admin.AUDIT_PAGE else None
+    return page(request, "admin_audit", {"entries": entries, "page_size": admin.AUDIT_PAGE,
+                                         "before": before, "older": older,
                                          "tables": ["entries"]})

@@ -1,5 +1,6 @@
-"""Signing in and out. Failed attempts are rate-limited per user name and address, and every
-sign-in, failed sign-in and sign-out is in the audit log."""
+"""Signing in and out. Each attempt is recorded before the password is checked and refused beyond
+the per-account and per-address limits; only a few password checks run at once; every sign-in,
+failed sign-in (grouped per address and minute) and sign-out is in the audit log."""
 
 from __future__ import annotations
 
@@ -14,11 +15,13 @@ from paragon.web.errors import envelope
 from paragon.web.render import page, wants_json
 from paragon.web.routes.public import Responses
 from paragon.web.security import (
-    SESSION_COOKIE,
     audit,
-    check_login_rate,
+    begin_login_attempt,
+    finish_login_attempt,
+    hashing_slot,
     new_csrf_cookie,
-    record_login_attempt,
+    session_token,
+    set_session_cookie,
     verify_csrf,
 )
 
@@ -48,10 +51,11 @@ def login(request: Request, ctx: Ctx,
           user_name: Annotated[str, Form(max_length=40)],
           password: Annotated[str, Form(max_length=200)],
           next: Annotated[str, Form(max_length=500)] = "/dashboard") -> Response:
-    name = user_name.strip().lower()
-    check_login_rate(request, name)
-    user = verify_login(ctx.warehouse, name, password)
-    record_login_attempt(request, name, user is not None)
+    name = user_name.strip().lower()[:40]
+    attempt = begin_login_attempt(request, name)
+    with hashing_slot(request):
+        user = verify_login(ctx.ops, name, password)
+    finish_login_attempt(request, attempt, user is not None)
     if user is None:
         audit(request, "login failed", name, actor=name)
         message = "That user name and password do not match an account."
@@ -59,33 +63,29 @@ def login(request: Request, ctx: Ctx,
             return JSONResponse(envelope(message, 401), status_code=401)
         return page(request, "login", {"next": safe_next(next), "message": None,
                                        "error": message}, status=401)
-    token = create_session(ctx.warehouse, user, ctx.settings.session_minutes)
+    token = create_session(ctx.ops, user, ctx.settings.session_minutes,
+                           ctx.settings.session_max_hours)
     audit(request, "login", user.name, f"role {user.role}", actor=user.name)
     response: Response
     if wants_json(request):
         response = JSONResponse({"ok": True, "user": user.name, "role": user.role})
     else:
         response = RedirectResponse(safe_next(next), status_code=303)
-    _set_session_cookie(request, response, token)
+    set_session_cookie(request, response, token)
     new_csrf_cookie(request)
     return response
-
-
-def _set_session_cookie(request: Request, response: Response, token: str) -> None:
-    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax", path="/",
-                        secure=request.url.scheme == "https")
 
 
 @router.post("/logout", dependencies=[Depends(verify_csrf)], summary="Sign out",
              responses={303: {"description": "Signed out"}})
 def logout(request: Request, ctx: Ctx) -> Response:
-    token = request.cookies.get(SESSION_COOKIE)
+    token = session_token(request)
     if token:
         audit(request, "logout")
-        end_session(ctx.warehouse, token)
+        end_session(ctx.ops, token)
+    request.state.session_ended = True
     response: Response = (JSONResponse({"ok": True}) if wants_json(request)
                           else RedirectResponse("/", status_code=303))
-    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax",
-                           secure=request.url.scheme == "https")
+    set_session_cookie(request, response, "", clear=True)
     new_csrf_cookie(request)
     return response

@@ -1,0 +1,5 @@
+"""The operational store (users, sessions, audit, login attempts, local priorities, jobs)."""
+
+from paragon.ops.store import OpsStore, default_url, open_for_warehouse
+
+__all__ = ["OpsStore", "default_url", "open_for_warehouse"]
