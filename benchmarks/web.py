@@ -45,7 +45,6 @@ def free_port() -> int:
 
 def prepare(args: argparse.Namespace) -> Path:
     """A private copy of the warehouse with a benchmark analyst in it."""
-    from paragon.warehouse import Warehouse
     from paragon.web.auth import add_user
 
     OUT.mkdir(parents=True, exist_ok=True)
@@ -60,9 +59,14 @@ def prepare(args: argparse.Namespace) -> Path:
         from paragon.web.fixtures import build_sample_warehouse
 
         build_sample_warehouse(target)
-    with Warehouse.open(target) as wh:
-        wh.con.execute("DELETE FROM users WHERE user_name = ?", [USER])
-        add_user(wh, USER, "analyst", PASSWORD)
+    from paragon.ops import open_for_warehouse
+    from paragon.settings import Settings
+    from paragon.web.auth import remove_user
+
+    settings = Settings(db=target)
+    with open_for_warehouse(settings.ops_location(), target) as ops:
+        remove_user(ops, USER)
+        add_user(ops, USER, "analyst", PASSWORD)
     return target
 
 

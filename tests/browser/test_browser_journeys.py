@@ -22,7 +22,7 @@ pytestmark = pytest.mark.browser
 
 def priority_neighbourhood(server: LiveServer) -> tuple[str, str]:
     """The neighbourhood with the sample's closed local priority: (code, name)."""
-    code = server.warehouse.scalar(
+    code = server.app.state.ctx.ops.scalar(
         "SELECT area_id FROM priorities WHERE area_type = 'neighbourhood' LIMIT 1")
     area = area_index(server.app.state.ctx).neighbourhood(code)
     return area.id, area.name
@@ -126,7 +126,7 @@ def test_wrong_password_is_refused(live_server: LiveServer, page: Any) -> None:
 def test_expired_session_is_refused(live_server: LiveServer, page: Any) -> None:
     sign_in(page, live_server.url, "analyst")
     expect(page.get_by_role("heading", level=1)).to_have_text("Milestones dashboard")
-    with live_server.warehouse.transaction() as con:
+    with live_server.app.state.ctx.ops.transaction() as con:
         con.execute("UPDATE sessions SET last_seen = ? WHERE user_name = 'analyst'",
                     [utc_now() - timedelta(hours=3)])
     page.reload()
@@ -144,7 +144,7 @@ def test_a_form_without_its_csrf_token_is_refused(live_server: LiveServer, page:
     form.get_by_role("button", name="Open priority").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Not allowed")
     expect(page.get_by_role("alert")).to_contain_text("security token")
-    count = live_server.warehouse.scalar(
+    count = live_server.app.state.ctx.ops.scalar(
         "SELECT count(*) FROM priorities WHERE issue = 'Forged priority'")
     assert count == 0
 
