@@ -1,6 +1,7 @@
 """Uncertainty for milestone figures: intervals, changes, closed-year status and projections.
 
-- counts: exact Poisson intervals; changes by the E-test with the period lengths as exposures;
+- counts: exact Poisson intervals; changes by the E-test on the counts divided by the measure's
+  dispersion factor from earlier years (quasi-Poisson);
 - detection rates (footnote 6: detected in the period ÷ recorded in the period): this is not a
   proportion of one group — it can exceed 100% — so it is treated as a Poisson count of detections
   per offence recorded: exact Poisson interval on the detections, changes by the E-test with the
@@ -98,17 +99,24 @@ NO_CHANGE: dict[str, Any] = {
     "change_significant": None,
     "change_p_value": None,
     "change_test": None,
+    "change_dispersion": None,
+    "change_points": None,
 }
 
 
-def change(plan: Plan, measure: Measure, now: Figure, then: Figure | None) -> dict[str, Any]:
-    """Change from ``then`` to ``now`` with its 95% interval and significance."""
+def change(
+    plan: Plan, measure: Measure, now: Figure, then: Figure | None, dispersion: float = 1.0
+) -> dict[str, Any]:
+    """Change from ``then`` to ``now`` with its 95% interval and significance.
+
+    Counts are compared quasi-Poisson with the ``dispersion`` factor of the measure's earlier
+    years (see :func:`overdispersion`); detection rates and survey results as they are."""
     if then is None or now.value is None or then.value is None:
         return dict(NO_CHANGE)
     if now.kind in ("count", "detection_rate"):
         if now.kind == "count":
             # Financial years are compared as whole years, as the plan does (not per day).
-            c = compare_counts(int(then.value), int(now.value))
+            c = compare_counts(int(then.value), int(now.value), dispersion=max(1.0, dispersion))
             unit = "%"
         else:
             c = compare_counts(
@@ -118,6 +126,9 @@ def change(plan: Plan, measure: Measure, now: Figure, then: Figure | None) -> di
                 float(now.denominator or 1),
             )
             unit = "% of the rate"
+        points = None
+        if now.kind == "detection_rate":
+            points = now.value - then.value
         return {
             "change_pct": c.percent_change,
             "change_lower": c.percent_change_lower,
@@ -126,6 +137,8 @@ def change(plan: Plan, measure: Measure, now: Figure, then: Figure | None) -> di
             "change_significant": c.p_value < 0.05,
             "change_p_value": c.p_value,
             "change_test": c.test_method,
+            "change_dispersion": c.dispersion,
+            "change_points": points,
         }
     deff = design_effect(plan, measure)
     d = newcombe_difference(
@@ -142,6 +155,8 @@ def change(plan: Plan, measure: Measure, now: Figure, then: Figure | None) -> di
         "change_significant": d.significant,
         "change_p_value": None,
         "change_test": "Newcombe hybrid score interval" if d.status == "ok" else d.status,
+        "change_dispersion": None,
+        "change_points": _pct(d.difference),
     }
 
 
@@ -224,6 +239,6 @@ def projection(
         "projected": None if p.projected is None else p.projected * scale,
         "projected_80": None if p.interval_80 is None else [v * scale for v in p.interval_80],
         "projected_95": None if p.interval_95 is None else [v * scale for v in p.interval_95],
-        "probability_met": p.probability_met,
+        "probability_met": None if p.probability_met is None else round(p.probability_met, 4),
         "assurance": p.assurance,
     }

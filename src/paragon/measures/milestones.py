@@ -338,7 +338,7 @@ def milestone_row(
         )
     if measure.kind == "survey_proportion":
         out.update(responses=fig.responses, effective_n=_round(fig.effective_n))
-    out.update(change(plan, measure, fig, then))
+    out.update(change(plan, measure, fig, then, dispersion))
     if period.state != "complete" and not period.partial:
         out["change_significant"] = None  # nothing incomplete is called significant
     out.update(_flags(out, perf, measure))

@@ -58,5 +58,21 @@ def day(value: Any) -> str:
     return f"{d.day} {MONTHS[d.month - 1]} {d.year}"
 
 
+def change(row: Any) -> str:
+    """A milestone row's change in its own unit (percent, or percentage points and relative
+    change for rates): see :func:`paragon.web.data.words.change_text`."""
+    from paragon.web.data.words import change_text
+
+    return change_text(row) if isinstance(row, dict) else "–"
+
+
+def chance(prob: Any) -> str:
+    """A probability in words ('less than a 1 in 1,000 chance'), never 4.3e-61."""
+    from paragon.web.data.words import chance_text
+
+    return chance_text(None if prob is None else float(prob))
+
+
 def install(env: Environment) -> None:
-    env.filters.update(num=num, pct=pct, signed_pct=signed_pct, month=month, day=day)
+    env.filters.update(num=num, pct=pct, signed_pct=signed_pct, month=month, day=day,
+                       change=change, chance=chance)

@@ -133,13 +133,48 @@ def _in_progress(row: dict[str, Any]) -> dict[str, str]:
 
 
 def chance_text(prob: float | None) -> str:
+    """A probability in words: 'about 35% chance', 'about a 1 in 250 chance', 'less than a 1 in
+    1,000 chance' (never 4.3e-61)."""
     if prob is None:
         return "chance unknown"
+    if prob < 0.001:
+        return "less than a 1 in 1,000 chance"
     if prob < 0.01:
-        return "less than 1% chance"
+        return f"about a 1 in {round(1 / prob):,} chance"
+    if prob > 0.999:
+        return "more than a 999 in 1,000 chance"
     if prob > 0.99:
         return "more than 99% chance"
     return f"about {round(100 * prob)}% chance"
+
+
+def _direction(value: float) -> str:
+    return "up" if value > 0 else "down" if value < 0 else "no change:"
+
+
+def change_text(row: dict[str, Any]) -> str:
+    """A milestone row's change in the right unit, the kind named.
+
+    Counts: 'up 6.2% (likely between 4.0% and 8.3%)'. Rates (detection rates): 'up 9.8
+    percentage points (a 27.5% relative rise, likely between 10.1% and 47.0%)'. Surveys:
+    'down 2.1 percentage points (likely between 4.0 and 0.2 points down)'."""
+    value, lo, hi = row.get("change_pct"), row.get("change_lower"), row.get("change_upper")
+    if value is None:
+        return "–"
+    top = "no upper limit" if hi is None else f"{hi:+.1f}%"
+    band = "" if lo is None else f", likely between {lo:+.1f}% and {top}"
+    unit = row.get("change_unit")
+    if unit == "% of the rate":
+        points = row.get("change_points")
+        relative = f"a {abs(value):.1f}% relative {'rise' if value >= 0 else 'fall'}{band}"
+        if points is None:
+            return relative[0].upper() + relative[1:]
+        return f"{_direction(points)} {abs(points):.1f} percentage points ({relative})"
+    if unit == "percentage points":
+        pts = ("" if lo is None or hi is None else
+               f" (likely between {lo:+.1f} and {hi:+.1f} points)")
+        return f"{_direction(value)} {abs(value):.1f} percentage points{pts}"
+    return f"{_direction(value)} {abs(value):.1f}%" + (f" ({band[2:]})" if band else "")
 
 
 def figure_text(row: dict[str, Any]) -> str:
@@ -149,8 +184,9 @@ def figure_text(row: dict[str, Any]) -> str:
         return "no data yet"
     if row.get("unit") == "count":
         text = f"{value:,.0f}"
-        return text + (f" (the underlying rate is likely between {lo:,.0f} and {hi:,.0f})"
-                       if lo is not None and hi is not None else "")
+        return text + (f" (allowing for the usual ups and downs, the true level is likely "
+                       f"between {lo:,.0f} and {hi:,.0f})" if lo is not None and hi is not None
+                       else "")
     text = f"{value:.1f}%"
     return text + (f" (likely between {lo:.1f}% and {hi:.1f}%)"
                    if lo is not None and hi is not None else "")
