@@ -1,13 +1,14 @@
 """The tasking grid: square cells on the British National Grid, masked to an area.
 
 A cell is identified by its row-major index (``row * nx + col``, row 0 the southernmost) and named
-by the easting and northing of its south-west corner (``E383000N397250``). Cells are "in" the grid
-when they intersect the area (the force or LPU boundary); only those cells are ranked, predicted
-and scored. Events are binned into cells by floor division of their coordinates.
+by the easting and northing of its south-west corner (``E383000N397250``). Cells are "in" the
+grid when their interior overlaps the area (the force or LPU boundary); only those cells are
+ranked, predicted and scored. Events are binned into cells by floor division of their coordinates.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,7 +81,7 @@ class Grid:
 
 def grid_for_area(area: BaseGeometry, cell: float) -> Grid:
     """A grid over ``area`` (in BNG metres), cells aligned to multiples of ``cell``, masked to the
-    cells that intersect the area."""
+    cells whose interior overlaps the area (touching its edge is not enough)."""
     if not cell > 0:
         raise ParagonError(f"The cell size must be a positive number of metres, not {cell}.")
     if area.is_empty:
@@ -97,7 +98,8 @@ def grid_for_area(area: BaseGeometry, cell: float) -> Grid:
     boxes = shapely.box(x0 + cols * cell, y0 + rows * cell,
                         x0 + (cols + 1) * cell, y0 + (rows + 1) * cell)
     shapely.prepare(area)
-    mask = np.asarray(shapely.intersects(area, boxes), dtype=bool).reshape(ny, nx)
+    overlaps = shapely.intersects(area, boxes) & ~shapely.touches(area, boxes)
+    mask = np.asarray(overlaps, dtype=bool).reshape(ny, nx)
     return Grid(float(x0), float(y0), float(cell), nx, ny, mask)
 
 
@@ -112,13 +114,17 @@ def hull_of_points(x: np.ndarray, y: np.ndarray) -> BaseGeometry:
 def load_area(path: Path) -> BaseGeometry:
     """The union of every polygon in a GeoJSON file, in BNG metres.
 
-    Coordinates are read as WGS84 longitude/latitude unless the file's ``crs`` names EPSG:27700.
+    The file may be gzipped. Coordinates are read as WGS84 longitude/latitude unless the file's
+    ``crs`` names EPSG:27700.
     """
     try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+        raw = Path(path).read_bytes()
+        if raw[:2] == b"\x1f\x8b":
+            raw = gzip.decompress(raw)
+        doc = json.loads(raw.decode("utf-8"))
     except FileNotFoundError:
         raise ParagonError(f"{path}: no such area file.") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (OSError, EOFError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ParagonError(f"{path}: not a readable GeoJSON file ({exc}).") from None
     if not isinstance(doc, dict):
         raise ParagonError(f"{path}: not a GeoJSON object.")
