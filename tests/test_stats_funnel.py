@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import csv
+import gzip
 import json
 import math
+from collections import Counter
+from pathlib import Path
 
+import numpy as np
 import pytest
+from scipy import stats as sps
 
-from paragon.stats.funnel import binomial_limits, funnel_proportions, funnel_rates, poisson_limits
+from paragon.stats.funnel import (
+    binomial_limits,
+    estimate_overdispersion,
+    funnel_proportions,
+    funnel_rates,
+    poisson_limits,
+)
 
 
 def _binom_cdf(r: int, n: int, theta: float) -> float:
@@ -123,3 +135,108 @@ def test_funnel_rates_per_thousand() -> None:
 def test_invalid_input(call: object) -> None:
     with pytest.raises(ValueError):
         call()  # type: ignore[operator]
+
+
+# --- Overdispersion (Spiegelhalter 2005) --------------------------------------------------
+
+HOME_OFFICE = Path(__file__).parent / "data" / "homeoffice"
+
+
+def _home_office(subgroup: str | None, group: str | None) -> tuple[list[str], list[int], list[int]]:
+    """2017/18 offences per English force (four quarters) and 2011 households."""
+    with open(HOME_OFFICE / "force_households_2011.csv", newline="") as f:
+        households = {r["force"]: int(r["households_2011"]) for r in csv.DictReader(f)}
+    offences: Counter[str] = Counter()
+    with gzip.open(HOME_OFFICE / "prc-pfa-201718_new.csv.gz", "rt") as f:
+        for r in csv.DictReader(f):
+            if r["Offence_Subgroup"] == subgroup or r["Offence_Group"] == group:
+                offences[r["Force_Name"]] += int(r["Number_of_Offences"])
+    forces = sorted(households)
+    return forces, [offences[f] for f in forces], [households[f] for f in forces]
+
+
+def _reference(values: np.ndarray, se: np.ndarray, target: float) -> tuple[float, float]:
+    """Independent Spiegelhalter (2005) estimate: winsorise by sorting, not by quantile clip."""
+    z = (values - target) / se
+    order = np.sort(z)
+    n = len(z)
+    pos_lo, pos_hi = 0.1 * (n - 1), 0.9 * (n - 1)
+    lo = order[int(pos_lo)] + (pos_lo - int(pos_lo)) * (order[int(pos_lo) + 1] - order[int(pos_lo)])
+    hi = order[int(pos_hi)] + (pos_hi - int(pos_hi)) * (order[int(pos_hi) + 1] - order[int(pos_hi)])
+    zw = [min(max(v, lo), hi) for v in z]
+    phi = sum(v * v for v in zw) / n
+    w = [1 / s**2 for s in se]
+    tau2 = max(0.0, (n * phi - (n - 1)) / (sum(w) - sum(x * x for x in w) / sum(w)))
+    return phi, tau2
+
+
+def test_home_office_domestic_burglary_funnel_allows_for_overdispersion() -> None:
+    forces, burglaries, households = _home_office("Domestic burglary", None)
+    assert len(forces) == 39 and sum(households) > 22_000_000
+    exact = funnel_rates(burglaries, households, forces)
+    assert sum(u.classification != "within" for u in exact.units) == 35
+    fp = funnel_rates(burglaries, households, forces, adjust="auto")
+    od = fp.overdispersion
+    assert od is not None and od.p_value < 1e-6 and od.method == "additive"
+    outside_998 = [u.unit for u in fp.units if u.classification != "within"]
+    outside_95 = [u.unit for u in fp.units if u.classification_95 != "within"]
+    assert len(outside_998) <= 2 and 1 <= len(outside_95) <= 8
+    target = sum(burglaries) / sum(households)
+    se = np.sqrt(target / np.array(households, float))
+    phi, tau2 = _reference(np.array(burglaries) / np.array(households), se, target)
+    assert od.phi == pytest.approx(phi, rel=1e-12)
+    assert od.tau2 == pytest.approx(tau2 * 1000**2, rel=1e-12)
+    z975 = sps.norm.isf(0.025)
+    for u, s in zip(fp.units, se, strict=True):
+        half = z975 * math.sqrt(s**2 + tau2) * 1000
+        assert u.upper_95 == pytest.approx(fp.target + half, rel=1e-12)
+        assert u.lower_95 == pytest.approx(max(0.0, fp.target - half), rel=1e-12, abs=1e-12)
+
+
+def test_robbery_funnel_multiplicative_limits_match_reference() -> None:
+    forces, robberies, households = _home_office(None, "Robbery")
+    exact = funnel_rates(robberies, households, forces)
+    assert sum(u.classification != "within" for u in exact.units) >= 35
+    fp = funnel_rates(robberies, households, forces, adjust="multiplicative")
+    assert fp.overdispersion is not None and fp.overdispersion.method == "multiplicative"
+    assert sum(u.classification != "within" for u in fp.units) <= 2
+    target = sum(robberies) / sum(households)
+    se = np.sqrt(target / np.array(households, float))
+    phi, _ = _reference(np.array(robberies) / np.array(households), se, target)
+    z999 = sps.norm.isf(0.001)
+    for u, s in zip(fp.units, se, strict=True):
+        assert u.upper_998 == pytest.approx((target + z999 * math.sqrt(phi) * s) * 1000)
+
+
+def test_auto_keeps_exact_limits_when_units_vary_only_by_chance() -> None:
+    rng = np.random.default_rng(7)
+    sizes = rng.integers(2_000, 50_000, size=30).astype(float)
+    events = rng.poisson(0.02 * sizes)
+    names = [f"u{i}" for i in range(30)]
+    fp = funnel_rates(list(events), list(sizes), names, adjust="auto")
+    plain = funnel_rates(list(events), list(sizes), names)
+    assert fp.overdispersion is not None and fp.overdispersion.method == "exact"
+    assert fp.overdispersion.p_value >= 0.05
+    assert fp.units == plain.units
+
+
+def test_proportion_funnel_additive_and_chi_squared_test() -> None:
+    # Units whose true proportions differ (between-unit sd 0.05 around 0.3).
+    rng = np.random.default_rng(11)
+    n = rng.integers(200, 3000, size=40)
+    p = np.clip(rng.normal(0.3, 0.05, size=40), 0.01, 0.99)
+    events = rng.binomial(n, p)
+    od = estimate_overdispersion("proportion", list(events), list(n), events.sum() / n.sum(),
+                                 "auto")
+    assert od.method in ("additive", "multiplicative") and od.p_value < 0.05
+    assert od.p_value == pytest.approx(sps.chi2.sf(40 * od.phi, 39))
+    add = funnel_proportions(list(events), list(n), [str(i) for i in range(40)],
+                             adjust="additive")
+    assert add.overdispersion is not None
+    assert add.overdispersion.tau2 == pytest.approx(0.05**2, rel=0.6)
+    assert all(0.0 <= u.lower_998 <= u.upper_998 <= 1.0 for u in add.units)
+
+
+def test_bad_adjust_is_refused() -> None:
+    with pytest.raises(ValueError, match="adjust must be"):
+        funnel_rates([1, 2], [10.0, 20.0], ["a", "b"], adjust="both")  # type: ignore[arg-type]
