@@ -217,6 +217,29 @@ def estimate_overdispersion(
     return Overdispersion(method, phi, p_value, tau2, n_units)
 
 
+def limits_at(
+    kind: Kind,
+    target: float,
+    size: float,
+    coverage: float,
+    overdispersion: Overdispersion | None = None,
+    per: float = 1.0,
+) -> tuple[float, float]:
+    """A funnel's limits at one size (``target`` and the limits per single unit of size), exact
+    or allowing for overdispersion as a plot reports it (its ``tau2`` per ``per`` squared)."""
+    if overdispersion is None or overdispersion.method == "exact":
+        exact = binomial_limits if kind == "proportion" else poisson_limits
+        return exact(target, size, coverage)
+    od = Overdispersion(
+        overdispersion.method,
+        overdispersion.phi,
+        overdispersion.p_value,
+        overdispersion.tau2 / (per * per),
+        overdispersion.units,
+    )
+    return _adjusted_limits(kind, target, size, coverage, od)
+
+
 def _adjusted_limits(
     kind: Kind, target: float, size: float, coverage: float, od: Overdispersion
 ) -> tuple[float, float]:

@@ -82,7 +82,8 @@ def measure_window(ctx: WebContext, measure_id: str, start_text: str | None,
 
 
 def funnel(ctx: WebContext, measure_id: str, start: date, end: date) -> dict[str, Any] | None:
-    """LPUs on a funnel plot for [start, end): rates per 1,000 residents or proportions."""
+    """LPUs on a funnel plot for [start, end): rates per 1,000 residents or proportions, with
+    limits that allow for overdispersion between LPUs when the data show it (Spiegelhalter)."""
     plan = ctx.plan()
     measure = plan.measure(measure_id)
     index = area_index(ctx)
@@ -106,12 +107,15 @@ def funnel(ctx: WebContext, measure_id: str, start: date, end: date) -> dict[str
     if len(units) < 2:
         return None
     if measure.kind == "count":
-        plot = funnel_rates(events, sizes, units, per=1000.0).to_dict()
+        plot = funnel_rates(events, sizes, units, per=1000.0, adjust="auto").to_dict()
         plot.update(value_title="crimes per 1,000 residents", size_title="residents")
     else:
-        plot = funnel_proportions(events, [int(s) for s in sizes], units).to_dict()
+        plot = funnel_proportions(events, [int(s) for s in sizes], units,
+                                  adjust="auto").to_dict()
         plot["per"] = 100.0
         plot["target"] *= 100
+        if plot["overdispersion"]:
+            plot["overdispersion"]["tau2"] *= 100 * 100
         for u in plot["units"]:
             for key in ("value", "lower_95", "upper_95", "lower_998", "upper_998"):
                 u[key] *= 100
@@ -142,7 +146,8 @@ def measure_page(ctx: WebContext, measure_id: str, lpu: str | None, start: date,
         "control_chart": {k: chart.get(k) for k in ("centre", "lower_limit", "upper_limit",
                                                     "trial_limits")},
         "points": points,
-        "funnel": {k: plot[k] for k in ("kind", "target", "per", "value_title", "size_title")}
+        "funnel": {k: plot[k] for k in ("kind", "target", "per", "value_title", "size_title",
+                                        "overdispersion")}
         if plot else None,
         "funnel_units": plot["units"] if plot else [],
         "tables": ["points", "funnel_units"],

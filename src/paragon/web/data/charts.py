@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from paragon.stats.funnel import binomial_limits, poisson_limits
+from paragon.stats.funnel import Overdispersion, limits_at
 
 SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"
 BLUE, ORANGE, GREY, INK = "#1d5fa6", "#b35900", "#6b6b6b", "#1f2933"
@@ -116,7 +116,12 @@ def funnel_curve(funnel: dict[str, Any], points: int = 40) -> list[dict[str, flo
     lo, hi = min(sizes) * 0.8, max(sizes) * 1.1
     per = funnel["per"]
     target = funnel["target"] / per
-    limits = binomial_limits if funnel["kind"] == "proportion" else poisson_limits
+    od = funnel.get("overdispersion")
+    adjusted = Overdispersion(**od) if od else None
+
+    def limits(target: float, size: float, coverage: float) -> tuple[float, float]:
+        return limits_at(funnel["kind"], target, size, coverage, adjusted, per)
+
     out = []
     for i in range(points):
         size = lo + (hi - lo) * i / (points - 1)
