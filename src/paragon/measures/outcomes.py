@@ -294,7 +294,7 @@ def _explain(n: int, matched: int, det_matched: int, window: int | None, repeat:
         months = f"{window} month{'s' if window != 1 else ''}"
         text = (f"{matched:,} of {n:,} outcome rows match a loaded street row; "
                 f"{COMPLETE_SHARE:.0%} of their {det_matched:,} detected outcomes arrived within "
-                f"{months} of the crime's month, so crimes of the last {months} before the "
+                f"{months} of the crime's month, so crimes of the last {months} up to the "
                 "latest outcomes file are not yet fully resolved.")
     elif matched == 0:
         text = (f"None of the {n:,} outcome rows matches a loaded street row, so the lag from "
