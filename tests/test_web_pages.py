@@ -281,3 +281,23 @@ def test_a_change_significant_alone_is_not_called_real_after_many_comparisons() 
     assert "after allowing for the 14 types of crime compared here" in among["in_words"]
     assert _comparison("Drugs", months, adjusted=0.01, compared=14)["verdict"] == (
         "significant increase")
+
+
+def test_measure_funnel_allows_for_overdispersion(analyst: TestClient) -> None:
+    # The page's funnel is the stats funnel with adjust="auto": same model, phi and limits.
+    from paragon.stats.funnel import funnel_rates
+
+    measure = analyst.get("/measures/burglary-dwelling?format=json").json()
+    od = measure["funnel"]["overdispersion"]
+    assert od is not None and od["method"] in ("exact", "multiplicative", "additive")
+    units = measure["funnel_units"]
+    ref = funnel_rates([round(u["events"]) for u in units], [u["size"] for u in units],
+                       [u["unit"] for u in units], per=1000.0, adjust="auto")
+    assert ref.overdispersion is not None and od["phi"] == pytest.approx(ref.overdispersion.phi)
+    assert od["method"] == ref.overdispersion.method
+    for u, r in zip(units, ref.units, strict=True):
+        assert u["upper_998"] == pytest.approx(r.upper_998)
+    html = analyst.get("/measures/burglary-dwelling").text
+    assert "overdispersion" in html
+    curve = measure["charts"]["funnel"]["layer"][0]["data"]["values"]
+    assert curve, "the funnel curve is drawn"

@@ -43,9 +43,10 @@ def dashboard_rows(ctx: WebContext, year: str, lpu: str | None) -> list[dict[str
             "status_label": status["label"], "tone": status["tone"],
             "status_sentence": status["sentence"],
             "spark": {"centre": spark.get("centre"), "lower_limit": spark.get("lower_limit"),
-                      "upper_limit": spark.get("upper_limit"),
+                      "upper_limit": spark.get("upper_limit"), "method": spark.get("method"),
                       "points": [{"period": p["period"], "value": p["value"],
-                                  "variation": p["variation"], "signal": p["signal"]}
+                                  "plotted": p.get("plotted"), "variation": p["variation"],
+                                  "signal": p["signal"], "suppressed": p.get("suppressed")}
                                  for p in spark.get("points", [])]},
             "spark_summary": charts.spark_summary(spark),
         })
@@ -125,32 +126,51 @@ def funnel(ctx: WebContext, measure_id: str, start: date, end: date) -> dict[str
     return plot
 
 
+def parse_baseline(start_text: str | None, end_text: str | None) -> tuple[str, str] | None:
+    """The analyst's baseline months (both or neither), checked."""
+    if not start_text and not end_text:
+        return None
+    if not (start_text and end_text):
+        raise ParagonError("A baseline needs both its first and its last month.")
+    first, last = parse_month(start_text, "baseline from"), parse_month(end_text, "baseline to")
+    if first is None or last is None or first > last:
+        raise ParagonError("The baseline must start before it ends.")
+    return month_label(first), month_label(last)
+
+
 def measure_page(ctx: WebContext, measure_id: str, lpu: str | None, start: date,
-                 end: date) -> dict[str, Any]:
+                 end: date, baseline: tuple[str, str] | None = None) -> dict[str, Any]:
     plan = ctx.plan()
     measure = plan.measure(measure_id)
-    chart = control_chart(ctx, measure_id, start, end, lpu)
+    chart = control_chart(ctx, measure_id, start, end, lpu, baseline=baseline)
     plot = ctx.cached(("funnel", measure_id, start, end), lambda: funnel(ctx, measure_id,
                                                                           start, end))
     unit = "count" if measure.kind == "count" else "percent"
-    points = [{k: p.get(k) for k in ("period", "value", "numerator", "denominator", "centre",
-                                     "lower_limit", "upper_limit", "moving_range", "signal",
-                                     "variation")} for p in chart["points"]]
+    points = [{k: p.get(k) for k in ("period", "value", "plotted", "seasonal_index", "numerator",
+                                     "denominator", "counts", "centre", "lower_limit",
+                                     "upper_limit", "moving_range", "signal", "variation",
+                                     "segment", "suppressed")} for p in chart["points"]]
     data: dict[str, Any] = {
         "measure": {"id": measure.id, "title": measure.title, "kind": measure.kind,
                     "better": measure.better, "priority": measure.priority,
                     "control_plan": measure.control_plan},
         "filters": {"lpu": lpu, "from": month_label(start),
-                    "to": month_label(add_months(end, -1))},
+                    "to": month_label(add_months(end, -1)),
+                    "baseline_from": baseline[0] if baseline else None,
+                    "baseline_to": baseline[1] if baseline else None},
         "lpus": [{"id": x.id, "name": x.name} for x in plan.lpus],
-        "control_chart": {k: chart.get(k) for k in ("centre", "lower_limit", "upper_limit",
-                                                    "trial_limits")},
+        "control_chart": {**{k: chart.get(k) for k in ("method", "centre", "lower_limit",
+                                                       "upper_limit", "trial_limits", "breaks",
+                                                       "caveats", "baseline")},
+                          "method_words": charts.chart_method_words(chart.get("method"))},
+        "seasonal_profile": charts.seasonal_rows(chart.get("seasonal")),
         "points": points,
         "funnel": {k: plot[k] for k in ("kind", "target", "per", "value_title", "size_title",
                                         "overdispersion")}
         if plot else None,
         "funnel_units": plot["units"] if plot else [],
-        "tables": ["points", "funnel_units"],
+        "tables": ["points", *(["seasonal_profile"] if chart.get("seasonal") else []),
+                   "funnel_units"],
         "charts": {"xmr": charts.xmr_spec(chart, measure.title, unit)},
     }
     if plot:
