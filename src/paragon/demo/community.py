@@ -6,8 +6,9 @@ from datetime import date, datetime
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from paragon.demo.places import place
+from paragon.demo.places import EPOCH, locations, lsoa_codes, place
 from paragon.geography.lpus import west_midlands_lsoas
 from paragon.measures.periods import months_between
 from paragon.plan.schema import Plan
@@ -54,39 +55,38 @@ PRIORITY_TEMPLATES = [
 def generate_asb(seed: int, force: str) -> pa.Table:
     """Monthly ASB incidents, January 2010 to December 2011, on resampled real ASB points."""
     rng = np.random.default_rng(seed + 2)
-    months: list[np.ndarray] = []
-    xs: list[np.ndarray] = []
-    ys: list[np.ndarray] = []
-    locations: list[np.ndarray] = []
-    lsoas: list[np.ndarray] = []
-    keys: list[str] = []
+    parts: list[tuple[np.ndarray, ...]] = []
+    keys: list[np.ndarray] = []
+    month_of: list[np.ndarray] = []
     for month in months_between(ASB_FIRST_MONTH, ASB_END):
         trend = 1.0 - 0.04 * (month.year - 2010)
         n = int(rng.poisson(8728 * ASB_SEASON[month.month - 1] * trend))
-        x, y, location, lsoa = place(rng, "Anti-social behaviour", n)
-        months.append(np.full(n, month))
-        keys.extend(f"demo:{month:%Y-%m}:{i}" for i in range(n))
-        xs.append(x)
-        ys.append(y)
-        locations.append(location)
-        lsoas.append(lsoa)
-    info = {x.lsoa_code: x for x in west_midlands_lsoas()}
-    lsoa = np.concatenate(lsoas)
-    n = len(keys)
+        parts.append(place(rng, "Anti-social behaviour", n))
+        month_of.append(np.full(n, (month - EPOCH).days, np.int32))
+        keys.append(np.char.add(f"demo:{month:%Y-%m}:", np.arange(n).astype(str)))
+    x, y, location, lsoa = (np.concatenate([p[i] for p in parts]) for i in range(4))
+    by_index = [*west_midlands_lsoas()]
+    codes = lsoa_codes()
+    assert [i.lsoa_code for i in by_index] == list(codes)
+    n = len(lsoa)
+
+    def column(values: list[str]) -> pa.Array:
+        return pc.take(pa.array(values, pa.string()), pa.array(lsoa))
+
     return pa.table(
         {
-            "asb_key": keys,
-            "month": pa.array(np.concatenate(months), pa.date32()),
-            "location": pa.array(np.concatenate(locations), pa.string()),
-            "lsoa_code": pa.array(lsoa, pa.string()),
-            "lsoa_name": [info[c].lsoa_name for c in lsoa],
-            "neighbourhood_id": [info[c].neighbourhood_id for c in lsoa],
-            "lpu_id": [info[c].lpu_id for c in lsoa],
-            "bng_x": np.concatenate(xs),
-            "bng_y": np.concatenate(ys),
-            "source": ["demo"] * n,
-            "force": [force] * n,
-            "reported_by": ["West Midlands Police"] * n,
+            "asb_key": pa.array(np.concatenate(keys), pa.string()),
+            "month": pa.array(np.concatenate(month_of), pa.date32()),
+            "location": pc.take(pa.array(locations(), pa.string()), pa.array(location)),
+            "lsoa_code": column(list(codes)),
+            "lsoa_name": column([i.lsoa_name for i in by_index]),
+            "neighbourhood_id": column([i.neighbourhood_id for i in by_index]),
+            "lpu_id": column([i.lpu_id for i in by_index]),
+            "bng_x": x,
+            "bng_y": y,
+            "source": pa.array(["demo"] * n, pa.string()),
+            "force": pa.array([force] * n, pa.string()),
+            "reported_by": pa.array(["West Midlands Police"] * n, pa.string()),
         }
     )
 

@@ -1,18 +1,25 @@
-"""Synthetic force crime records for the demo, calibrated to the plan's published figures.
+"""Synthetic force crime records for the demo, as noisy as real counts, calibrated where published.
 
-Counts per measure group and financial year are exact (calibration.CRIME_TOTALS), spread over the
-months by a seasonal profile; offences detected in 2010-11 are exact per detection measure
-(calibration.DETECTED_2010); business and hate flags are set on exactly the published number of
-crimes. Everything else (offence mix, outcomes, dates within months) is random from a fixed seed.
+Each measure group's monthly counts are drawn (:func:`monthly_counts`): the stated yearly pace
+(calibration.CRIME_TOTALS) times a seasonal profile times a latent AR(1) level with a month-to-month
+seasonal deviation (realism.DEMO_NOISE, set from the dispersion, autocorrelation and seasonal-share
+variation measured on real police series), with Poisson noise on top. Where the plan publishes a
+year's count (PUBLISHED_COUNTS), that year's total is exact and its months are a multinomial draw
+from the same noisy monthly means; every other year, and every month, is drawn. Offences detected in
+2010-11 are exact per detection measure (calibration.DETECTED_2010); business and hate flags are set
+on exactly the published number of crimes in published years and on a Poisson-drawn number
+otherwise. Everything else (offence mix, outcomes, dates within months) is random from a fixed seed.
 """
 
 from __future__ import annotations
 
 import calendar
-from datetime import date, timedelta
+from collections.abc import Sequence
+from datetime import date
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from paragon.demo.calibration import (
     CRIME_TOTALS,
@@ -22,8 +29,8 @@ from paragon.demo.calibration import (
     LAST_MONTH,
     LAST_YEAR,
 )
-from paragon.demo.places import EPOCH, place
-from paragon.measures.periods import add_months
+from paragon.demo.places import EPOCH, locations, lsoa_codes, place
+from paragon.demo.realism import DEMO_NOISE, DemoNoise
 from paragon.plan.schema import Plan
 
 GROUP_CODES: dict[str, dict[str, float]] = {
@@ -76,6 +83,8 @@ GROUP_CODES: dict[str, dict[str, float]] = {
     },
 }
 MEASURE_GROUPS = ("burglary_dwelling", "robbery", "vehicle", "msv", "sso")
+GROUPS = (*MEASURE_GROUPS, "other")  # rows carry the index of their group here
+CODES = tuple(sorted({c for mix in GROUP_CODES.values() for c in mix}))  # and of their code here
 
 # 2011 police.uk crime type whose real points each group's crimes are placed on.
 PLACE_KIND = {
@@ -125,33 +134,95 @@ DETECTED_TYPES = [
 ]
 DETECTED_P = [0.58, 0.16, 0.08, 0.06, 0.12]
 CLOSED_TYPES = ["no_further_action", "evidential_difficulties", "victim_declined"]
+OUTCOMES = (*DETECTED_TYPES, *CLOSED_TYPES, "cannabis_warning")  # rows: index here, -1 for none
 DATA_END = date(LAST_MONTH[0], LAST_MONTH[1], calendar.monthrange(*LAST_MONTH)[1])
 
 
-def _months(year: int) -> list[date]:
-    """The twelve months of a financial year."""
-    return [date(year + (m + 3) // 12, (m + 3) % 12 + 1, 1) for m in range(12)]
+PUBLISHED_COUNTS: dict[str, tuple[int, ...]] = {
+    # (group, years) whose counts the plan prints: reproduced exactly, the rest are drawn.
+    "total": (2007, 2010),
+    "burglary_dwelling": (2007, 2010),
+    "robbery": (2007, 2010),
+    "vehicle": (2007, 2010),
+    "msv": (2008, 2010),
+    "sso": (2010,),
+    "business": (2007, 2010),
+    "hate": (2010,),
+}
 
 
-def year_counts(year: int) -> dict[str, int]:
-    """Crimes per group over the whole financial year ("other" makes up the total). For the
-    current year the rows after the data end are generated and then dropped, so the year to date
-    follows each group's own seasonal profile towards its stated annual pace."""
-    out = {g: CRIME_TOTALS[g][year] for g in MEASURE_GROUPS}
-    out["other"] = CRIME_TOTALS["total"][year] - sum(out.values())
+def month_starts() -> np.ndarray:
+    """First day (days since 1970) of every month from April of FIRST_YEAR to the data end."""
+    first = np.datetime64(f"{FIRST_YEAR}-04", "M")
+    last = np.datetime64(f"{LAST_MONTH[0]}-{LAST_MONTH[1]:02d}", "M")
+    months = np.arange(first, last + 2)  # one more: the end of the last month
+    return months.astype("datetime64[D]").astype(np.int64)
+
+
+def latent_noise(rng: np.random.Generator, n: int, noise: DemoNoise) -> np.ndarray:
+    """Multiplicative monthly noise on a series' expected level: exp(AR(1) + a seasonal
+    deviation), with mean 1 (the lognormal's mean is taken out)."""
+    innovation = noise.sd * np.sqrt(1 - noise.rho**2)
+    shocks = rng.normal(0, 1, n)
+    ar = np.empty(n)
+    ar[0] = noise.sd * shocks[0]
+    for t in range(1, n):
+        ar[t] = noise.rho * ar[t - 1] + innovation * shocks[t]
+    season = rng.normal(0, noise.season_sd, n)
+    return np.asarray(np.exp(ar + season - (noise.sd**2 + noise.season_sd**2) / 2))
+
+
+def monthly_counts(
+    rng: np.random.Generator, group: str, pace: dict[int, float], noise: DemoNoise = DEMO_NOISE
+) -> np.ndarray:
+    """Crimes per month of ``group`` from April FIRST_YEAR to the data end.
+
+    Each month's expected count is the year's stated pace / 12 times the group's seasonal factor,
+    times :func:`latent_noise`; the count is a Poisson draw around it (so overdispersed, and
+    autocorrelated through the AR(1) level). In a year whose count the plan publishes, the months
+    are instead a multinomial draw of exactly the published total with the same noisy monthly
+    means (the Poisson counts given their sum), so the year is exact and the months still vary.
+    """
+    n = len(month_starts()) - 1
+    season = np.array(SEASON[GROUP_SEASON[group]])
+    season = season / season.mean()
+    year = FIRST_YEAR + np.arange(n) // 12
+    expected = np.array([pace[int(y)] for y in year]) / 12 * season[np.arange(n) % 12]
+    mean = expected * latent_noise(rng, n, noise)
+    counts = rng.poisson(mean)
+    for y in PUBLISHED_COUNTS.get(group, ()):
+        months = year == y
+        counts[months] = rng.multinomial(CRIME_TOTALS[group][y], mean[months] / mean[months].sum())
+    return np.asarray(counts)
+
+
+def group_months(rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Monthly counts of every measure group and of "other" crimes (the rest of the total). In a
+    year whose total the plan publishes, "other" makes the total exact: it is the published total
+    less the groups' counts, spread over the months by its own noisy monthly means."""
+    out = {g: monthly_counts(rng, g, CRIME_TOTALS[g]) for g in MEASURE_GROUPS}
+    other_pace = {
+        y: CRIME_TOTALS["total"][y] - sum(CRIME_TOTALS[g][y] for g in MEASURE_GROUPS)
+        for y in CRIME_TOTALS["total"]
+    }
+    other = monthly_counts(rng, "other", other_pace)
+    n = len(other)
+    year = FIRST_YEAR + np.arange(n) // 12
+    for y in PUBLISHED_COUNTS["total"]:
+        months = year == y
+        rest = CRIME_TOTALS["total"][y] - sum(int(out[g][months].sum()) for g in out)
+        other[months] = rng.multinomial(rest, other[months] / other[months].sum())
+    out["other"] = other
     return out
 
 
-def _dates(rng: np.random.Generator, year: int, group: str, n: int) -> np.ndarray:
-    """Recorded dates (days since 1970) for ``n`` crimes, exact total, seasonal by month."""
-    months = _months(year)
-    weights = np.array(SEASON[GROUP_SEASON[group]])
-    per_month = rng.multinomial(n, weights / weights.sum())
-    days = []
-    for start, count in zip(months, per_month, strict=True):
-        offset = rng.integers(0, (add_months(start, 1) - start).days, count)
-        days.append((start - EPOCH).days + offset)
-    return np.concatenate(days)
+def _weights(mix: dict[str, float]) -> np.ndarray:
+    p = np.array(list(mix.values()))
+    return np.asarray(p / p.sum())
+
+
+def _code_index(codes: set[str]) -> list[int]:
+    return [CODES.index(c) for c in codes]
 
 
 def _exact_flag(
@@ -159,58 +230,82 @@ def _exact_flag(
 ) -> np.ndarray:
     """Flag exactly ``target`` crimes: the 'always' codes first, then others from the pool."""
     flag = np.zeros(len(codes), bool)
-    must = np.flatnonzero(np.isin(codes, list(always)))
+    must = np.flatnonzero(np.isin(codes, _code_index(always)))
     if len(must) > target:
         must = rng.choice(must, target, replace=False)
     flag[must] = True
     fill = target - len(must)
-    candidates = np.flatnonzero(np.isin(codes, list(pool)))
+    candidates = np.flatnonzero(np.isin(codes, _code_index(pool)))
     if fill > len(candidates):
         raise ValueError(f"cannot flag exactly {target} crimes from {len(candidates)} candidates")
     flag[rng.choice(candidates, fill, replace=False)] = True
     return flag
 
 
-def _year_rows(rng: np.random.Generator, year: int) -> dict[str, np.ndarray]:
+def flag_target(rng: np.random.Generator, flag: str, year: int, drawn: int) -> int:
+    """How many of a year's ``drawn`` crimes carry a flag: the published count, or else a Poisson
+    draw around the flag's stated share of the year's total."""
+    if year in PUBLISHED_COUNTS[flag]:
+        return CRIME_TOTALS[flag][year]
+    return int(rng.poisson(drawn * CRIME_TOTALS[flag][year] / CRIME_TOTALS["total"][year]))
+
+
+def _rows(rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """One row per crime: group, offence code, recorded day, business and hate flags."""
+    starts = month_starts()
+    lengths = np.diff(starts)
     groups, codes, days = [], [], []
-    for group, n in year_counts(year).items():
+    for group, counts in group_months(rng).items():
+        n = int(counts.sum())
         mix = GROUP_CODES[group]
-        codes.append(rng.choice(list(mix), n, p=np.array(list(mix.values())) / sum(mix.values())))
-        groups.append(np.full(n, group, dtype=object))
-        days.append(_dates(rng, year, group, n))
-    code = np.concatenate(codes).astype(object)
+        index = np.array([CODES.index(c) for c in mix])
+        codes.append(index[rng.choice(len(mix), n, p=_weights(mix))])
+        groups.append(np.full(n, GROUPS.index(group), dtype=np.int8))
+        month = np.repeat(np.arange(len(counts)), counts)
+        days.append(starts[month] + (rng.random(n) * lengths[month]).astype(np.int64))
     rows = {
         "group": np.concatenate(groups),
-        "code": code,
+        "code": np.concatenate(codes),
         "day": np.concatenate(days),
-        "business": _exact_flag(
-            rng, code, CRIME_TOTALS["business"][year], BUSINESS_ALWAYS, BUSINESS_POOL
-        ),
-        "hate": _exact_flag(rng, code, CRIME_TOTALS["hate"][year], HATE_ALWAYS, HATE_POOL),
     }
-    keep = rows["day"] <= (DATA_END - EPOCH).days
-    return {k: v[keep] for k, v in rows.items()}
+    year_of_row = FIRST_YEAR + (np.searchsorted(starts, rows["day"], side="right") - 1) // 12
+    rows["year"] = year_of_row
+    for flag, always, pool in (
+        ("business", BUSINESS_ALWAYS, BUSINESS_POOL),
+        ("hate", HATE_ALWAYS, HATE_POOL),
+    ):
+        flags = np.zeros(len(rows["code"]), bool)
+        for y in range(FIRST_YEAR, LAST_YEAR + 1):
+            idx = np.flatnonzero(year_of_row == y)
+            target = flag_target(rng, flag, y, len(idx))
+            flags[idx] = _exact_flag(rng, rows["code"][idx], target, always, pool)
+        rows[flag] = flags
+    return rows
 
 
-def _outcomes(rng: np.random.Generator, rows: dict[str, np.ndarray], year: int) -> None:
+def _outcomes(rng: np.random.Generator, rows: dict[str, np.ndarray]) -> None:
     """Detected or closed outcomes with dates after recording; blank while still open."""
     n = len(rows["code"])
-    rate = np.full(n, DETECTION_RATES["other"][year])
-    for name, mask in _masks(rows).items():
-        rate[mask] = _detection_rate(name, year)
+    rate = np.zeros(n)
+    masks = _masks(rows)
+    for year in range(FIRST_YEAR, LAST_YEAR + 1):
+        in_year = rows["year"] == year
+        rate[in_year] = DETECTION_RATES["other"][year]
+        for name, mask in masks.items():
+            rate[in_year & mask] = _detection_rate(name, year)
     detected = rng.random(n) < rate
     lag = np.where(detected, 1 + rng.exponential(35, n), 7 + rng.exponential(60, n)).astype(int)
     outcome_day = rows["day"] + lag
     closed = rng.random(n) < 0.85
     kind = np.where(
-        detected, rng.choice(DETECTED_TYPES, n, p=DETECTED_P), rng.choice(CLOSED_TYPES, n)
+        detected,
+        rng.choice(len(DETECTED_TYPES), n, p=DETECTED_P),
+        len(DETECTED_TYPES) + rng.integers(0, len(CLOSED_TYPES), n),
     )
-    cannabis = detected & (rows["code"] == "92E") & (rng.random(n) < 0.5)
-    kind[cannabis] = "cannabis_warning"
+    cannabis = detected & (rows["code"] == CODES.index("92E")) & (rng.random(n) < 0.5)
+    kind[cannabis] = OUTCOMES.index("cannabis_warning")
     has_outcome = (detected | closed) & (outcome_day <= (DATA_END - EPOCH).days)
-    outcome = kind.astype(object)
-    outcome[~has_outcome] = None
-    rows["outcome"] = outcome
+    rows["outcome"] = np.where(has_outcome, kind, -1)
     rows["outcome_day"] = np.where(has_outcome, outcome_day, -1)
 
 
@@ -222,7 +317,7 @@ def _detection_rate(name: str, year: int) -> float:
 
 
 def _masks(rows: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    masks = {g: rows["group"] == g for g in MEASURE_GROUPS}
+    masks = {g: rows["group"] == GROUPS.index(g) for g in MEASURE_GROUPS}
     masks["hate"] = rows["hate"]
     return masks
 
@@ -233,7 +328,9 @@ def calibrate_detections(
     """Make offences detected in 2010-11 (by outcome date) exactly the published numbers, by the
     plan's own list of outcomes that count as detected."""
     start, end = (date(2010, 4, 1) - EPOCH).days, (date(2011, 4, 1) - EPOCH).days
-    is_detected = np.isin(rows["outcome"], detected_outcomes)
+    is_detected = np.isin(
+        rows["outcome"], [i for i, o in enumerate(OUTCOMES) if o in detected_outcomes]
+    )
     for name, mask in _masks(rows).items():
         in_window = (
             mask & is_detected & (rows["outcome_day"] >= start) & (rows["outcome_day"] < end)
@@ -241,7 +338,7 @@ def calibrate_detections(
         gap = DETECTED_2010[name] - int(in_window.sum())
         if gap < 0:
             drop = rng.choice(np.flatnonzero(in_window), -gap, replace=False)
-            rows["outcome"][drop] = "no_further_action"
+            rows["outcome"][drop] = OUTCOMES.index("no_further_action")
         elif gap > 0:
             pool = np.flatnonzero(
                 mask & ~is_detected & (rows["day"] >= start - 30) & (rows["day"] < end - 5)
@@ -250,29 +347,48 @@ def calibrate_detections(
             lo = np.maximum(rows["day"][add], start)
             hi = np.minimum(rows["day"][add] + 120, end - 1)
             rows["outcome_day"][add] = lo + (rng.random(gap) * (hi - lo + 1)).astype(int)
-            rows["outcome"][add] = rng.choice(DETECTED_TYPES, gap, p=DETECTED_P)
+            rows["outcome"][add] = rng.choice(len(DETECTED_TYPES), gap, p=DETECTED_P)
+
+
+def _by_code(codes: np.ndarray, values: dict[str, float]) -> np.ndarray:
+    """``values[code]`` (0 for other codes) for every row."""
+    return np.array([values.get(c, 0.0) for c in CODES])[codes]
 
 
 def _domestic(rng: np.random.Generator, codes: np.ndarray) -> np.ndarray:
-    share = np.array([DOMESTIC_SHARE.get(c, 0.0) for c in codes])
-    return rng.random(len(codes)) < share
+    return rng.random(len(codes)) < _by_code(codes, DOMESTIC_SHARE)
 
 
 def _place_all(rng: np.random.Generator, rows: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    kinds = np.array(
-        [
-            PLACE_KIND.get(g) or OTHER_PLACE_KIND.get(c, "Other crime")
-            for g, c in zip(rows["group"], rows["code"], strict=True)
-        ],
-        dtype=object,
-    )
-    n = len(kinds)
+    """Real points of the matching 2011 police.uk crime type for every row."""
+    kinds = sorted({*PLACE_KIND.values(), *OTHER_PLACE_KIND.values(), "Other crime"})
+    by_code = np.array([kinds.index(OTHER_PLACE_KIND.get(c, "Other crime")) for c in CODES])
+    kind = by_code[rows["code"]]
+    for group, name in PLACE_KIND.items():
+        kind[rows["group"] == GROUPS.index(group)] = kinds.index(name)
+    n = len(kind)
     x, y = np.zeros(n), np.zeros(n)
-    location, lsoa = np.empty(n, dtype=object), np.empty(n, dtype=object)
-    for kind in np.unique(kinds):
-        idx = np.flatnonzero(kinds == kind)
-        x[idx], y[idx], location[idx], lsoa[idx] = place(rng, str(kind), len(idx))
+    location, lsoa = np.zeros(n, np.int64), np.zeros(n, np.int64)
+    for k, name in enumerate(kinds):
+        idx = np.flatnonzero(kind == k)
+        x[idx], y[idx], location[idx], lsoa[idx] = place(rng, name, len(idx))
     return {"x": x, "y": y, "location": location, "lsoa": lsoa}
+
+
+def _references(days: np.ndarray) -> pa.Array:
+    """Crime references ``YY/nnnnnnn``: the recorded year, then a running number."""
+    years = days.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
+    prefix = pc.utf8_lpad(pc.cast(pa.array(years % 100), pa.string()), 2, "0")
+    number = pc.utf8_lpad(pc.cast(pa.array(np.arange(1, len(days) + 1)), pa.string()), 7, "0")
+    return pc.binary_join_element_wise(prefix, number, "/")
+
+
+def _names(names: Sequence[str], index: np.ndarray) -> pa.Array:
+    """Strings from indexes into ``names`` (a negative index is blank)."""
+    missing = index < 0
+    return pc.take(
+        pa.array(list(names), pa.string()), pa.array(np.where(missing, 0, index), mask=missing)
+    )
 
 
 def _yn(flags: np.ndarray) -> pa.Array:
@@ -288,12 +404,8 @@ def generate_crimes(seed: int, plan: Plan) -> pa.Table:
             "as detected: the demo's calibration needs it to"
         )
     rng = np.random.default_rng(seed)
-    parts = []
-    for year in range(FIRST_YEAR, LAST_YEAR + 1):
-        rows = _year_rows(rng, year)
-        _outcomes(rng, rows, year)
-        parts.append(rows)
-    rows = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    rows = _rows(rng)
+    _outcomes(rng, rows)
     calibrate_detections(rng, rows, list(plan.detected_outcomes))
     order = np.argsort(rows["day"], kind="stable")
     rows = {k: v[order] for k, v in rows.items()}
@@ -301,20 +413,19 @@ def generate_crimes(seed: int, plan: Plan) -> pa.Table:
     days = rows["day"].astype("int32")
     outcome_days = rows["outcome_day"]
     has = outcome_days >= 0
-    ref_years = [(EPOCH + timedelta(days=int(d))).year for d in days]
     return pa.table(
         {
-            "crime_reference": [f"{yr % 100:02d}/{i + 1:07d}" for i, yr in enumerate(ref_years)],
+            "crime_reference": _references(days),
             "recorded_date": pa.array(days, pa.date32()),
-            "offence_code": pa.array(rows["code"], pa.string()),
+            "offence_code": _names(CODES, rows["code"]),
             "hate_flag": _yn(rows["hate"]),
             "business_flag": _yn(rows["business"]),
             "domestic_flag": _yn(_domestic(rng, rows["code"])),
-            "lsoa_code": pa.array(where["lsoa"], pa.string()),
-            "location": pa.array(where["location"], pa.string()),
+            "lsoa_code": _names(lsoa_codes(), where["lsoa"]),
+            "location": _names(locations(), where["location"]),
             "easting": pa.array(where["x"].astype(int)),
             "northing": pa.array(where["y"].astype(int)),
-            "outcome_type": pa.array(rows["outcome"], pa.string()),
+            "outcome_type": _names(OUTCOMES, rows["outcome"]),
             "outcome_date": pa.array(
                 np.where(has, outcome_days, 0).astype("int32"), pa.date32(), mask=~has
             ),

@@ -92,8 +92,11 @@ def _add_lonlat(table: pa.Table) -> pa.Table:
     return table.set_column(table.schema.get_field_index("latitude"), "latitude", lat_arr)
 
 
-def force_crimes_format(force: str) -> Format:
-    """The force-crimes format for ``force`` (its slug keys the records)."""
+def force_crimes_format(force: str, *, bulk: bool = False) -> Format:
+    """The force-crimes format for ``force`` (its slug keys the records). With ``bulk``, the same
+    checks and keys on the engine's vectorised path (force_crimes_bulk.py)."""
+    from paragon.ingest.force_crimes_bulk import ForceCrimesLoader
+
     codes = offence_codes()
     lsoas = {x.lsoa_code: x for x in west_midlands_lsoas()}
 
@@ -155,4 +158,5 @@ def force_crimes_format(force: str) -> Format:
         to_record=to_record,
         finalize=_add_lonlat,
         detect=lambda header: "crime_reference" in header and "offence_code" in header,
+        bulk=ForceCrimesLoader(force, COLUMNS, OUTCOME_TYPES) if bulk else None,
     )
