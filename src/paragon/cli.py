@@ -11,7 +11,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from paragon import cli_data, cli_figures, cli_tasking, cli_web
+from paragon import cli_data, cli_figures, cli_policeuk, cli_tasking, cli_web
 from paragon.cli_common import (
     DbOption,
     FormatOption,
@@ -113,6 +113,36 @@ def plan_validate(
     run(body)
 
 
+@plan_app.command("init")
+def plan_init(
+    force: Annotated[str, typer.Option("--force", help="police.uk force slug, e.g. merseyside.")],
+    out: Annotated[Path, typer.Option("--out", help="Where to write the plan YAML.")],
+    first_year: Annotated[
+        str | None,
+        typer.Option("--first-year", help="First financial year, e.g. 2016-17 (default: now)."),
+    ] = None,
+    years: Annotated[int, typer.Option("--years", help="How many financial years.")] = 4,
+) -> None:
+    """Write a starter plan for any force of England and Wales: LPUs are its local authority
+    districts, measures what police.uk data can answer, milestones left for the force to set."""
+
+    def body() -> None:
+        from paragon.errors import ParagonError
+        from paragon.plan.init import starter_plan_text
+
+        if out.exists():
+            raise ParagonError(f"{out} exists already: choose another --out or remove it")
+        text = starter_plan_text(force, first_year, years)
+        out.write_text(text, encoding="utf-8")
+        the_plan = load_plan(out)
+        err_console.print(
+            f"wrote {out}: {len(the_plan.lpus)} LPUs, {len(the_plan.measures)} measures, "
+            f"{the_plan.first_year} to {the_plan.last_year}; edit it, then use --plan {out}"
+        )
+
+    run(body)
+
+
 @app.command("ingest")
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files, folders or zip archives.")],
@@ -120,9 +150,18 @@ def ingest(
         str | None,
         typer.Option(
             "--kind",
-            help="street|outcomes|stop-search|force-crimes|survey "
+            help="street|outcomes|stop-search|force-crimes|survey|points "
             "(detected from the header when omitted).",
         ),
+    ] = None,
+    force: Annotated[
+        str | None,
+        typer.Option("--force", help="Points files: the force (default: the plan's)."),
+    ] = None,
+    crime_type: Annotated[
+        str | None,
+        typer.Option("--crime-type", help="Points files without a crime-type column: the "
+                     "police.uk crime type of every row, e.g. Burglary."),
     ] = None,
     adapter: Annotated[
         str | None,
@@ -158,7 +197,8 @@ def ingest(
                     task, advance=1, description=f"ingested {getattr(report, 'path', '')}"
                 )
 
-            reports = ingest_paths(wh, paths, the_plan, kind=kind, adapter=adapter, on_file=on_file)
+            reports = ingest_paths(wh, paths, the_plan, kind=kind, adapter=adapter, on_file=on_file,
+                                   force=force, crime_type=crime_type)
         if fmt is OutputFormat.json:
             print_json({"files": [r.as_dict() for r in reports]})
             return
@@ -183,6 +223,7 @@ cli_data.register(app)
 cli_figures.register(app)
 cli_web.register(app)
 cli_tasking.register(app)
+cli_policeuk.register(app)
 
 
 def main() -> None:  # pragma: no cover - console entry point

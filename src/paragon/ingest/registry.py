@@ -23,27 +23,35 @@ from paragon.ingest.engine import (
     read_header,
     stage_source,
 )
+from paragon.geography.forces import TERRITORIAL
 from paragon.ingest.force_crimes import force_crimes_format
 from paragon.ingest.policeuk import policeuk_formats
 from paragon.ingest.policeuk.archive import order_key, zip_sources
+from paragon.ingest.points import points_format
 from paragon.ingest.surveys import survey_format
 from paragon.plan.schema import Plan
 from paragon.warehouse import Warehouse
 
 # Calls for service have a warehouse table but no ingest format yet.
-KINDS = ("street", "outcomes", "stop-search", "force-crimes", "survey")
+KINDS = ("street", "outcomes", "stop-search", "force-crimes", "survey", "points")
 # a kind named on the command line covers these formats (told apart by their headers)
 VARIANTS = {"street": ("street", "street-2011")}
 SNIFF_BYTES = 64 * 1024
 CHECKPOINT_EVERY = "1GB"  # of write-ahead log, during an ingest run
 
 
-def formats(plan: Plan) -> dict[str, Format]:
-    """Every format Paragon can ingest, by kind."""
+def formats(plan: Plan, force: str | None = None,
+            crime_type: str | None = None) -> dict[str, Format]:
+    """Every format Paragon can ingest, by kind. Points files are the given ``force``'s (default:
+    the plan's), with ``crime_type`` for files that have no crime-type column."""
+    points_force = force or plan.force
+    points = ({"points": points_format(points_force, crime_type)}
+              if force is not None or points_force in TERRITORIAL else {})
     return {
         **policeuk_formats(),
         "force-crimes": force_crimes_format(plan.force),
         "survey": survey_format(plan),
+        **points,
     }
 
 
@@ -164,11 +172,14 @@ def ingest_sources(
     kind: str | None = None,
     adapter: str | None = None,
     on_file: Callable[[IngestReport], None] | None = None,
+    force: str | None = None,
+    crime_type: str | None = None,
 ) -> list[IngestReport]:
     """Ingest each source, its format detected from its header unless ``kind`` names it. The next
     file is read and parsed on a second thread while this one loads. ``adapter`` names the system
-    the files came from; it is recorded with each ingest."""
-    known = formats(plan)
+    the files came from; it is recorded with each ingest. ``force`` and ``crime_type`` are for
+    points files, which name neither (default force: the plan's)."""
+    known = formats(plan, force, crime_type)
     if kind is not None and kind not in known and kind not in VARIANTS:
         raise IngestError(f"no ingest for kind '{kind}' yet (available: {', '.join(known)})")
     queue = list(items)
@@ -195,6 +206,9 @@ def ingest_paths(
     kind: str | None = None,
     adapter: str | None = None,
     on_file: Callable[[IngestReport], None] | None = None,
+    force: str | None = None,
+    crime_type: str | None = None,
 ) -> list[IngestReport]:
     """Ingest every file; a file that cannot be read at all raises, naming it."""
-    return ingest_sources(wh, sources(paths), plan, kind=kind, adapter=adapter, on_file=on_file)
+    return ingest_sources(wh, sources(paths), plan, kind=kind, adapter=adapter, on_file=on_file,
+                          force=force, crime_type=crime_type)

@@ -109,6 +109,10 @@ def select_clause(select: CrimeSelect, source: str | None) -> tuple[str, list[An
             params.append(list(values))
     for flag in select.flags:
         parts.append(f"is_{flag}")
+    if not parts:
+        raise MeasureUnavailable(
+            "this measure selects police.uk categories only, and the force's own records are loaded"
+        )
     return "(" + " OR ".join(parts) + ")", params
 
 

@@ -104,10 +104,11 @@ class CrimeSelect(Strict):
             or self.offence_subgroups
             or self.offence_groups
             or self.flags
+            or self.policeuk_categories
         ):
             raise ValueError(
-                "select must name at least one offence code, subgroup, group or flag, "
-                "or say all: true"
+                "select must name at least one offence code, subgroup, group, flag or police.uk "
+                "category, or say all: true"
             )
         return self
 
