@@ -21,6 +21,7 @@ from paragon.cli_common import (
     run,
     settings_for,
 )
+from paragon.measures.charts import CHART_METHODS, check_breaks, parse_baseline
 from paragon.measures.milestones import milestone_table
 from paragon.measures.series import control_chart, monthly_series
 from paragon.plan.schema import Measure
@@ -202,11 +203,33 @@ def register(app: typer.Typer) -> None:
         months: Annotated[
             int, typer.Option("--months", min=2, help="How many months to chart.")
         ] = 36,
+        breaks: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--break",
+                help="A month (YYYY-MM) where recording practice changed: the chart starts a new "
+                "segment with its own limits there. Repeat for several; the plan's own breaks "
+                "always apply.",
+            ),
+        ] = None,
+        baseline: Annotated[
+            str | None,
+            typer.Option(
+                "--baseline",
+                help="Months (YYYY-MM:YYYY-MM) that set the limits of the segment they lie in; "
+                "later months are judged against them.",
+            ),
+        ] = None,
         fmt: FormatOption = OutputFormat.table,
         db: DbOption = None,
         plan: PlanOption = None,
     ) -> None:
-        """The measure's monthly XmR control chart: centre, limits and each point's signal."""
+        """The measure's monthly control chart: centre, limits and each point's signal.
+
+        Counts are seasonally adjusted when there are two years to estimate the season from;
+        detection rates and survey results use Laney's u′ and p′ charts, and months with too few
+        offences or responses are shown but not judged.
+        """
 
         def body() -> None:
             settings = settings_for(db, plan)
@@ -216,7 +239,10 @@ def register(app: typer.Typer) -> None:
                 if len(series) < 2:
                     chart = too_short_chart(the_plan.measure(measure), lpu, series)
                 else:
-                    chart = control_chart(wh, the_plan, measure, lpu, months)
+                    chart = control_chart(
+                        wh, the_plan, measure, lpu, months, breaks=check_breaks(breaks or []),
+                        baseline=parse_baseline(baseline),
+                    )
             if chart.get("note"):
                 err_console.print(f"note: {chart['note']}", highlight=False, soft_wrap=True)
             if fmt is OutputFormat.json:
@@ -225,23 +251,38 @@ def register(app: typer.Typer) -> None:
             if fmt is OutputFormat.csv:
                 print_csv(chart["points"])
                 return
-            if chart["centre"] is None:
-                out_console.print(f"[bold]{chart['title']}[/bold] ({chart['unit']}) — no limits")
-            else:
-                out_console.print(
-                    f"[bold]{chart['title']}[/bold] ({chart['unit']}) — centre "
-                    f"{chart['centre']:.1f}, limits {_limit(chart['lower_limit'])} to "
-                    f"{_limit(chart['upper_limit'])}"
-                    + (" (trial limits)" if chart["trial_limits"] else "")
-                )
-            table = Table("month", "value", "signal", "variation")
-            for p in chart["points"]:
-                table.add_row(
-                    p["period"],
-                    f"{p['value']:,.1f}",
-                    p.get("signal") or "—",
-                    p.get("variation") or "—",
-                )
-            out_console.print(table)
+            _print_chart(chart)
 
         run(body)
+
+
+def _print_chart(chart: dict[str, Any]) -> None:
+    """The chart as a table, with its method, limits, breaks and caveats."""
+    head = f"[bold]{chart['title']}[/bold] ({chart['unit']})"
+    if chart.get("method"):
+        head += f" — {CHART_METHODS[chart['method']]}"
+    if chart["centre"] is None:
+        head += " — no limits"
+    else:
+        head += (
+            f" — centre {chart['centre']:,.1f}, limits {_limit(chart['lower_limit'])} to "
+            f"{_limit(chart['upper_limit'])}" + (" (trial limits)" if chart["trial_limits"] else "")
+        )
+    out_console.print(head)
+    for b in chart.get("breaks") or []:
+        out_console.print(f"New segment from {b['month']}: {b['reason']}", highlight=False)
+    for caveat in chart.get("caveats") or []:
+        out_console.print(caveat, highlight=False)
+    adjusted = chart.get("method") == "xmr_seasonal"
+    table = Table("month", "value", *(["adjusted"] if adjusted else []), "signal", "variation")
+    for p in chart["points"]:
+        extra = [f"{p['plotted']:,.1f}"] if adjusted else []
+        signal = f"not judged: {p['suppressed']}" if p.get("suppressed") else p.get("signal")
+        table.add_row(
+            p["period"],
+            p.get("counts") or f"{p['value']:,.1f}",
+            *extra,
+            signal or "—",
+            p.get("variation") or "—",
+        )
+    out_console.print(table)

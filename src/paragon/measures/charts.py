@@ -27,6 +27,14 @@ HISTORY_MONTHS = 60
 """Months of history read to estimate a count's seasonal profile (five years)."""
 MIN_RECORDED = 30
 """A month's detection rate is charted only with at least this many offences recorded."""
+CHART_METHODS = {
+    "xmr_seasonal": "XmR chart of seasonally adjusted counts",
+    "xmr": "XmR chart",
+    "u_prime": "Laney u′ chart",
+    "p_prime": "Laney p′ chart",
+    "none": "no control chart",
+}
+"""Each chart method in words."""
 
 
 def parse_baseline(text: str | None) -> tuple[str, str] | None:

@@ -11,7 +11,7 @@ and the per-segment levels (one per recording-practice break) are there only so 
 stepped series does not bias the profile; they are not removed from the chart. The index of a
 calendar month is exp(its effect − the mean of the 12 effects), so the indices have a geometric
 mean of 1, and its 95% interval comes from the model's covariance matrix (widened by the
-estimated dispersion).
+estimated dispersion, never below 1).
 
 A profile needs every calendar month at least :data:`MIN_YEARS` times (two years): with less, no
 profile is estimated and the chart says the seasonality was not removed.
@@ -20,12 +20,14 @@ profile is estimated and the chart says the seasonality was not removed.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 import statsmodels.api as sm
+from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
 MIN_YEARS = 2
 """Each calendar month must appear at least this many times to estimate its index."""
@@ -105,16 +107,19 @@ def seasonal_profile(
         columns.append(np.array([1.0 if m == c else (-1.0 if m == 12 else 0.0) for m in months]))
     x = np.column_stack(columns)
     y = np.asarray(values, dtype=float)
-    fit = sm.GLM(y, x, family=sm.families.Poisson()).fit(scale="X2")
+    with warnings.catch_warnings():
+        # an exactly seasonal series fits perfectly, which statsmodels warns about
+        warnings.simplefilter("ignore", PerfectSeparationWarning)
+        fit = sm.GLM(y, x, family=sm.families.Poisson()).fit()
+    dof = max(len(values) - x.shape[1], 1)
+    dispersion = float(fit.pearson_chi2 / dof)
     k = len(levels) + 1
     params = np.asarray(fit.params)[k:]
-    cov = np.asarray(fit.cov_params())[k:, k:]
+    cov = np.asarray(fit.cov_params())[k:, k:] * max(dispersion, 1.0)
     # contrast rows: effect of month c (c < 12) is params[c-1]; December is -sum(params)
     contrast = np.vstack([np.eye(11), -np.ones((1, 11))])
     effects = contrast @ params
     ses = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", contrast, cov, contrast), 0.0))
-    dof = max(len(values) - x.shape[1], 1)
-    dispersion = float(fit.pearson_chi2 / dof)
     return SeasonalProfile(
         index=[float(math.exp(e)) for e in effects],
         lower=[float(math.exp(e - 1.96 * s)) for e, s in zip(effects, ses, strict=True)],

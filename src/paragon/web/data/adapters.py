@@ -11,11 +11,11 @@ from typing import Any
 
 from paragon.demo import is_demo
 from paragon.measures import series
+from paragon.measures.charts import chart_from_series, history_start
 from paragon.measures.engine import crime_source, figure_from, monthly_components
 from paragon.measures.milestones import milestone_table
-from paragon.measures.periods import months_between, year_bounds
+from paragon.measures.periods import month_label, months_between, year_bounds
 from paragon.plan import Plan
-from paragon.stats import xmr
 from paragon.warehouse import Warehouse
 from paragon.web.context import WebContext
 
@@ -79,21 +79,24 @@ def monthly_series(ctx: WebContext, measure_id: str, start: date, end: date,
 
 
 def control_chart(ctx: WebContext, measure_id: str, start: date, end: date,
-                  lpu: str | None = None) -> dict[str, Any]:
-    """The measure's XmR chart over [start, end) (paragon.measures.series.control_chart)."""
+                  lpu: str | None = None, breaks: tuple[str, ...] = (),
+                  baseline: tuple[str, str] | None = None) -> dict[str, Any]:
+    """The measure's control chart over [start, end) (paragon.measures.charts): a count reads
+    up to five years before ``end`` for its seasonal profile and charts only the window."""
     def compute() -> dict[str, Any]:
-        rows = monthly_series(ctx, measure_id, start, end, lpu)
-        measure = ctx.plan().measure(measure_id)
-        if len(rows) < 2:
+        plan = ctx.plan()
+        measure = plan.measure(measure_id)
+        first = history_start(start, end) if measure.kind == "count" else start
+        rows = monthly_series(ctx, measure_id, first, end, lpu)
+        if sum(1 for r in rows if r["period"] >= month_label(start)) < 2:
             return {"measure": measure_id, "points": [], "centre": None, "lower_limit": None,
-                    "upper_limit": None, "trial_limits": None}
-        chart = xmr([r["value"] for r in rows], [r["period"] for r in rows],
-                    better=measure.better).to_dict()
-        for raw, point in zip(rows, chart["points"], strict=True):
-            point.update(numerator=raw["numerator"], denominator=raw["denominator"])
-        return {"measure": measure_id, **chart}
+                    "upper_limit": None, "trial_limits": None, "method": "none", "breaks": [],
+                    "caveats": ["Fewer than 2 months of data: no control chart."],
+                    "seasonal": None, "baseline": None}
+        return chart_from_series(plan, measure, rows, show_from=month_label(start),
+                                 breaks=breaks, baseline=baseline)
 
-    return ctx.cached(("xmr", measure_id, start, end, lpu), compute)
+    return ctx.cached(("chart", measure_id, start, end, lpu, breaks, baseline), compute)
 
 
 def period_components(ctx: WebContext, measure_id: str, start: date, end: date,

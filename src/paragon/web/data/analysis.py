@@ -7,8 +7,8 @@ from datetime import date
 from typing import Any
 
 from paragon.errors import ParagonError
-from paragon.measures.availability import data_end
-from paragon.measures.periods import add_months, month_label
+from paragon.measures.availability import Coverage, coverage, data_end
+from paragon.measures.periods import add_months, month_label, months_between, year_bounds
 from paragon.stats import funnel_proportions, funnel_rates
 from paragon.web.context import WebContext
 from paragon.web.data import charts, words
@@ -34,8 +34,11 @@ def dashboard_rows(ctx: WebContext, year: str, lpu: str | None) -> list[dict[str
         status = words.milestone_status(r)
         end = measure_end(ctx, r["measure"])
         spark: dict[str, Any] = {"points": []}
-        if end is not None:
-            spark = control_chart(ctx, r["measure"], add_months(end, -SPARK_MONTHS), end, lpu)
+        if end is not None and r.get("status") != "data not available":
+            try:
+                spark = control_chart(ctx, r["measure"], add_months(end, -SPARK_MONTHS), end, lpu)
+            except ParagonError as exc:  # one measure never takes the dashboard down
+                spark = {"points": [], "note": exc.message}
         rows.append({
             **dict.fromkeys(OPTIONAL_FIELDS),
             **{k: v for k, v in r.items() if not isinstance(v, list | dict)},
@@ -66,15 +69,23 @@ def parse_month(text: str | None, field: str) -> date | None:
     return parsed
 
 
+def measure_coverage(ctx: WebContext, measure_id: str) -> Coverage | None:
+    plan = ctx.plan()
+    return ctx.cached(("coverage", measure_id),
+                      lambda: coverage(ctx.warehouse, plan, plan.measure(measure_id)))
+
+
 def measure_window(ctx: WebContext, measure_id: str, start_text: str | None,
                    end_text: str | None) -> tuple[date, date]:
-    """[start, end) from the filter (months inclusive), defaulting to the last 24 months."""
-    last = measure_end(ctx, measure_id)
-    if last is None:
-        raise ParagonError(f"There is no data for measure '{measure_id}' yet.")
+    """[start, end) from the filter (months inclusive), defaulting to the last 24 months with
+    data (never before the first month of data); without data, the plan's current year."""
+    cov = measure_coverage(ctx, measure_id)
+    last = cov.end if cov else year_bounds(ctx.plan().current_year)[1]
     to = parse_month(end_text, "to")
     end = add_months(to, 1) if to else last
     start = parse_month(start_text, "from") or add_months(end, -DEFAULT_MONTHS)
+    if not start_text and cov is not None and cov.start < end:
+        start = max(start, cov.start)
     if start >= end:
         raise ParagonError("The period must start before it ends.")
     if (end.year - start.year) * 12 + end.month - start.month > 240:
@@ -142,9 +153,23 @@ def measure_page(ctx: WebContext, measure_id: str, lpu: str | None, start: date,
                  end: date, baseline: tuple[str, str] | None = None) -> dict[str, Any]:
     plan = ctx.plan()
     measure = plan.measure(measure_id)
-    chart = control_chart(ctx, measure_id, start, end, lpu, baseline=baseline)
-    plot = ctx.cached(("funnel", measure_id, start, end), lambda: funnel(ctx, measure_id,
-                                                                          start, end))
+    unavailable = None
+    try:
+        chart = control_chart(ctx, measure_id, start, end, lpu, baseline=baseline)
+        plot = ctx.cached(("funnel", measure_id, start, end), lambda: funnel(ctx, measure_id,
+                                                                              start, end))
+    except ParagonError as exc:  # the data cannot answer this measure: say why, on a page
+        unavailable, plot = exc.message, None
+        chart = {"points": [], "centre": None, "lower_limit": None, "upper_limit": None,
+                 "trial_limits": None, "method": None, "breaks": [], "caveats": [],
+                 "baseline": None, "seasonal": None}
+    cov = measure_coverage(ctx, measure_id)
+    if cov is None:
+        unavailable = (f"no results of the '{measure.survey}' survey are loaded"
+                       if measure.kind == "survey_proportion"
+                       else "no crime records for this force are loaded")
+    expected = len(months_between(start, end))
+    covered = len(cov.covered(start, end)) if cov else 0
     unit = "count" if measure.kind == "count" else "percent"
     points = [{k: p.get(k) for k in ("period", "value", "plotted", "seasonal_index", "numerator",
                                      "denominator", "counts", "centre", "lower_limit",
@@ -159,6 +184,10 @@ def measure_page(ctx: WebContext, measure_id: str, lpu: str | None, start: date,
                     "baseline_from": baseline[0] if baseline else None,
                     "baseline_to": baseline[1] if baseline else None},
         "lpus": [{"id": x.id, "name": x.name} for x in plan.lpus],
+        "unavailable": unavailable,
+        "months_covered": covered, "months_expected": expected,
+        "data_from": month_label(cov.start) if cov else None,
+        "data_to": month_label(add_months(cov.end, -1)) if cov else None,
         "control_chart": {**{k: chart.get(k) for k in ("method", "centre", "lower_limit",
                                                        "upper_limit", "trial_limits", "breaks",
                                                        "caveats", "baseline")},

@@ -25,38 +25,85 @@ def _base(description: str, height: int = 260) -> dict[str, Any]:
                                          "view": {"stroke": None}}}
 
 
+CHART_WORDS = {
+    "xmr_seasonal": "Control chart of seasonally adjusted monthly counts (each month divided by "
+                    "its usual seasonal level)",
+    "xmr": "Control chart of monthly values",
+    "u_prime": "Control chart of monthly rates, limits wider for months with fewer offences",
+    "p_prime": "Control chart of monthly survey results, limits wider for months with fewer "
+               "responses",
+    "none": "No control chart: too few data",
+}
+
+
+def chart_method_words(method: str | None) -> str:
+    """The chart's method in words (the methods page names the techniques)."""
+    return CHART_WORDS.get(method or "none", CHART_WORDS["none"])
+
+
+def seasonal_rows(profile: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The seasonal profile as a table: month, index and its 95% interval."""
+    if not profile:
+        return []
+    return [{"month": m, "index": i, "lower_95": lo, "upper_95": hi}
+            for m, i, lo, hi in zip(profile["months"], profile["index"], profile["lower"],
+                                    profile["upper"], strict=True)]
+
+
 def xmr_spec(chart: dict[str, Any], title: str, unit: str) -> dict[str, Any]:
-    """XmR chart: the monthly values, centre line and process limits, signals coloured."""
+    """Control chart: the plotted values (seasonally adjusted counts, or the rate), centre line
+    and limits per point, signals coloured; months shown but not judged are hollow grey; a
+    dashed vertical rule marks each break in recording practice."""
+    adjusted = chart.get("method") == "xmr_seasonal"
     points = [
-        {"period": p["period"], "value": p["value"], "centre": p["centre"],
-         "lower": p["lower_limit"], "upper": p["upper_limit"], "variation": p["variation"],
+        {"period": p["period"], "value": p.get("plotted"), "raw": p["value"],
+         "centre": p.get("centre"), "lower": p.get("lower_limit"), "upper": p.get("upper_limit"),
+         "variation": "not judged" if p.get("suppressed") else p["variation"],
          "signal": p["signal"]}
         for p in chart.get("points", [])
     ]
     x = {"field": "period", "type": "temporal", "timeUnit": "yearmonth", "title": None}
-    y_title = "per month" if unit == "count" else "%"
+    y_title = ("seasonally adjusted per month" if adjusted else
+               "per month" if unit == "count" else "%")
     rule = {"mark": {"type": "line", "strokeDash": [6, 4], "color": GREY},
             "encoding": {"x": x}}
+    colours = {**VARIATION_COLOURS, "not judged": "#b0b0b0"}
+    shapes = {**VARIATION_SHAPES, "not judged": "triangle-up"}
+    layers: list[dict[str, Any]] = [
+        {**rule, "encoding": {"x": x, "y": {"field": "upper", "type": "quantitative"}}},
+        {**rule, "encoding": {"x": x, "y": {"field": "lower", "type": "quantitative"}}},
+        {"mark": {"type": "line", "color": GREY},
+         "encoding": {"x": x, "y": {"field": "centre", "type": "quantitative"}}},
+    ]
+    if adjusted:
+        layers.append({"mark": {"type": "line", "color": "#9aa5b1", "strokeDash": [2, 2]},
+                       "encoding": {"x": x, "y": {"field": "raw", "type": "quantitative"}}})
+    layers += [
+        {"mark": {"type": "line", "color": INK, "strokeWidth": 1.5},
+         "encoding": {"x": x, "y": {"field": "value", "type": "quantitative",
+                                    "title": y_title, "scale": {"zero": False}}}},
+        {"transform": [{"calculate": "datum.value === null ? datum.raw : datum.value",
+                        "as": "shown"}],
+         "mark": {"type": "point", "filled": True, "size": 60},
+         "encoding": {
+             "x": x, "y": {"field": "shown", "type": "quantitative"},
+             "color": _legend_scale("variation", colours, "Variation"),
+             "shape": _legend_scale("variation", shapes, "Variation"),
+             "tooltip": [{"field": "period", "type": "temporal", "timeUnit": "yearmonth"},
+                         {"field": "raw", "type": "quantitative", "format": ",.1f",
+                          "title": "value"},
+                         {"field": "value", "type": "quantitative", "format": ",.1f",
+                          "title": "charted"},
+                         {"field": "signal"}, {"field": "variation"}]}},
+    ]
+    for b in chart.get("breaks") or []:
+        layers.append({"data": {"values": [{"period": b["month"], "reason": b["reason"]}]},
+                       "mark": {"type": "rule", "color": INK, "strokeDash": [3, 3]},
+                       "encoding": {"x": x, "tooltip": [{"field": "reason"}]}})
     return {
         **_base(f"Control chart of {title}: monthly values with centre line and process limits."),
         "data": {"values": points},
-        "layer": [
-            {**rule, "encoding": {"x": x, "y": {"field": "upper", "type": "quantitative"}}},
-            {**rule, "encoding": {"x": x, "y": {"field": "lower", "type": "quantitative"}}},
-            {"mark": {"type": "line", "color": GREY},
-             "encoding": {"x": x, "y": {"field": "centre", "type": "quantitative"}}},
-            {"mark": {"type": "line", "color": INK, "strokeWidth": 1.5},
-             "encoding": {"x": x, "y": {"field": "value", "type": "quantitative",
-                                        "title": y_title, "scale": {"zero": False}}}},
-            {"mark": {"type": "point", "filled": True, "size": 60},
-             "encoding": {
-                 "x": x, "y": {"field": "value", "type": "quantitative"},
-                 "color": _legend_scale("variation", VARIATION_COLOURS, "Variation"),
-                 "shape": _legend_scale("variation", VARIATION_SHAPES, "Variation"),
-                 "tooltip": [{"field": "period", "type": "temporal", "timeUnit": "yearmonth"},
-                             {"field": "value", "type": "quantitative", "format": ",.1f"},
-                             {"field": "signal"}, {"field": "variation"}]}},
-        ],
+        "layer": layers,
     }
 
 
@@ -190,10 +237,11 @@ def monthly_lines(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 def sparkline_svg(chart: dict[str, Any], width: int = 150, height: int = 36) -> str:
     """A small XmR sparkline as inline SVG: values, centre, limits, signals as dots."""
-    points = chart.get("points") or []
+    charted = [(p, _charted(p)) for p in chart.get("points") or []]
+    points = [p for p, v in charted if v is not None]
+    values = [v for _, v in charted if v is not None]
     if len(points) < 2:
         return ""
-    values = [p["value"] for p in points]
     lo = min([*values, chart.get("lower_limit") or min(values)])
     hi = max([*values, chart.get("upper_limit") or max(values)])
     span = (hi - lo) or 1.0
@@ -212,11 +260,19 @@ def sparkline_svg(chart: dict[str, Any], width: int = 150, height: int = 36) -> 
                          f'stroke="{colour}" stroke-width="0.8"{dash}/>')
     for i, p in enumerate(points):
         if p["variation"] in ("improvement", "concern"):
-            x, y = xy(i, p["value"])
+            x, y = xy(i, values[i])
             parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.2" '
                          f'fill="{VARIATION_COLOURS[p["variation"]]}"/>')
     return (f'<svg class="spark" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
             f'aria-hidden="true" focusable="false">{"".join(parts)}</svg>')
+
+
+def _charted(point: dict[str, Any]) -> float | None:
+    """The value a point has on its chart (seasonally adjusted for counts); None if not judged."""
+    if point.get("suppressed"):
+        return None
+    value = point["plotted"] if "plotted" in point else point["value"]
+    return None if value is None else float(value)
 
 
 def spark_summary(chart: dict[str, Any]) -> str:
@@ -224,6 +280,8 @@ def spark_summary(chart: dict[str, Any]) -> str:
     points = chart.get("points") or []
     if not points:
         return "no monthly data"
+    if chart.get("method") == "none":
+        return "Too few offences or responses a month for a control chart"
     kinds = {p["variation"] for p in points[-6:]} - {"common"}
     if "concern" in kinds:
         signal = "concern"

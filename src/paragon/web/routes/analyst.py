@@ -9,7 +9,13 @@ from fastapi.responses import Response
 
 from paragon.errors import NotFoundError
 from paragon.web.data.adapters import display_year, milestone_years
-from paragon.web.data.analysis import dashboard_rows, measure_page, measure_window, quality
+from paragon.web.data.analysis import (
+    dashboard_rows,
+    measure_page,
+    measure_window,
+    parse_baseline,
+    quality,
+)
 from paragon.web.deps import Analyst, Ctx
 from paragon.web.render import page
 from paragon.web.routes.public import PAGE, YearQuery
@@ -55,11 +61,18 @@ def measure(request: Request, ctx: Ctx, user: Analyst, measure_id: str, lpu: Lpu
                                                description="First month, YYYY-MM")] = None,
             end: Annotated[str | None, Query(alias="to", pattern=r"^\d{4}-\d{2}$",
                                              description="Last month, YYYY-MM")] = None,
+            base_from: Annotated[str | None, Query(
+                alias="baseline_from", pattern=r"^(\d{4}-\d{2})?$",
+                description="First month of the baseline that sets the limits, YYYY-MM")] = None,
+            base_to: Annotated[str | None, Query(
+                alias="baseline_to", pattern=r"^(\d{4}-\d{2})?$",
+                description="Last month of the baseline, YYYY-MM")] = None,
             ) -> Response:
     ctx.plan().measure(measure_id)
     the_lpu = _lpu(ctx, lpu)
     first, stop = measure_window(ctx, measure_id, start, end)
-    return page(request, "measure", measure_page(ctx, measure_id, the_lpu, first, stop))
+    baseline = parse_baseline(base_from, base_to)
+    return page(request, "measure", measure_page(ctx, measure_id, the_lpu, first, stop, baseline))
 
 
 @router.get("/quality", responses=PAGE, summary="Data quality: ingests and quarantined rows")

@@ -1,0 +1,88 @@
+"""The measure page's control chart and the dashboard sparklines: seasonal adjustment shown with its
+profile, a baseline the analyst chooses, and small numbers shown but not judged."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from paragon.settings import Settings
+from paragon.web.app import create_app
+from paragon.web.data.charts import spark_summary, sparkline_svg, xmr_spec
+from paragon.web.fixtures import sample_with_users, sign_in
+
+SECRET = "s" * 32
+PASSWORD = "a long enough password"
+
+
+@pytest.fixture(scope="module")
+def analyst(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    db: Path = sample_with_users(tmp_path_factory.getbasetemp(),
+                                 tmp_path_factory.mktemp("web-charts") / "charts.duckdb",
+                                 {"ana": "analyst"}, PASSWORD)
+    with TestClient(create_app(Settings(db=db, secret_key=SECRET))) as c:
+        assert sign_in(c, "ana", PASSWORD).status_code == 200
+        yield c
+
+
+def test_count_page_charts_seasonally_adjusted_values_with_the_profile(
+    analyst: TestClient,
+) -> None:
+    page = analyst.get("/measures/burglary-dwelling?format=json").json()
+    cc = page["control_chart"]
+    assert cc["method"] == "xmr_seasonal" and "seasonally adjusted" in cc["method_words"]
+    assert len(page["seasonal_profile"]) == 12 and "seasonal_profile" in page["tables"]
+    for p in page["points"]:
+        assert p["plotted"] == pytest.approx(p["value"] / p["seasonal_index"])
+    html = analyst.get("/measures/burglary-dwelling").text
+    assert "Seasonally adjusted" in html and "Seasonal profile used for the adjustment" in html
+
+
+def test_baseline_fixes_the_limits_and_is_validated(analyst: TestClient) -> None:
+    url = "/measures/burglary-dwelling?from=2010-01&to=2011-12&format=json"
+    whole = analyst.get(url).json()
+    fixed = analyst.get(url + "&baseline_from=2010-01&baseline_to=2010-06").json()
+    assert fixed["filters"]["baseline_from"] == "2010-01"
+    assert fixed["control_chart"]["baseline"] == ["2010-01", "2010-06"]
+    base = [p["plotted"] for p in fixed["points"] if p["period"] <= "2010-06"]
+    assert fixed["control_chart"]["centre"] == pytest.approx(sum(base) / len(base))
+    assert fixed["control_chart"]["centre"] != pytest.approx(whole["control_chart"]["centre"])
+    assert analyst.get(url + "&baseline_from=2010-06").status_code == 400
+    assert analyst.get(url + "&baseline_from=2010-06&baseline_to=2010-01").status_code == 400
+    assert analyst.get(url + "&baseline_from=June&baseline_to=2010-01").status_code == 422
+
+
+def test_small_lpu_survey_months_are_not_judged(analyst: TestClient) -> None:
+    page = analyst.get("/measures/satisfaction-service-asb?lpu=solihull&format=json").json()
+    points = page["points"]
+    suppressed = [p for p in points if p["suppressed"]]
+    assert suppressed, "Solihull's ASB survey months have fewer than 50 effective responses"
+    assert all(p["signal"] == "none" and p["variation"] == "common" for p in suppressed)
+    limits = [p for p in points if p["lower_limit"] is not None]
+    assert all(0 <= p["lower_limit"] <= p["upper_limit"] <= 100 for p in limits)
+    html = analyst.get("/measures/satisfaction-service-asb?lpu=solihull").text
+    assert "not judged: fewer than 50 effective responses" in html
+
+
+def test_sparkline_draws_the_charted_values_and_skips_suppressed_points() -> None:
+    chart = {"method": "xmr_seasonal", "centre": 100.0, "lower_limit": 80.0,
+             "upper_limit": 120.0,
+             "points": [{"period": "2011-01", "value": 150.0, "plotted": 100.0,
+                         "variation": "common", "signal": "none"},
+                        {"period": "2011-02", "value": 60.0, "plotted": 121.0,
+                         "variation": "concern", "signal": "outside_limits"},
+                        {"period": "2011-03", "value": 90.0, "plotted": None,
+                         "suppressed": "fewer than 50 effective responses",
+                         "variation": "common", "signal": "none"}]}
+    svg = sparkline_svg(chart)
+    # two points drawn (the suppressed one is left out), scaled on the adjusted values 80..121
+    assert svg.count(",") == 2 and 'fill="#b35900"' in svg
+    assert spark_summary(chart) == "Last 6 months: concern signal"
+    assert spark_summary({**chart, "method": "none"}).startswith("Too few")
+    spec = xmr_spec({**chart, "breaks": [{"month": "2011-02", "reason": "new system"}]},
+                    "Burglary", "count")
+    assert spec["data"]["values"][2]["variation"] == "not judged"
+    assert spec["layer"][-1]["mark"]["type"] == "rule"
