@@ -1,7 +1,8 @@
 """Areas the public can look up: the force, its LPUs and their neighbourhoods (MSOAs).
 
 The geography comes from the warehouse's ``geography`` table (loaded by ``paragon.geography``), or
-from the LSOA table shipped in the package when the warehouse has none.
+when the warehouse has none for the plan's force, from the bundled LSOA table with the active plan's
+LPUs (``geography.lpus.plan_lsoas``): any force of England and Wales.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from paragon.errors import NotFoundError
-from paragon.geography.lpus import west_midlands_lsoas
+from paragon.geography.lpus import plan_lsoas
 from paragon.web.context import WebContext
 
 AreaKind = Literal["force", "lpu", "neighbourhood"]
@@ -30,8 +31,9 @@ class Area:
 
     def where(self) -> tuple[str, list[Any]]:
         """SQL condition selecting this area's records (crimes, ASB incidents)."""
-        if self.kind == "lpu":
-            return "lpu_id = ?", [self.id]
+        if self.kind == "lpu":  # by LSOA through the plan; rows without an LSOA by stored LPU
+            return ("(lsoa_code IN (SELECT unnest(?)) OR (lsoa_code IS NULL AND lpu_id = ?))",
+                    [list(self.lsoas), self.id])
         if self.kind == "neighbourhood":
             return "neighbourhood_id = ?", [self.id]
         return "TRUE", []
@@ -81,7 +83,7 @@ def _geography_rows(ctx: WebContext) -> list[dict[str, Any]]:
         {"lsoa_code": x.lsoa_code, "lsoa_name": x.lsoa_name, "neighbourhood_id": x.neighbourhood_id,
          "neighbourhood_name": x.neighbourhood_name, "la_name": x.la_name, "lpu_id": x.lpu_id,
          "population": x.population}
-        for x in west_midlands_lsoas()
+        for x in plan_lsoas(ctx.plan())
     ]
 
 
@@ -104,9 +106,10 @@ def _build_index(ctx: WebContext) -> AreaIndex:
     lpus: dict[str, Area] = {}
     for lpu in plan.lpus:
         children = tuple(h.id for h in hoods.values() if h.lpu_id == lpu.id)
+        lsoas = tuple(sorted(r["lsoa_code"] for r in rows if r["lpu_id"] == lpu.id))
         lpus[lpu.id] = Area("lpu", lpu.id, lpu.name,
                             sum(hoods[c].population for c in children), lpu.id, lpu.name,
-                            lpu.local_authority, children=children)
+                            lpu.local_authority, lsoas, children=children)
     force = Area("force", plan.force, plan.force_name, sum(a.population for a in lpus.values()),
                  children=tuple(lpus))
     return AreaIndex(force, lpus, hoods,

@@ -56,6 +56,37 @@ def windows(ctx: WebContext) -> dict[str, Any] | None:
             "first_month": month_label(start), "last_month": month_label(last)}
 
 
+def covered_months(ctx: WebContext, table: Literal["crimes", "asb_incidents"]) -> frozenset[date]:
+    """The months with any row for the force in ``table`` (crimes: from the source the measures
+    read). A month without data is missing, not zero (coverage is data)."""
+    def compute() -> frozenset[date]:
+        force = ctx.plan().force
+        if table == "crimes":
+            source = source_of(ctx)
+            if source is None:
+                return frozenset()
+            rows = ctx.warehouse.query(
+                "SELECT DISTINCT date_trunc('month', month)::DATE AS m FROM crimes "
+                "WHERE force = ? AND source = ?", [force, source])
+        else:
+            rows = ctx.warehouse.query(
+                "SELECT DISTINCT date_trunc('month', month)::DATE AS m FROM asb_incidents "
+                "WHERE force = ?", [force])
+        return frozenset(r["m"] for r in rows if r["m"] is not None)
+
+    return ctx.cached(("covered_months", table), compute)
+
+
+def _paired(ctx: WebContext, table: Literal["crimes", "asb_incidents"],
+            win: dict[str, Any]) -> tuple[list[int], list[int]]:
+    """Of the last 12 months: those with data, and those with data in the same month a year
+    earlier too (positions 0-11). Only the latter are compared."""
+    covered = covered_months(ctx, table)
+    after = [i for i in range(WINDOW_MONTHS) if add_months(win["start"], i) in covered]
+    paired = [i for i in after if add_months(win["before_start"], i) in covered]
+    return after, paired
+
+
 def window_labels(ctx: WebContext) -> dict[str, Any] | None:
     """The windows' labels as the pages show them; None if there is no crime data."""
     win = windows(ctx)
@@ -84,22 +115,57 @@ def _records(ctx: WebContext, area: Area, table: Literal["crimes", "asb_incident
     return win, condition, args
 
 
+def _split(months: list[int], paired: list[int]) -> tuple[list[int], list[int]]:
+    """The paired months' counts of the year before and of the last 12 months."""
+    return ([months[i] for i in paired], [months[WINDOW_MONTHS + i] for i in paired])
+
+
 def _comparison(name: str, months: list[int], c: CountComparison | None = None,
-                adjusted: float | None = None, compared: int = 1) -> dict[str, Any]:
-    """The last 12 months against the 12 before, from the 24 monthly counts (oldest first).
+                adjusted: float | None = None, compared: int = 1,
+                coverage: tuple[list[int], list[int]] | None = None) -> dict[str, Any]:
+    """The last 12 months against the 12 before, from the 24 monthly counts (oldest first),
+    compared only over the months that have data in both years (``coverage``: the last 12 months'
+    positions with data, and those whose month a year earlier has data too; default all 12).
 
     ``c`` is the comparison if already made; with ``adjusted`` (the Benjamini-Hochberg p-value
     over ``compared`` comparisons) a change is called real only if that is below 5%."""
-    before, after = months[:WINDOW_MONTHS], months[WINDOW_MONTHS:]
+    after_months, paired = coverage or (list(range(WINDOW_MONTHS)), list(range(WINDOW_MONTHS)))
+    last = sum(months[WINDOW_MONTHS + i] for i in after_months)
+    out: dict[str, Any] = {
+        "category": name, "last_12_months": last, "months_covered": len(after_months),
+        "months_expected": WINDOW_MONTHS, "months_compared": len(paired),
+    }
+    if not paired:
+        out.update(previous_12_months=None, compared_last=None, change_pct=None,
+                   change_lower=None, change_upper=None, p_value=None, p_value_adjusted=None,
+                   compared=compared, dispersion=None, verdict=None,
+                   against_text=_against_text(len(after_months), 0, None), in_words="")
+        return out
+    before, after = _split(months, paired)
     c = c if c is not None else compare_periods(before, after)
     if adjusted is not None and adjusted > FDR and c.verdict != "no significant change":
         c = replace(c, verdict="no significant change")
-    return {"category": name, "last_12_months": sum(after), "previous_12_months": sum(before),
-            "change_pct": c.percent_change, "change_lower": c.percent_change_lower,
-            "change_upper": c.percent_change_upper, "p_value": c.p_value,
-            "p_value_adjusted": c.p_value if adjusted is None else adjusted,
-            "compared": compared, "dispersion": round(c.dispersion, 2), "verdict": c.verdict,
-            "in_words": words.count_change(sum(before), sum(after), c, compared)}
+    out.update(previous_12_months=sum(before), compared_last=sum(after),
+               change_pct=c.percent_change, change_lower=c.percent_change_lower,
+               change_upper=c.percent_change_upper, p_value=c.p_value,
+               p_value_adjusted=c.p_value if adjusted is None else adjusted,
+               compared=compared, dispersion=round(c.dispersion, 2), verdict=c.verdict,
+               against_text=_against_text(len(after_months), len(paired), sum(before), sum(after)),
+               in_words=words.count_change(sum(before), sum(after), c, compared))
+    return out
+
+
+def _against_text(covered: int, paired: int, before: int | None, after: int | None = None
+                  ) -> str:
+    """What the last 12 months' total is set against, saying which months have data."""
+    if paired == WINDOW_MONTHS:
+        return f"against {before:,} in the 12 months before"
+    data = f"with data for only {covered} of the 12 months"
+    if not paired or before is None:
+        return f"{data}; there is no data for the same months a year earlier to compare with"
+    months = f"{paired} month{'s' if paired > 1 else ''}"
+    return (f"{data}; in the {months} with data in both years, {after or 0:,} against {before:,} "
+            f"a year earlier")
 
 
 def _monthly(rows: list[dict[str, Any]], first: date, key: str | None
@@ -126,9 +192,12 @@ def crime_by_category(ctx: WebContext, area: Area) -> list[dict[str, Any]]:
     )
     series = _monthly(rows, win["before_start"], "category")
     ordered = sorted(series.items(), key=lambda kv: (-sum(kv[1][WINDOW_MONTHS:]), kv[0]))
-    comparisons = [compare_periods(m[:WINDOW_MONTHS], m[WINDOW_MONTHS:]) for _, m in ordered]
+    coverage = _paired(ctx, "crimes", win)
+    if not coverage[1]:
+        return [_comparison(name, months, coverage=coverage) for name, months in ordered]
+    comparisons = [compare_periods(*_split(m, coverage[1])) for _, m in ordered]
     adjusted = bh_adjust([c.p_value for c in comparisons])
-    return [_comparison(name, months, c, a, len(ordered))
+    return [_comparison(name, months, c, a, len(ordered), coverage)
             for (name, months), c, a in zip(ordered, comparisons, adjusted, strict=True)]
 
 
@@ -152,7 +221,7 @@ def total_change(ctx: WebContext, area: Area) -> dict[str, Any] | None:
     series = _monthly(rows, win["before_start"], None)
     if not series:
         return None
-    return _comparison("All recorded crime", series[""])
+    return _comparison("All recorded crime", series[""], coverage=_paired(ctx, "crimes", win))
 
 
 def asb_change(ctx: WebContext, area: Area) -> dict[str, Any] | None:
@@ -165,7 +234,8 @@ def asb_change(ctx: WebContext, area: Area) -> dict[str, Any] | None:
     series = _monthly(rows, win["before_start"], None)
     if not series:
         return None
-    return _comparison("Anti-social behaviour", series[""])
+    return _comparison("Anti-social behaviour", series[""],
+                       coverage=_paired(ctx, "asb_incidents", win))
 
 
 def outcomes(ctx: WebContext, area: Area) -> list[dict[str, Any]]:
@@ -190,7 +260,8 @@ def outcomes(ctx: WebContext, area: Area) -> list[dict[str, Any]]:
 
 
 def monthly_counts(ctx: WebContext, area: Area) -> list[dict[str, Any]]:
-    """Crimes and ASB incidents per month over the last 24 months (for the trend chart)."""
+    """Crimes and ASB incidents per month over the last 24 months (for the trend chart); None
+    for a month without data of that kind (missing, not zero)."""
     crimes = _records(ctx, area, "crimes", "before_start")
     asb = _records(ctx, area, "asb_incidents", "before_start")
     if crimes is None or asb is None:
@@ -202,8 +273,11 @@ def monthly_counts(ctx: WebContext, area: Area) -> list[dict[str, Any]]:
         f"coalesce(a.n, 0) AS asb FROM c FULL OUTER JOIN a ON c.month = a.month ORDER BY 1",
         [*crimes[2], *asb[2]],
     )
-    return [{"month": month_label(r["month"]), "crimes": int(r["crimes"]),
-             "anti_social_behaviour": int(r["asb"])} for r in rows]
+    crime_months, asb_months = covered_months(ctx, "crimes"), covered_months(ctx, "asb_incidents")
+    return [{"month": month_label(r["month"]),
+             "crimes": int(r["crimes"]) if r["month"] in crime_months else None,
+             "anti_social_behaviour": int(r["asb"]) if r["month"] in asb_months else None}
+            for r in rows]
 
 
 def _counts_by(ctx: WebContext, area: Area, column: str) -> dict[str, int]:
