@@ -362,3 +362,377 @@ def test_plan_upload_shows_validation_errors(client: TestClient) -> None:
     versions = client.get("/admin/plan?format=json").json()["versions"]
     assert versions[0]["active"] and versions[0]["source_name"] == "plan.yaml"
     assert client.get("/").status_code == 200
+
+
+# --- findings of the security review, one test each ------------------------------------------------
+MULTIPART_START = (b'--x\r\nContent-Disposition: form-data; name="plan_file"; filename="p.yaml"'
+                   b"\r\nContent-Type: text/yaml\r\n\r\n")
+
+
+def asgi_post(app: Any, path: str, headers: dict[str, str], *, chunks: int, chunk_size: int,
+              query: str = "") -> tuple[int, int]:
+    """POST the start of a multipart file, then ``chunks`` x ``chunk_size`` bytes of it, straight
+    through the ASGI interface, with no Content-Length unless ``headers`` has one; returns
+    (status, bytes the app read)."""
+    import asyncio
+
+    block = b"x" * chunk_size
+    pending = [MULTIPART_START]
+    left = chunks
+    read = 0
+    status = 0
+
+    async def receive() -> dict[str, Any]:
+        nonlocal left, read
+        if pending:
+            read += len(pending[0])
+            return {"type": "http.request", "body": pending.pop(), "more_body": True}
+        if left:
+            left -= 1
+            read += chunk_size
+            return {"type": "http.request", "body": block, "more_body": left > 0}
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+             "scheme": "http", "path": path, "raw_path": path.encode(),
+             "query_string": query.encode(), "root_path": "", "client": ("198.51.100.7", 1),
+             "server": ("testserver", 80),
+             "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()]}
+    asyncio.run(app(scope, receive, send))
+    return status, read
+
+
+def cookie_header(client: TestClient) -> str:
+    return "; ".join(f"{k}={v}" for k, v in client.cookies.items())
+
+
+def test_forwarded_for_from_an_untrusted_peer_cannot_bypass_the_rate_limit(db: Path) -> None:
+    with make_client(db) as c:
+        token = csrf_from(c.get("/login").text)
+        statuses = [c.post("/login", data={"user_name": "ana", "password": "wrong password here",
+                                           "csrf_token": token},
+                           headers={"X-Forwarded-For": f"203.0.113.{i}"}).status_code
+                    for i in range(40)]
+        assert statuses[:5] == [401] * 5 and set(statuses[5:]) == {429}
+        right = c.post("/login", data={"user_name": "ana", "password": PASSWORD,
+                                       "csrf_token": token},
+                       headers={"X-Forwarded-For": "203.0.113.250"})
+        assert right.status_code == 429
+        addresses = {r["address"] for r in c.app.state.ctx.ops.query(  # type: ignore[attr-defined]
+            "SELECT address FROM audit_log UNION SELECT address FROM login_attempts")}
+        assert addresses == {"testclient"}
+
+
+def test_concurrent_sign_ins_cannot_race_past_the_limit(db: Path) -> None:
+    import threading
+
+    app = create_app(Settings(db=db, secret_key=SECRET, login_hash_concurrency=64))
+    clients = [TestClient(app) for _ in range(30)]
+    tokens = [csrf_from(c.get("/login").text) for c in clients]
+    barrier = threading.Barrier(len(clients))
+    statuses: list[int] = []
+
+    def attempt(client: TestClient, token: str) -> None:
+        barrier.wait()
+        statuses.append(client.post("/login", data={"user_name": "ana", "password": "not it at all",
+                                                    "csrf_token": token}).status_code)
+
+    threads = [threading.Thread(target=attempt, args=pair) for pair in zip(clients, tokens,
+                                                                           strict=True)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert statuses.count(401) == 5 and statuses.count(429) == 25
+    assert app.state.ctx.ops.scalar("SELECT count(*) FROM login_attempts") == 5
+
+
+def test_password_rules_follow_nist_800_63b() -> None:
+    from paragon.errors import ParagonError
+    from paragon.web.auth import check_password
+
+    for weak in ("1111111111", "password123", "qwertyuiop", "1234567890", "abcabcabcabc",
+                 "iloveyou2024", "Paragon2024!", "short"):
+        with pytest.raises(ParagonError):
+            check_password(weak)
+    with pytest.raises(ParagonError, match="user name"):
+        check_password("analyst_analyst!1", "analyst")
+    for fine in ("correct horse battery", "Tr0ub4dor&3 lamp", "ünïcode pässwörd ✓"):
+        assert check_password(fine, "ana") == fine
+
+
+def test_weak_passwords_are_refused_when_adding_a_user(client: TestClient) -> None:
+    sign_in(client, "adm", PASSWORD)
+    token = csrf_from(client.get("/admin/users").text)
+    refused = client.post("/admin/users", data={"user_name": "zoe", "role": "analyst",
+                                                "password": "1111111111", "csrf_token": token},
+                          headers={"Accept": "application/json"})
+    assert refused.status_code == 400 and "commonly used" in refused.json()["error"]
+
+
+def test_password_checks_are_capped_and_excess_answered_at_once(db: Path) -> None:
+    with make_client(db, login_hash_concurrency=1) as c:
+        token = csrf_from(c.get("/login").text)
+        slots = c.app.state.hash_slots  # type: ignore[attr-defined]
+        assert slots.acquire()  # another sign-in is checking its password
+        try:
+            busy = c.post("/login", data={"user_name": "ana", "password": PASSWORD,
+                                          "csrf_token": token})
+        finally:
+            slots.release()
+        assert busy.status_code == 503 and busy.headers["retry-after"]
+        assert sign_in(c, "ana", PASSWORD).status_code == 200
+
+
+def test_bodies_are_refused_before_they_are_read(db: Path) -> None:
+    app = create_app(Settings(db=db, secret_key=SECRET))
+    multipart = {"content-type": "multipart/form-data; boundary=x", "accept": "application/json"}
+    declared = asgi_post(app, "/admin/plan", {**multipart, "content-length": str(2**30)},
+                         chunks=1, chunk_size=10)
+    assert declared == (413, 0)
+    assert asgi_post(app, "/admin/plan", multipart, chunks=64, chunk_size=2**20) == (403, 0)
+    with TestClient(app) as stranger:
+        stranger.get("/login")
+        headers = {**multipart, "cookie": cookie_header(stranger),
+                   "x-csrf-token": csrf_from(stranger.get("/login").text)}
+    assert asgi_post(app, "/admin/plan", headers, chunks=64, chunk_size=2**20) == (401, 0)
+    with TestClient(app) as admin:
+        sign_in(admin, "adm", PASSWORD)
+        headers = {**multipart, "cookie": cookie_header(admin),
+                   "x-csrf-token": csrf_from(admin.get("/admin/plan").text)}
+    status, read = asgi_post(app, "/admin/plan", headers, chunks=64, chunk_size=2**20)
+    assert status == 413 and read <= 2 * 2**20 + len(MULTIPART_START)  # the limit + a chunk
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    assert asgi_post(app, "/login", form, chunks=64, chunk_size=2**20)[0] == 413
+
+
+def test_forwarded_headers_are_believed_only_from_trusted_proxies(db: Path) -> None:
+    settings = Settings(db=db, secret_key=SECRET, trusted_proxies="10.0.0.0/8, 192.0.2.1")
+    proxied = TestClient(create_app(settings), client=("10.1.2.3", 4444))
+    headers = {"X-Forwarded-For": "203.0.113.66, 192.0.2.1", "X-Forwarded-Proto": "https"}
+    first = proxied.get("/login", headers=headers)
+    token = csrf_from(first.text)
+    cookie = next(h for h in first.headers.get_list("set-cookie"))
+    assert cookie.startswith("__Host-paragon_csrf=") and "Secure" in cookie
+    proxied.cookies.set("__Host-paragon_csrf", cookie.split(";")[0].split("=", 1)[1])
+    failed = proxied.post("/login", data={"user_name": "ana", "password": "wrong password here",
+                                          "csrf_token": token}, headers=headers)
+    assert failed.status_code == 401
+    ops = proxied.app.state.ctx.ops  # type: ignore[attr-defined]
+    assert ops.scalar("SELECT address FROM login_attempts") == "203.0.113.66"
+    direct = TestClient(create_app(settings), client=("198.51.100.9", 1))
+    page = direct.get("/login", headers=headers)
+    assert "Secure" not in page.headers["set-cookie"]
+    direct.post("/login", data={"user_name": "ana", "password": "wrong password here",
+                                "csrf_token": csrf_from(page.text)}, headers=headers)
+    assert {r["address"] for r in ops.query("SELECT address FROM login_attempts")} == {
+        "203.0.113.66", "198.51.100.9"}
+    with pytest.raises(Exception, match="PARAGON_TRUSTED_PROXIES"):
+        create_app(Settings(db=db, secret_key=SECRET, trusted_proxies="not-an-address"))
+
+
+def test_failed_sign_ins_are_one_audit_entry_and_the_log_is_paged(db: Path) -> None:
+    with make_client(db, login_attempts_per_minute=100) as c:
+        token = csrf_from(c.get("/login").text)
+        for i in range(30):
+            c.post("/login", data={"user_name": f"guess{i % 3}", "password": "wrong password",
+                                   "csrf_token": token})
+        ops = c.app.state.ctx.ops  # type: ignore[attr-defined]
+        rows = ops.query("SELECT repeats, target, detail FROM audit_log "
+                         "WHERE action = 'login failed'")
+        assert len(rows) <= 2 and sum(r["repeats"] for r in rows) == 30  # a minute may turn
+        with ops.transaction() as cur:
+            for i in range(250):
+                cur.execute("INSERT INTO audit_log (logged_at, action, target, address) "
+                            "VALUES (?, 'export', ?, 'x')", [utc_now(), str(i)])
+        sign_in(c, "adm", PASSWORD)
+        first = c.get("/admin/audit?format=json").json()
+        assert len(first["entries"]) == 100 and first["older"]
+        second = c.get(f"/admin/audit?format=json&before={first['older']}").json()
+        assert len(second["entries"]) == 100
+        assert second["entries"][0]["audit_id"] < first["entries"][-1]["audit_id"]
+        assert "Older entries" in c.get("/admin/audit").text
+
+
+def test_open_data_csv_cells_cannot_be_formulas(client: TestClient) -> None:
+    sign_in(client, "adm", PASSWORD)
+    token = csrf_from(client.get("/admin/priorities").text)
+    formula = '=HYPERLINK("http://evil.example","click")'
+    client.post("/admin/priorities", data={"area": "lpu:coventry", "issue": formula,
+                                           "action": "+SUM(1,2)", "csrf_token": token})
+    text = client.get("/data/local-priorities.csv").text
+    assert f"'{formula}".replace('"', '""') in text and "'+SUM(1,2)" in text
+    import csv as csvlib
+
+    for row in csvlib.reader(text.splitlines()):
+        assert all(cell[:1] not in ("=", "+", "@", "\t", "\r") for cell in row)
+
+
+def test_cli_csv_cells_cannot_be_formulas(capsys: pytest.CaptureFixture[str]) -> None:
+    from paragon.cli_common import print_csv
+
+    print_csv([{"name": "=cmd|' /C calc'!A0", "n": -3}])
+    assert capsys.readouterr().out.splitlines()[1] == "'=cmd|' /C calc'!A0,-3"
+
+
+def test_csrf_token_is_bound_to_the_session(db: Path) -> None:
+    with make_client(db) as victim, make_client(db) as attacker:
+        sign_in(victim, "adm", PASSWORD)
+        attacker_cookie = attacker.get("/login").cookies["paragon_csrf"]
+        attacker_token = csrf_from(attacker.get("/login").text)
+        victim.cookies.set("paragon_csrf", attacker_cookie)  # tossed onto the victim
+        forged = victim.post("/admin/priorities", data={
+            "area": "lpu:coventry", "issue": "Forged", "action": "x",
+            "csrf_token": attacker_token}, headers={"Accept": "application/json"})
+        assert forged.status_code == 403
+        old_token = csrf_from(victim.get("/admin/priorities").text)
+        victim.post("/logout", data={"csrf_token": old_token})
+        sign_in(victim, "adm", PASSWORD)
+        stale = victim.post("/admin/priorities", data={
+            "area": "lpu:coventry", "issue": "Stale", "action": "x", "csrf_token": old_token})
+        assert stale.status_code == 403
+
+
+def test_a_malformed_cookie_does_not_break_forms(db: Path) -> None:
+    with make_client(db) as c:
+        page = c.get("/login")
+        csrf = page.cookies["paragon_csrf"]
+        c.cookies.clear()
+        signed = c.post("/login", data={"user_name": "ana", "password": PASSWORD,
+                                        "csrf_token": csrf_from(page.text)},
+                        headers={"Cookie": f"x=a b; y=\"unterminated; paragon_csrf={csrf}"},
+                        follow_redirects=False)
+        assert signed.status_code == 303
+
+
+def test_bad_parameters_are_4xx_and_errors_keep_their_headers(client: TestClient) -> None:
+    sign_in(client, "ana", PASSWORD)
+    for url in ("/measures/robbery?to=9999-12", "/measures/robbery?from=0001-01&to=0001-06"):
+        response = client.get(url, headers={"Accept": "application/json"})
+        assert 400 <= response.status_code < 500, (url, response.text)
+
+    def broken() -> None:
+        raise RuntimeError("a bug")
+
+    client.app.add_api_route("/test-broken", broken)  # type: ignore[attr-defined]
+    error = client.get("/test-broken", headers={"Accept": "application/json"})
+    assert error.status_code == 500 and error.json()["ok"] is False
+    assert "frame-ancestors 'none'" in error.headers["content-security-policy"]
+    assert error.headers["x-content-type-options"] == "nosniff"
+
+
+def test_the_connection_stays_open_after_a_500(db: Path) -> None:
+    import http.client
+    import socket
+    import threading
+
+    import uvicorn
+
+    app = create_app(Settings(db=db, secret_key=SECRET))
+
+    def broken() -> None:
+        raise RuntimeError("a bug")
+
+    app.add_api_route("/test-broken", broken)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            thread.join(0.05)
+        conn = http.client.HTTPConnection("127.0.0.1", port)
+        conn.request("GET", "/test-broken")
+        first = conn.getresponse()
+        first.read()
+        assert first.status == 500 and first.getheader("content-security-policy")
+        assert not first.will_close
+        sock = conn.sock
+        conn.request("GET", "/health")
+        second = conn.getresponse()
+        assert second.status == 200 and conn.sock is sock
+    finally:
+        server.should_exit = True
+        thread.join()
+
+
+def upload(client: TestClient, name: str, text: str) -> Any:
+    token = csrf_from(client.get("/admin/plan").text)
+    return client.post("/admin/plan", params={"csrf_token": token},
+                       files={"plan_file": (name, text, "text/yaml")},
+                       headers={"Accept": "application/json"})
+
+
+def test_hostile_plans_are_refused_and_audited(client: TestClient) -> None:
+    sign_in(client, "adm", PASSWORD)
+    deep = "a: " + "[" * 900 + "]" * 900 + "\n"
+    refused = upload(client, "deep.yaml", deep)
+    assert refused.status_code == 422 and "nests more than" in refused.json()["error"]
+    laughs = ["a0: &a0 " + "x" * 1000]
+    laughs += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 9)]
+    refused = upload(client, "laughs.yaml", "\n".join(laughs) + "\n")
+    assert refused.status_code == 422 and "anchors and aliases" in refused.json()["error"]
+    ops = client.app.state.ctx.ops  # type: ignore[attr-defined]
+    rejected = ops.query("SELECT target FROM audit_log WHERE action = 'plan rejected'")
+    assert {r["target"] for r in rejected} == {"deep.yaml", "laughs.yaml"}
+
+
+def test_no_off_site_links_from_the_path(client: TestClient) -> None:
+    html = client.get("//evil.example/x").text
+    assert 'href="//evil.example' not in html and "//evil.example/x?format" not in html
+
+
+def test_api_docs_need_no_outside_scripts(client: TestClient) -> None:
+    assert client.get("/api/docs").status_code == 404
+    assert client.get("/api/openapi.json").json()["info"]["title"] == "Paragon"
+    assert "cdn.jsdelivr" not in client.get("/data").text
+
+
+def test_one_cache_control_per_response(client: TestClient) -> None:
+    lpu = client.get("/map/neighbourhoods.geojson?lpu=coventry")
+    assert lpu.status_code == 200 and len(lpu.headers.get_list("cache-control")) == 1
+    for path in ("/", "/static/favicon.svg", "/data/milestones.csv"):
+        assert len(client.get(path).headers.get_list("cache-control")) == 1, path
+
+
+def test_open_data_exports_of_older_versions_are_pruned(client: TestClient) -> None:
+    from paragon.web.data import opendata
+
+    folder = Path(opendata._directory.name)
+    ctx = client.app.state.ctx  # type: ignore[attr-defined]
+    mine = f"{id(ctx)}-*-local-priorities.csv"
+    client.get("/data/local-priorities.csv")
+    assert len(list(folder.glob(mine))) == 1
+    sign_in(client, "adm", PASSWORD)
+    token = csrf_from(client.get("/admin/priorities").text)
+    client.post("/admin/priorities", data={"area": "lpu:walsall", "issue": "Noise",
+                                           "action": "Patrols", "csrf_token": token})
+    assert "Noise" in client.get("/data/local-priorities.csv").text
+    assert len(list(folder.glob(mine))) == 1
+
+
+def test_sessions_end_after_their_absolute_lifetime(client: TestClient) -> None:
+    sign_in(client, "ana", PASSWORD)
+    ops = client.app.state.ctx.ops  # type: ignore[attr-defined]
+    with ops.transaction() as cur:
+        cur.execute("UPDATE sessions SET created_at = ?, last_seen = ?",
+                    [utc_now() - timedelta(hours=13), utc_now()])
+    expired = client.get("/dashboard?format=json")
+    assert expired.status_code == 401 and "expired" in expired.json()["error"]
+
+
+def test_done_messages_come_from_a_fixed_set(client: TestClient) -> None:
+    sign_in(client, "adm", PASSWORD)
+    forged = client.get("/admin/users", params={"done": "Your account is locked, call 0800"})
+    assert "call 0800" not in forged.text
+    unknown = client.get("/admin/users", params={"done": "account-locked"})
+    assert unknown.status_code == 200 and 'id="done"' not in unknown.text
+    known = client.get("/admin/users", params={"done": "user-added", "item": "ana"})
+    assert "Added ana." in known.text

@@ -36,6 +36,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from fastapi import Request
+from starlette.exceptions import HTTPException
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -482,8 +483,10 @@ def _capped(receive: Receive, limit: int) -> Receive:
         if message["type"] == "http.request":
             size += len(message.get("body", b""))
             if size > limit:
-                raise BodyTooLargeError(
-                    f"The request is too large (at most {limit:,} bytes here).")
+                # an HTTPException, which FastAPI's body parsing passes on (anything else it
+                # turns into 400)
+                raise HTTPException(413, f"The request is too large (at most {limit:,} bytes "
+                                         f"here).")
         return message
 
     return capped
