@@ -23,7 +23,7 @@ from paragon.settings import Settings
 from paragon.warehouse import Warehouse
 from paragon.web.context import WebContext
 from paragon.web.errors import install_error_handlers
-from paragon.web.routes import admin, analyst, areas, login, policeuk, public
+from paragon.web.routes import admin, analyst, areas, login, policeuk, public, tasking
 from paragon.web.security import SecurityMiddleware
 
 log = logging.getLogger("paragon.web")
@@ -59,6 +59,7 @@ def create_app(settings: Settings, *, warehouse: Warehouse | None = None,
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        ctx.ops  # noqa: B018  (opened, and copied from an older warehouse, before any request)
         if warm_cache:
             threading.Thread(target=warm, args=(ctx,), name="paragon-warm", daemon=True).start()
         yield
@@ -79,7 +80,7 @@ def create_app(settings: Settings, *, warehouse: Warehouse | None = None,
     app.state.proxy_networks = settings.proxy_networks()
     app.state.hash_slots = threading.BoundedSemaphore(settings.login_hash_concurrency)
     install_error_handlers(app)
-    for module in (public, areas, login, analyst, policeuk, admin):
+    for module in (public, areas, login, analyst, policeuk, tasking, admin):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

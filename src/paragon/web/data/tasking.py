@@ -1,0 +1,132 @@
+"""The tasking page's figures: next month's predicted hotspots per LPU, the patrol list, and the
+backtest scorecard of the method in use against the naive counts (docs/methods.md, "Tasking").
+
+Everything is computed from the warehouse's crimes with coordinates (force records or police.uk),
+so it works for any force. The area is the convex hull of the category's crimes; an LPU is that
+of the nearest LSOA centroid in the geography table (one area, "all", when there is none).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from paragon.errors import NotFoundError, ParagonError
+from paragon.tasking.backtest import month_text, run_backtest
+from paragon.tasking.grid import grid_for_area, hull_of_points
+from paragon.tasking.methods import METHODS
+from paragon.tasking.metrics import COVERAGES
+from paragon.tasking.predict import predict
+from paragon.tasking.sources import centroids_from_warehouse, events_from_warehouse
+from paragon.web.context import WebContext
+
+CELL = 250.0
+TRAIN_MONTHS = 12
+TUNE_MONTHS = 12
+BACKTEST_MONTHS = 12
+TOP_PER_LPU = 5
+METHOD_IN_USE = "neighbour_counts"
+DEFAULT_CATEGORY = "Burglary"
+
+
+def categories(ctx: WebContext) -> list[dict[str, Any]]:
+    """Crime categories with coordinates, commonest first."""
+    rows = ctx.warehouse.query(
+        "SELECT category, count(*) AS crimes FROM crimes WHERE category IS NOT NULL "
+        "AND bng_x IS NOT NULL AND bng_y IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1")
+    return [{"category": r["category"], "crimes": int(r["crimes"])} for r in rows]
+
+
+def tasking_page(ctx: WebContext, category: str | None) -> dict[str, Any]:
+    cats = categories(ctx)
+    names = [c["category"] for c in cats]
+    if category is None:
+        category = DEFAULT_CATEGORY if DEFAULT_CATEGORY in names else (names[0] if names else None)
+    elif category not in names:
+        raise NotFoundError(f"No crimes of category '{category}' with coordinates.")
+    base: dict[str, Any] = {
+        "filters": {"category": category}, "categories": cats,
+        "settings": {"cell_metres": CELL, "train_months": TRAIN_MONTHS,
+                     "tune_months": TUNE_MONTHS, "top_per_lpu": TOP_PER_LPU},
+        "tables": ["patrol", "scorecard"],
+    }
+    if category is None:
+        return {**base, "available": False,
+                "reason": "The warehouse has no crimes with coordinates yet.",
+                "prediction": None, "backtest": None, "patrol": [], "scorecard": [],
+                "map": None}
+    return {**base, **ctx.cached(("tasking", category), lambda: _figures(ctx, category))}
+
+
+def _figures(ctx: WebContext, category: str) -> dict[str, Any]:
+    events = events_from_warehouse(ctx.warehouse, category)
+    centroids = centroids_from_warehouse(ctx.warehouse)
+    grid = grid_for_area(hull_of_points(events.x, events.y), CELL)
+    span = events.last_month - events.first_month + 1
+    if span < TRAIN_MONTHS:
+        return {"available": False,
+                "reason": f"Hotspot predictions need {TRAIN_MONTHS} months of data; "
+                f"{category} has {span} ({month_text(events.first_month)} to "
+                f"{month_text(events.last_month)}).",
+                "prediction": None, "backtest": None, "patrol": [], "scorecard": [], "map": None}
+    pred = predict(grid, events, METHOD_IN_USE, TRAIN_MONTHS, TOP_PER_LPU, centroids,
+                   tune_months=TUNE_MONTHS)
+    months = min(BACKTEST_MONTHS, span - TRAIN_MONTHS)
+    backtest = None
+    scorecard: list[dict[str, Any]] = []
+    if months >= 1:
+        end = events.last_month
+        start = end - months + 1
+        try:
+            report = run_backtest(grid, events, month_text(start), month_text(end), TRAIN_MONTHS,
+                                  tune_months=TUNE_MONTHS)
+        except ParagonError:
+            report = None
+        if report is not None:
+            backtest = {"from": report.start, "to": report.end, "cells": report.cells,
+                        "events": report.events, "method_in_use": METHOD_IN_USE}
+            for r in report.results:
+                row: dict[str, Any] = {
+                    "method": r.method, "title": r.title, "in_use": r.method == METHOD_IN_USE,
+                    "parameters": ", ".join(f"{k} {v:g}" for k, v in r.params.items()),
+                    "parameters_tuned": r.tuned, "seconds": round(r.seconds, 3)}
+                for c in COVERAGES:
+                    for metric in ("hit_rate", "pai"):
+                        s = r.summary(metric, c)
+                        row[f"{metric}_{c}"] = s.mean
+                        row[f"{metric}_{c}_lower"] = s.lower
+                        row[f"{metric}_{c}_upper"] = s.upper
+                vs = r.versus_counts
+                row["pai_5_minus_counts"] = None if vs is None else vs.mean
+                row["pai_5_minus_counts_lower"] = None if vs is None else vs.lower
+                row["pai_5_minus_counts_upper"] = None if vs is None else vs.upper
+                row["beats_counts"] = None if vs is None else bool(vs.lower > 0)
+                scorecard.append(row)
+    patrol = [{**c.as_dict(), "lpu_name": c.lpu} for c in pred.cells]
+    lpu_names = _lpu_names(ctx)
+    for p in patrol:
+        p["lpu_name"] = lpu_names.get(p["lpu"], p["lpu"])
+    features = [{"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [c.polygon]},
+                 "properties": {"cell": c.cell, "lpu": lpu_names.get(c.lpu, c.lpu),
+                                "rank": c.rank, "expected_crimes": round(c.expected_crimes, 3)}}
+                for c in pred.cells]
+    return {
+        "available": True, "reason": None,
+        "prediction": {
+            "month": pred.month, "method": pred.method, "title": pred.title,
+            "method_title": METHODS[pred.method].title, "parameters_tuned": pred.tuned,
+            "train_from": pred.train_from, "train_to": pred.train_to,
+            "cells_in_area": pred.cells_in_area, "monthly_crimes": round(pred.monthly_crimes, 1),
+            "harm": None,
+            "harm_reason": "Harm is not shown: no published severity weights are loaded "
+            "(docs/methods.md, \"Harm weights\"); the patrol list ranks by expected crimes.",
+        },
+        "backtest": backtest, "scorecard": scorecard, "patrol": patrol,
+        "map": {"type": "FeatureCollection", "features": features},
+    }
+
+
+def _lpu_names(ctx: WebContext) -> dict[str, str]:
+    try:
+        return {lpu.id: lpu.name for lpu in ctx.plan().lpus}
+    except ParagonError:
+        return {}

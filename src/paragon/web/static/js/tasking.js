@@ -1,0 +1,65 @@
+// The tasking map: next month's predicted hotspot cells (GeoJSON embedded in the page) on a plain
+// background, shaded by their rank within their LPU. The patrol list on the page holds the same
+// cells, so the map is never the only way to read them.
+import * as maplibregl from "/static/vendor/maplibre-gl.mjs";
+
+const BLANK_STYLE = {
+  version: 8,
+  sources: {},
+  layers: [{ id: "background", type: "background", paint: { "background-color": "#e7edf2" } }],
+};
+
+function bounds(features) {
+  let minX = 180, minY = 90, maxX = -180, maxY = -90;
+  features.forEach((f) => f.geometry.coordinates[0].forEach(([x, y]) => {
+    minX = Math.min(minX, x); maxX = Math.max(maxX, x);
+    minY = Math.min(minY, y); maxY = Math.max(maxY, y);
+  }));
+  return [[minX, minY], [maxX, maxY]];
+}
+
+async function draw(el) {
+  const cells = JSON.parse(document.getElementById(el.dataset.source).textContent);
+  if (!cells.features.length) { return; }
+  const lpus = el.dataset.lpus
+    ? await fetch(el.dataset.lpus).then((r) => (r.ok ? r.json() : null)).catch(() => null) : null;
+  const map = new maplibregl.Map({
+    container: el, style: BLANK_STYLE, bounds: bounds(cells.features),
+    fitBoundsOptions: { padding: 30 }, attributionControl: false, dragRotate: false,
+    pitchWithRotate: false, cooperativeGestures: true,
+  });
+  map.addControl(new maplibregl.NavigationControl({ showCompass: false }));
+  map.on("load", () => {
+    if (lpus) {
+      map.addSource("lpus", { type: "geojson", data: lpus });
+      map.addLayer({ id: "lpu-fill", type: "fill", source: "lpus", paint: { "fill-color": "#f4f6f8" } });
+      map.addLayer({ id: "lpu-line", type: "line", source: "lpus", paint: { "line-color": "#0b2545", "line-width": 1 } });
+    }
+    map.addSource("cells", { type: "geojson", data: cells });
+    map.addLayer({ id: "cells", type: "fill", source: "cells",
+      paint: { "fill-color": ["interpolate", ["linear"], ["get", "rank"], 1, "#b30000", 5, "#fc8d59"],
+        "fill-outline-color": "#000000", "fill-opacity": 0.9 } });
+    map.addLayer({ id: "cells-ring", type: "circle", source: "cells",
+      paint: { "circle-radius": 7, "circle-color": "rgba(0,0,0,0)", "circle-stroke-color": "#b30000", "circle-stroke-width": 2 } });
+    map.on("click", "cells", (e) => {
+      const p = e.features && e.features[0] && e.features[0].properties;
+      if (p) {
+        new maplibregl.Popup().setLngLat(e.lngLat)
+          .setText(`${p.lpu} #${p.rank}: cell ${p.cell}, ${Number(p.expected_crimes).toFixed(2)} expected crimes`)
+          .addTo(map);
+      }
+    });
+    map.once("idle", () => el.setAttribute("data-ready", "true"));
+  });
+}
+
+document.querySelectorAll(".map[data-source]").forEach((el) => {
+  draw(el).catch((err) => {
+    const p = document.createElement("p");
+    p.className = "map-note";
+    p.textContent = "The map cannot be shown in this browser. The patrol list below has the same cells.";
+    el.appendChild(p);
+    el.setAttribute("data-ready", "error");
+    if (window.console) { console.error(err); }
+  });
+});

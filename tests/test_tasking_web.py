@@ -1,0 +1,94 @@
+"""The tasking page: analysts only; predicted hotspots per LPU, the patrol list and the backtest
+scorecard, as HTML and as the JSON twin, on the web's sample warehouse (33 months of force records
+on real West Midlands LSOAs)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from paragon.settings import Settings
+from paragon.tasking.methods import METHODS
+from paragon.web.app import create_app
+from paragon.web.data.tasking import METHOD_IN_USE, TOP_PER_LPU
+from paragon.web.fixtures import sample_with_users, sign_in
+
+SECRET = "s" * 32
+PASSWORD = "a long enough password"
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return sample_with_users(tmp_path_factory.getbasetemp(),
+                             tmp_path_factory.mktemp("tasking") / "tasking.duckdb",
+                             {"ana": "analyst"}, PASSWORD)
+
+
+@pytest.fixture(scope="module")
+def client(db: Path) -> Iterator[TestClient]:
+    with TestClient(create_app(Settings(db=db, secret_key=SECRET))) as c:
+        yield c
+
+
+def test_tasking_needs_sign_in(client: TestClient) -> None:
+    r = client.get("/tasking?format=json", follow_redirects=False)
+    assert r.status_code in (401, 303)
+
+
+def test_tasking_page_and_json_twin(client: TestClient) -> None:
+    assert sign_in(client, "ana", PASSWORD).status_code == 200
+    data = client.get("/tasking?format=json").json()
+    assert data["ok"] is True
+    category = data["filters"]["category"]
+    assert data["available"] is True, data.get("reason")
+    pred = data["prediction"]
+    assert pred["method"] == METHOD_IN_USE
+    # The month predicted is the one after the newest crime of the category.
+    wh = client.app.state.ctx.warehouse  # type: ignore[attr-defined]
+    newest = wh.query("SELECT strftime(max(month), '%Y-%m') AS m FROM crimes "
+                      "WHERE category = ? AND bng_x IS NOT NULL", [category])[0]["m"]
+    lpus = {r["lpu_id"] for r in wh.query("SELECT DISTINCT lpu_id FROM geography")}
+    y, m = int(newest[:4]), int(newest[5:])
+    assert pred["month"] == f"{y + (m == 12):04d}-{m % 12 + 1:02d}"
+    # Patrol list: at most TOP_PER_LPU cells per LPU, ranked 1.. within each, every LPU known.
+    by_lpu: dict[str, list[int]] = {}
+    for c in data["patrol"]:
+        by_lpu.setdefault(c["lpu"], []).append(c["rank"])
+        assert c["expected_crimes"] > 0
+    assert set(by_lpu) <= lpus and len(by_lpu) > 1
+    for ranks in by_lpu.values():
+        assert ranks == list(range(1, len(ranks) + 1)) and len(ranks) <= TOP_PER_LPU
+    # Within an LPU, a better rank never has fewer expected crimes.
+    for lpu in by_lpu:
+        exp = [c["expected_crimes"] for c in data["patrol"] if c["lpu"] == lpu]
+        assert exp == sorted(exp, reverse=True)
+    # The map holds the same cells as the patrol list, as WGS84 polygons in the West Midlands.
+    cells = {f["properties"]["cell"] for f in data["map"]["features"]}
+    assert cells == {c["cell"] for c in data["patrol"]}
+    lon, lat = np.array([pt for f in data["map"]["features"]
+                         for pt in f["geometry"]["coordinates"][0]]).T
+    assert (-2.3 < lon).all() and (lon < -1.4).all() and (52.3 < lat).all() and (lat < 52.7).all()
+    # Scorecard: every method, counts as the baseline, intervals around the means.
+    rows = {r["method"]: r for r in data["scorecard"]}
+    assert set(rows) == set(METHODS)
+    assert rows["counts"]["pai_5_minus_counts"] is None
+    assert rows[METHOD_IN_USE]["in_use"] is True
+    for r in rows.values():
+        assert r["pai_5_lower"] <= r["pai_5"] <= r["pai_5_upper"]
+    html = client.get("/tasking")
+    assert html.status_code == 200
+    text = html.text
+    assert "Patrol list" in text and "Backtest scorecard" in text and 'id="tasking-cells"' in text
+    assert next(iter(cells)) in text
+    csv = client.get("/tasking?format=csv&table=patrol")
+    assert csv.status_code == 200 and csv.text.count("\n") == len(data["patrol"]) + 1
+
+
+def test_unknown_category_is_a_404(client: TestClient) -> None:
+    assert sign_in(client, "ana", PASSWORD).status_code == 200
+    r = client.get("/tasking?category=Nonsense&format=json")
+    assert r.status_code == 404 and "Nonsense" in r.json()["error"]
