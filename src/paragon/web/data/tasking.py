@@ -101,10 +101,10 @@ def _figures(ctx: WebContext, category: str) -> dict[str, Any]:
                 row["pai_5_minus_counts_upper"] = None if vs is None else vs.upper
                 row["beats_counts"] = None if vs is None else bool(vs.lower > 0)
                 scorecard.append(row)
-    patrol = [{**c.as_dict(), "lpu_name": c.lpu} for c in pred.cells]
+    patrol: list[dict[str, Any]] = [{**c.as_dict(), "lpu_name": c.lpu} for c in pred.cells]
     lpu_names = _lpu_names(ctx)
     for p in patrol:
-        p["lpu_name"] = lpu_names.get(p["lpu"], p["lpu"])
+        p["lpu_name"] = lpu_names.get(str(p["lpu"]), str(p["lpu"]))
     features = [{"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [c.polygon]},
                  "properties": {"cell": c.cell, "lpu": lpu_names.get(c.lpu, c.lpu),
                                 "rank": c.rank, "expected_crimes": round(c.expected_crimes, 3)}}
