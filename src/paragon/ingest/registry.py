@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 
 from paragon.errors import IngestError
+from paragon.geography.forces import TERRITORIAL
 from paragon.ingest.engine import (
     Format,
     IngestReport,
@@ -23,11 +24,10 @@ from paragon.ingest.engine import (
     read_header,
     stage_source,
 )
-from paragon.geography.forces import TERRITORIAL
 from paragon.ingest.force_crimes import force_crimes_format
+from paragon.ingest.points import points_format
 from paragon.ingest.policeuk import policeuk_formats
 from paragon.ingest.policeuk.archive import order_key, zip_sources
-from paragon.ingest.points import points_format
 from paragon.ingest.surveys import survey_format
 from paragon.plan.schema import Plan
 from paragon.warehouse import Warehouse

@@ -5,8 +5,8 @@ The starter holds what public police.uk data can answer, and nothing invented:
 - LPUs: the force's local authority districts (West Midlands: the ten LPUs of its 2011-15 plan,
   Birmingham split four ways by the documented ``birmingham-2011`` rule, as the example of a split);
 - neighbourhoods: the MSOAs of the bundled geography (not in the plan: they follow from the LSOAs);
-- measures: total recorded crime and one count per police.uk crime category (``policeuk_categories``),
-  and the share of crimes solved and resolved (detected outcomes, from police.uk outcomes files) for
+- measures: total recorded crime and one count per police.uk crime category
+  (``policeuk_categories``), and the share of crimes solved and resolved (detected outcomes, from police.uk outcomes files) for
   all crime and the categories the 2011-15 plan tracked;
 - milestones: one row per measure and year with a ``benchmark`` rule — no target; the force sets its
   own (a value, or a % change against a year) by editing the file.
@@ -63,7 +63,8 @@ def _categories() -> list[str]:
 
 def starter_plan_text(force: str, first_year: str | None = None, years: int = 4) -> str:
     """The YAML of a starter plan for ``force`` (a police.uk slug), covering ``years`` financial
-    years from ``first_year`` (default: the current one). It validates, and is meant to be edited."""
+    years from ``first_year`` (default: the current one). It validates, and is meant to be
+    edited."""
     check_force(force)
     first_year = first_year or financial_year(date.today())
     span = _year_range(first_year, years)
@@ -75,8 +76,8 @@ def starter_plan_text(force: str, first_year: str | None = None, years: int = 4)
         f"# Starter performance plan for {force_name},",
         f"# written by `paragon plan init --force {force}`.",
         "#",
-        "# Everything below can be answered from public police.uk data alone. Edit it to make it the",
-        "# force's own plan, then check it with `paragon plan validate FILE` and use it with",
+        "# Everything below can be answered from public police.uk data alone. Edit it to make it",
+        "# the force's own plan, then check it with `paragon plan validate FILE` and use it with",
         "# `--plan FILE` on any command (or PARAGON_PLAN=FILE).",
         "#",
         "# What to edit:",
@@ -91,7 +92,8 @@ def starter_plan_text(force: str, first_year: str | None = None, years: int = 4)
         "#                 `published` wording. Paragon never invents a target.",
         "#",
         "# Not measures here: anti-social behaviour (shown on the area pages) and stop and search",
-        "# (`paragon stop-search` and the analyst page). Neighbourhoods are the MSOAs of each LSOA.",
+        "# (`paragon stop-search` and the analyst page). Neighbourhoods are the MSOAs of each",
+        "# LSOA.",
         "",
         f"id: {_slug(force)}-starter",
         f"title: {_q(force_name + ' performance plan (starter)')}",
