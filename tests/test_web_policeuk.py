@@ -17,6 +17,7 @@ from paragon.plan import default_plan
 from paragon.settings import Settings
 from paragon.warehouse import Warehouse
 from paragon.web.app import create_app
+from paragon.web.data.policeuk import detections_spec, outcome_months
 from paragon.web.fixtures import sample_with_users, sign_in
 
 DATA = Path(__file__).parent / "data"
@@ -120,3 +121,32 @@ def test_outcomes_page(analyst: TestClient) -> None:
     for m in data["months"]:
         assert f"<th scope=\"row\">{m['month']}</th>" in html
     assert analyst.get("/outcomes?format=csv&table=types").text.startswith("outcome_type,")
+
+
+def test_outcomes_page_shows_intervals_and_is_in_the_analyst_nav(analyst: TestClient) -> None:
+    data = analyst.get("/outcomes?format=json").json()
+    assert data["months_loaded"] == data["months_in_span"] == 3
+    assert all(m["missing"] is False for m in data["months"])
+    html = unescape(analyst.get("/outcomes").text)
+    assert 'id="chart-detections"' in html
+    values = data["charts"]["months"]["data"]["values"]
+    assert [v["detected"] for v in values] == [m["detected"] for m in data["months"]]
+    dashboard = analyst.get("/dashboard").text
+    assert 'href="/outcomes"' in dashboard and 'href="/stop-search"' in dashboard
+
+
+def test_outcome_months_missing_month_is_a_gap_with_intervals_elsewhere() -> None:
+    rows = [{"month": "2016-11", "outcome_rows": 10, "crimes_with_outcome": 9, "detected": 3,
+             "recorded_street_rows": 40, "detection_rate_pct": 7.5},
+            {"month": "2017-01", "outcome_rows": 8, "crimes_with_outcome": 8, "detected": 2,
+             "recorded_street_rows": None, "detection_rate_pct": None}]
+    months = outcome_months(rows)
+    assert [m["month"] for m in months] == ["2016-11", "2016-12", "2017-01"]
+    gap = months[1]
+    assert gap["missing"] is True and gap["detected"] is None and gap["outcome_rows"] is None
+    assert months[0]["detection_rate_lower"] == pytest.approx(2.58, abs=0.01)
+    assert months[0]["detection_rate_upper"] == pytest.approx(19.86, abs=0.01)
+    assert months[2]["detection_rate_lower"] is None
+    spec = detections_spec(months)
+    assert [v["month"] for v in spec["data"]["values"]] == ["2016-11", "2017-01"]
+    assert spec["encoding"]["x"]["scale"]["domain"] == ["2016-11", "2016-12", "2017-01"]

@@ -6,10 +6,12 @@ dicts are the JSON twins, and every table is downloadable as CSV.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from paragon.measures import outcomes as oc
 from paragon.measures import stop_search as ss
+from paragon.measures.periods import add_months, month_label, months_between
 from paragon.web.context import WebContext
 from paragon.web.data.charts import BLUE, GREY, INK, ORANGE, SCHEMA
 
@@ -111,6 +113,51 @@ def stop_search_page(ctx: WebContext, force: str | None) -> dict[str, Any]:
     return data
 
 
+def outcome_months(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every month from the first outcome month loaded to the last: the loaded months with the
+    detection rate's 95% Wilson interval, and a month without an outcomes file as a gap row (its
+    figures None and ``missing`` True, never zero)."""
+    have = {r["month"]: r for r in rows}
+    if not have:
+        return []
+    first, last = (date(int(m[:4]), int(m[5:7]), 1) for m in (min(have), max(have)))
+    out = []
+    for m in months_between(first, add_months(last, 1)):
+        label = month_label(m)
+        r = have.get(label)
+        if r is None:
+            out.append({"month": label, "outcome_rows": None, "crimes_with_outcome": None,
+                        "detected": None, "recorded_street_rows": None,
+                        "detection_rate_pct": None, "detection_rate_lower": None,
+                        "detection_rate_upper": None, "missing": True})
+            continue
+        rate: dict[str, Any] = (ss.share(min(int(r["detected"]), int(r["recorded_street_rows"])),
+                         int(r["recorded_street_rows"]))
+                if r["recorded_street_rows"] else {"lower": None, "upper": None})
+        out.append({**r, "detection_rate_lower": rate["lower"],
+                    "detection_rate_upper": rate["upper"], "missing": False})
+    return out
+
+
+def detections_spec(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Crimes first detected per outcome month as bars; a month without an outcomes file has no
+    bar (a gap, never zero)."""
+    values = [{"month": r["month"], "detected": r["detected"]} for r in rows
+              if not r["missing"]]
+    return {
+        **_spec("Crimes first detected per month; months without an outcomes file are gaps.", 200),
+        "data": {"values": values},
+        "mark": {"type": "bar", "color": GREY},
+        "encoding": {
+            "x": {"field": "month", "type": "ordinal", "title": None,
+                  "scale": {"domain": [r["month"] for r in rows]}},
+            "y": {"field": "detected", "type": "quantitative", "title": "first detected",
+                  "axis": {"tickCount": 5}},
+            "tooltip": [{"field": "month"}, {"field": "detected", "format": ","}],
+        },
+    }
+
+
 def outcomes_page(ctx: WebContext, force: str | None) -> dict[str, Any]:
     """Detections from outcomes files and the outcome lag for one force."""
     wh, plan = ctx.warehouse, ctx.plan()
@@ -119,10 +166,14 @@ def outcomes_page(ctx: WebContext, force: str | None) -> dict[str, Any]:
         return {"force": None, "forces": [], "note": None, "empty": True, "tables": []}
     the_force, note = oc.choose_force(wh, force or None, plan.force)
     lag = oc.outcome_lag(wh, plan, the_force)
+    months = outcome_months(oc.detections_by_month(wh, plan, the_force))
     return {
         "force": the_force, "forces": loaded, "note": note, "empty": False,
         "detected_outcomes": plan.detected_outcomes,
-        "months": oc.detections_by_month(wh, plan, the_force),
+        "months": months,
+        "months_loaded": sum(1 for m in months if not m["missing"]),
+        "months_in_span": len(months),
+        "charts": {"months": detections_spec(months)},
         "types": oc.detections_by_type(wh, plan, the_force),
         "lag": lag.as_dict(),
         "lag_distribution": lag.distribution,
