@@ -92,7 +92,10 @@ def test_analyst_reads_a_control_chart_and_downloads_its_csv(
     saved = tmp_path / "points.csv"
     info.value.save_as(saved)
     lines = saved.read_text(encoding="utf-8").splitlines()
-    assert lines[0].startswith("period,value,numerator,denominator,centre,lower_limit")
+    header = lines[0].split(",")
+    assert header[:2] == ["period", "value"]
+    assert {"numerator", "denominator", "centre", "lower_limit", "upper_limit",
+            "signal"} <= set(header)
     assert len(lines) == rows.count() + 1
 
 
