@@ -9,6 +9,12 @@ dependencies (uv.lock) and runs the command. Browser tests need Debian's Chromiu
 /usr/bin/chromium: when it is missing and this runs as root on Debian, it says what it will install
 and then installs it with apt-get, without recommended packages and upgrading nothing unrelated.
 Extra arguments go to `paragon demo` or to pytest.
+
+`test` also runs the operational-store and security tests against a real PostgreSQL server when
+PARAGON_TEST_POSTGRES=1, or by default when it runs as root on Debian (PARAGON_TEST_POSTGRES=0
+turns this off): it installs Debian's postgresql package if it is missing (saying first what it
+will install, as for Chromium), starts a throwaway cluster in a temporary directory (initdb as the
+postgres user, reachable only through a Unix socket there) and removes it afterwards.
 """
 
 from __future__ import annotations
@@ -17,7 +23,10 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import venv
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,15 +54,17 @@ def setup() -> None:
 BROWSER_PACKAGES = ("chromium", "fonts-dejavu-core")
 
 
-def _apt_plan(env: dict[str, str]) -> tuple[list[str], list[str]]:
+def _apt_plan(env: dict[str, str],
+              packages: tuple[str, ...] = BROWSER_PACKAGES) -> tuple[list[str], list[str]]:
     """What installing the browser packages would do, from apt-get's own simulation: the packages
     it would newly install and the installed packages it would have to upgrade (only those the
     browser's dependencies require: nothing else is ever upgraded)."""
     sim = subprocess.run(
-        ["apt-get", "-s", "install", "--no-install-recommends", *BROWSER_PACKAGES],
+        ["apt-get", "-s", "install", "--no-install-recommends", *packages],
         capture_output=True, text=True, env=env, check=True,
     ).stdout
-    new, upgraded = [], []
+    new: list[str] = []
+    upgraded: list[str] = []
     for line in sim.splitlines():
         if line.startswith("Inst "):
             name = line.split()[1]
@@ -94,6 +105,107 @@ def ensure_chromium() -> None:
     )
 
 
+POSTGRES_PACKAGES = ("postgresql",)
+POSTGRES_TESTS = ("tests/test_ops_store.py", "tests/test_web_security.py")
+
+
+def want_postgres() -> bool:
+    """PARAGON_TEST_POSTGRES=1 or 0 decides; unset: yes when root on Debian (as in CI)."""
+    flag = os.environ.get("PARAGON_TEST_POSTGRES", "").strip()
+    if flag:
+        return flag not in ("0", "no", "false")
+    return os.geteuid() == 0 and Path("/etc/debian_version").exists()
+
+
+def postgres_bindir() -> Path | None:
+    """The newest installed PostgreSQL server's bin directory (Debian's layout)."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"),
+                   key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit()
+                   else 0)
+    return found[-1].parent if found else None
+
+
+def ensure_postgres() -> Path | None:
+    """Install Debian's PostgreSQL server when it is missing: say first what will be installed
+    and upgraded, install without recommended extras, and upgrade nothing unrelated."""
+    bindir = postgres_bindir()
+    if bindir is not None:
+        return bindir
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        print(
+            "warning: PostgreSQL is not installed; the operational-store tests run on SQLite only "
+            "(install Debian's postgresql package: apt-get install --no-install-recommends "
+            "postgresql)",
+            file=sys.stderr,
+        )
+        return None
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    print(
+        "The operational-store tests need a PostgreSQL server, which is missing: installing "
+        f"{' and '.join(POSTGRES_PACKAGES)} with apt-get, without recommended packages.",
+        file=sys.stderr,
+    )
+    sh("apt-get", "update", "-qq", env=env)
+    new, upgraded = _apt_plan(env, POSTGRES_PACKAGES)
+    print(f"apt-get will install {len(new)} packages: {' '.join(new)}", file=sys.stderr)
+    if upgraded:
+        print(
+            f"and must upgrade {len(upgraded)} installed packages that they depend on: "
+            f"{' '.join(upgraded)}",
+            file=sys.stderr,
+        )
+    sh(
+        "apt-get", "install", "-y", "-qq", "--no-install-recommends", "--no-upgrade",
+        *POSTGRES_PACKAGES, env=env,
+    )
+    return postgres_bindir()
+
+
+@contextmanager
+def throwaway_postgres(bindir: Path) -> Iterator[str]:
+    """A PostgreSQL cluster in a new temporary directory, listening only on a Unix socket there,
+    with trust authentication for the user ``paragon``; yields its URL, then stops and deletes
+    it. As root the server runs as the postgres user (PostgreSQL refuses to run as root)."""
+    folder = Path(tempfile.mkdtemp(prefix="paragon-postgres-"))
+    as_user: list[str] = []
+    if os.geteuid() == 0:
+        shutil.chown(folder, "postgres")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    data = folder / "data"
+    print(f"Starting a throwaway PostgreSQL cluster in {folder}", file=sys.stderr, flush=True)
+    subprocess.run([*as_user, str(bindir / "initdb"), "-D", str(data), "-U", "paragon",
+                    "-A", "trust", "-E", "UTF8", "--no-sync"],
+                   check=True, stdout=subprocess.DEVNULL)
+    options = (f"-k {folder} -c listen_addresses='' -c fsync=off -c max_connections=300 "
+               "-c synchronous_commit=off")
+    subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-l",
+                    str(folder / "server.log"), "-o", options, "-w", "start"],
+                   check=True, stdout=subprocess.DEVNULL)
+    try:
+        yield f"postgresql://paragon@/postgres?host={folder}"
+    finally:
+        subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate",
+                        "-w", "stop"], check=False, stdout=subprocess.DEVNULL)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def run_tests(extra: list[str]) -> None:
+    """The whole suite (operational store on SQLite), then the operational-store and security
+    tests against a throwaway PostgreSQL server when wanted (want_postgres)."""
+    bindir = ensure_postgres() if want_postgres() else None
+    if bindir is None:
+        os.execv(str(BIN / "pytest"), [str(BIN / "pytest"), *extra])
+    failed = subprocess.run([str(BIN / "pytest"), *extra], cwd=ROOT).returncode
+    with throwaway_postgres(bindir) as url:
+        print("+ pytest " + " ".join(POSTGRES_TESTS) + " (operational store on PostgreSQL)",
+              file=sys.stderr, flush=True)
+        env = {**os.environ, "PARAGON_TEST_POSTGRES_URL": url}
+        failed = failed or subprocess.run(
+            [str(BIN / "pytest"), "-q", "-p", "no:cacheprovider", *POSTGRES_TESTS],
+            cwd=ROOT, env=env).returncode
+    sys.exit(failed)
+
+
 def main() -> None:
     if len(sys.argv) < 2 or sys.argv[1] not in ("demo", "test"):
         sys.exit(__doc__)
@@ -104,7 +216,7 @@ def main() -> None:
     ensure_chromium()
     sh(BIN / "ruff", "check")
     sh(BIN / "mypy")
-    os.execv(str(BIN / "pytest"), [str(BIN / "pytest"), *extra])
+    run_tests(extra)
 
 
 if __name__ == "__main__":

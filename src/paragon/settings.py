@@ -55,9 +55,10 @@ class Settings(BaseSettings):
     )
     ops_url: str = Field(
         default="",
-        description="Operational store (users, sessions, audit log, local priorities): "
-        "`sqlite:///relative/file` or `sqlite:////absolute/file`. Empty: a SQLite file beside "
-        "the warehouse, `<warehouse>.ops.sqlite`.",
+        description="Operational store (users, sessions, audit log, login attempts, local "
+        "priorities): `sqlite:///relative/file`, `sqlite:////absolute/file` or "
+        "`postgresql://user:password@host:port/database` (PostgreSQL, for several servers). "
+        "Empty: a SQLite file beside the warehouse, `<warehouse>.ops.sqlite`.",
     )
     trusted_proxies: str = Field(
         default="",
