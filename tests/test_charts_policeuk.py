@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -126,3 +127,98 @@ def test_cli_refuses_bad_breaks_and_baselines(gm_db: Path, tmp_path: Path, args:
 def test_plan_refuses_a_break_that_is_not_a_month() -> None:
     with pytest.raises(Exception, match="breaks"):
         plan_of([{"month": "October 2016", "reason": "x"}])
+
+
+def test_recorded_break_rebases_greater_manchester_burglary(gm_db: Path, tmp_path: Path) -> None:
+    """`paragon breaks add` stores the break in the operational store beside the warehouse; every
+    later chart of the measure rebases there. On the real series (2017-06 left out as a gap):
+    without the break 27 of 35 months are flagged, all 8 months before October 2016 among them
+    (read as an improvement against a centre pulled up by the higher level after it); with it
+    none of those 8 is flagged, and 25 months are in all: the level after the break is high at
+    first (concern until August 2017), then falls through 2018 (improvement), a real change the
+    break does not explain away."""
+    db = tmp_path / "gm.duckdb"
+    db.write_bytes(gm_db.read_bytes())
+    plan_file = tmp_path / "gm.yaml"
+    plan_file.write_text(gm_plan_text([]))
+    where = ["--db", str(db), "--plan", str(plan_file)]
+    runner = CliRunner()
+
+    def chart() -> dict[str, Any]:
+        result = runner.invoke(app, ["spc", "--measure", "burglary-all", *where,
+                                     "--format", "json"])
+        assert result.exit_code == 0, result.output
+        data: dict[str, Any] = json.loads(result.stdout)
+        return data
+
+    def flagged(points: list[dict[str, Any]]) -> int:
+        return sum(p["signal"] != "none" for p in points)
+
+    plain = chart()
+    assert plain["breaks"] == [] and len(plain["points"]) == 35
+    assert flagged(plain["points"]) == 27
+    assert flagged([p for p in plain["points"] if p["period"] < "2016-10"]) == 8
+
+    added = runner.invoke(app, ["breaks", "add", "2016-10", "--measure", "burglary-all",
+                                "--reason", "Crime recording audit", *where])
+    assert added.exit_code == 0, added.output
+    assert "break #1 at 2016-10 for burglary-all" in added.stdout
+    assert db.with_suffix(".ops.sqlite").exists()
+    rebased = chart()
+    assert rebased["breaks"] == [{"month": "2016-10", "reason": "Crime recording audit"}]
+    before = [p for p in rebased["points"] if p["period"] < "2016-10"]
+    assert len(before) == 8 and flagged(before) == 0
+    assert {p["segment"] for p in rebased["points"] if p["period"] >= "2016-10"} == {1}
+    assert flagged(rebased["points"]) == 25
+    after = [p["variation"] for p in rebased["points"] if p["signal"] != "none"]
+    assert after == ["concern"] * 10 + ["improvement"] * 15
+    # the same chart as a break given on the command line for this chart alone
+    once = json.loads(runner.invoke(app, ["spc", "--measure", "burglary-all", *where,
+                                          "--break", "2016-10", "--format", "json"]).stdout)
+    assert [p["signal"] for p in once["points"]] == [p["signal"] for p in rebased["points"]]
+
+    listed = json.loads(runner.invoke(app, ["breaks", "list", *where, "--format",
+                                            "json"]).stdout)
+    assert listed == [{"id": 1, "month": "2016-10", "measure": "burglary-all",
+                       "reason": "Crime recording audit", "source": "recorded"}]
+    removed = runner.invoke(app, ["breaks", "remove", "1", *where])
+    assert removed.exit_code == 0 and "removed break #1" in removed.stdout
+    assert chart()["breaks"] == []
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [(["add", "2016-13", "--reason", "x"], "a break is a month like 2016-10"),
+     (["add", "2016-10", "--reason", "  "], "a break needs a reason"),
+     (["add", "2016-10", "--reason", "x", "--measure", "nope"], "no measure 'nope'"),
+     (["remove", "7"], "no break #7 is recorded")],
+)
+def test_breaks_cli_refuses_bad_input(gm_db: Path, tmp_path: Path, args: list[str],
+                                      message: str) -> None:
+    db = tmp_path / "gm.duckdb"
+    db.write_bytes(gm_db.read_bytes())
+    plan_file = tmp_path / "gm.yaml"
+    plan_file.write_text(gm_plan_text([]))
+    result = CliRunner().invoke(app, ["breaks", *args, "--db", str(db), "--plan",
+                                      str(plan_file)])
+    assert result.exit_code == 1
+    assert message in result.output and "Traceback" not in result.output
+
+
+def test_breaks_cli_refuses_a_repeated_break(gm_db: Path, tmp_path: Path) -> None:
+    db = tmp_path / "gm.duckdb"
+    db.write_bytes(gm_db.read_bytes())
+    plan_file = tmp_path / "gm.yaml"
+    plan_file.write_text(gm_plan_text([BREAK]))
+    where = ["--db", str(db), "--plan", str(plan_file)]
+    runner = CliRunner()
+    planned = runner.invoke(app, ["breaks", "add", "2016-10", "--reason", "x", *where])
+    assert planned.exit_code == 1 and "the plan already dates a break at 2016-10" in planned.output
+    assert runner.invoke(app, ["breaks", "add", "2017-04", "--reason", "x", *where]).exit_code == 0
+    again = runner.invoke(app, ["breaks", "add", "2017-04", "--reason", "y", *where])
+    assert again.exit_code == 1
+    assert "a break at 2017-04 is already recorded for every measure (#1)" in again.output
+    listed = json.loads(runner.invoke(app, ["breaks", "list", *where, "--format",
+                                            "json"]).stdout)
+    assert [(r["month"], r["source"]) for r in listed] == [("2016-10", "plan"),
+                                                           ("2017-04", "recorded")]

@@ -8,11 +8,13 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
+from paragon.cli import app as cli
 from paragon.settings import Settings
 from paragon.web.app import create_app
 from paragon.web.data.charts import spark_summary, sparkline_svg, xmr_spec
-from paragon.web.fixtures import sample_with_users, sign_in
+from paragon.web.fixtures import csrf_from, sample_with_users, sign_in
 
 SECRET = "s" * 32
 PASSWORD = "a long enough password"
@@ -86,3 +88,63 @@ def test_sparkline_draws_the_charted_values_and_skips_suppressed_points() -> Non
                     "Burglary", "count")
     assert spec["data"]["values"][2]["variation"] == "not judged"
     assert spec["layer"][-1]["mark"]["type"] == "rule"
+
+
+@pytest.fixture(scope="module")
+def admin_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return sample_with_users(tmp_path_factory.getbasetemp(),
+                             tmp_path_factory.mktemp("web-breaks") / "breaks.duckdb",
+                             {"adm": "admin"}, PASSWORD)
+
+
+def test_admin_records_a_break_and_the_charts_rebase_there(admin_db: Path) -> None:
+    url = "/measures/burglary-dwelling?from=2010-01&to=2011-12&format=json"
+    with TestClient(create_app(Settings(db=admin_db, secret_key=SECRET))) as c:
+        assert sign_in(c, "adm", PASSWORD).status_code == 200
+        before = c.get(url).json()
+        assert before["control_chart"]["breaks"] == []
+        assert {p["segment"] for p in before["points"]} == {0}
+        form = c.get("/admin/breaks")
+        assert form.status_code == 200 and "Record a break" in form.text
+        token = csrf_from(form.text)
+        added = c.post("/admin/breaks", data={"month": "2011-04", "measure": "burglary-dwelling",
+                                              "reason": "New crime recording system",
+                                              "csrf_token": token}, follow_redirects=False)
+        assert added.status_code == 303
+        assert added.headers["location"] == "/admin/breaks?done=break-added&item=1"
+        after = c.get(url).json()
+        assert after["control_chart"]["breaks"] == [
+            {"month": "2011-04", "reason": "New crime recording system"}]
+        assert {p["segment"] for p in after["points"] if p["period"] < "2011-04"} == {0}
+        assert {p["segment"] for p in after["points"] if p["period"] >= "2011-04"} == {1}
+        later = [p for p in after["points"] if p["period"] >= "2011-04"]
+        assert later[0]["centre"] == pytest.approx(
+            sum(p["plotted"] for p in later) / len(later))
+        html = c.get("/measures/burglary-dwelling?from=2010-01&to=2011-12").text
+        assert "New segment from April 2011: New crime recording system" in html
+        listing = c.get("/admin/breaks").text
+        assert "New crime recording system" in listing and "/admin/breaks/1/remove" in listing
+        assert "burglary" in c.get("/admin/breaks?format=csv&table=breaks").text.lower()
+        # bad input is refused on the page, with the reason
+        bad = c.post("/admin/breaks", data={"month": "2011-13", "reason": "x",
+                                            "csrf_token": csrf_from(listing)})
+        assert bad.status_code == 400 and "a break is a month like 2016-10" in bad.text
+        unknown = c.post("/admin/breaks?format=json", data={
+            "month": "2011-05", "reason": "x", "measure": "no-such-measure",
+            "csrf_token": csrf_from(listing)})
+        assert unknown.status_code == 404
+        # a break recorded from the command line while the site runs shows on the next request
+        runner = CliRunner()
+        cli_added = runner.invoke(cli, ["breaks", "add", "2010-10", "--reason", "Audit",
+                                        "--db", str(admin_db)])
+        assert cli_added.exit_code == 0, cli_added.output
+        both = c.get(url).json()["control_chart"]["breaks"]
+        assert [b["month"] for b in both] == ["2010-10", "2011-04"]
+        removed = c.post("/admin/breaks/1/remove", data={"csrf_token": csrf_from(listing)},
+                         follow_redirects=False)
+        assert removed.status_code == 303
+        assert [b["month"] for b in c.get(url).json()["control_chart"]["breaks"]] == ["2010-10"]
+        assert c.post("/admin/breaks/99/remove?format=json",
+                      data={"csrf_token": csrf_from(listing)}).status_code == 404
+        audit = c.get("/admin/audit?format=json").json()["entries"]
+        assert {"break added", "break removed"} <= {e["action"] for e in audit}

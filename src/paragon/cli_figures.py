@@ -21,10 +21,13 @@ from paragon.cli_common import (
     run,
     settings_for,
 )
+from paragon.measures import breaks as recorded_breaks
 from paragon.measures.charts import CHART_METHODS, check_breaks, parse_baseline
 from paragon.measures.milestones import milestone_table
 from paragon.measures.series import control_chart, monthly_series
-from paragon.plan.schema import Measure
+from paragon.ops import OpsStore
+from paragon.plan.schema import Break, Measure
+from paragon.settings import Settings
 
 TABLE_TITLES = {
     "trust_confidence": "Trust and Confidence",
@@ -208,8 +211,8 @@ def register(app: typer.Typer) -> None:
             typer.Option(
                 "--break",
                 help="A month (YYYY-MM) where recording practice changed: the chart starts a new "
-                "segment with its own limits there. Repeat for several; the plan's own breaks "
-                "always apply.",
+                "segment with its own limits there. Repeat for several; the plan's breaks and "
+                "those recorded with `paragon breaks add` always apply.",
             ),
         ] = None,
         baseline: Annotated[
@@ -233,6 +236,12 @@ def register(app: typer.Typer) -> None:
 
         def body() -> None:
             settings = settings_for(db, plan)
+            store = recorded_breaks.read_store(settings.ops_location())
+            try:
+                recorded = recorded_breaks.analyst_breaks(store, measure)
+            finally:
+                if store is not None:
+                    store.close()
             with open_warehouse(settings, read_only=True) as wh:
                 the_plan = plan_for(settings)
                 series = monthly_series(wh, the_plan, measure, lpu, months)
@@ -241,7 +250,7 @@ def register(app: typer.Typer) -> None:
                 else:
                     chart = control_chart(
                         wh, the_plan, measure, lpu, months, breaks=check_breaks(breaks or []),
-                        baseline=parse_baseline(baseline),
+                        recorded=recorded, baseline=parse_baseline(baseline),
                     )
             if chart.get("note"):
                 err_console.print(f"note: {chart['note']}", highlight=False, soft_wrap=True)
@@ -254,6 +263,110 @@ def register(app: typer.Typer) -> None:
             _print_chart(chart)
 
         run(body)
+
+    breaks_app = typer.Typer(
+        help="Breaks in recording practice recorded by analysts: control charts start a new "
+        "segment (own centre line and limits) at each. Kept in the operational store beside "
+        "the warehouse, with the plan's own breaks always applying too.",
+        no_args_is_help=True,
+    )
+    app.add_typer(breaks_app, name="breaks")
+
+    @breaks_app.command("add")
+    def breaks_add(
+        month: Annotated[str, typer.Argument(help="First month of the new practice, YYYY-MM.")],
+        reason: Annotated[str, typer.Option("--reason", help="What changed (shown on charts).")],
+        measure: Annotated[
+            str | None,
+            typer.Option("--measure", help="A measure id (default: every measure)."),
+        ] = None,
+        db: DbOption = None,
+        plan: PlanOption = None,
+    ) -> None:
+        """Record a break: every chart of the measure (or of every measure) rebases there."""
+
+        def body() -> None:
+            settings = settings_for(db, plan)
+            the_plan = plan_for(settings)
+            with _open_store(settings) as store:
+                new_id = recorded_breaks.add_break(store, the_plan, month, reason, measure,
+                                                   added_by="cli")
+            out_console.print(f"break #{new_id} at {month.strip()} for "
+                              f"{measure or 'every measure'}: {reason.strip()}",
+                              highlight=False, soft_wrap=True)
+
+        run(body)
+
+    @breaks_app.command("list")
+    def breaks_list(
+        measure: Annotated[
+            str | None,
+            typer.Option("--measure", help="Only the breaks that apply to this measure."),
+        ] = None,
+        fmt: FormatOption = OutputFormat.table,
+        db: DbOption = None,
+        plan: PlanOption = None,
+    ) -> None:
+        """The breaks charts use: the plan's and the recorded ones, in month order."""
+
+        def body() -> None:
+            settings = settings_for(db, plan)
+            the_plan = plan_for(settings)
+            if measure is not None:
+                the_plan.measure(measure)
+            store = recorded_breaks.read_store(settings.ops_location())
+            try:
+                stored = recorded_breaks.list_breaks(store, measure) if store else []
+            finally:
+                if store is not None:
+                    store.close()
+            planned: list[tuple[str | None, Break]] = (
+                [(None, b) for b in the_plan.breaks] if measure is None
+                else [(None, b) for b in the_plan.breaks_of(measure)])
+            if measure is None:
+                planned += [(m.id, b) for m in the_plan.measures for b in m.breaks]
+            rows = [{"id": None, "month": b.month, "measure": mid, "reason": b.reason,
+                     "source": "plan"} for mid, b in planned]
+            rows += [{"id": r["break_id"], "month": r["month"], "measure": r["measure"],
+                      "reason": r["reason"], "source": "recorded"} for r in stored]
+            rows.sort(key=lambda r: (r["month"], r["source"]))
+            if fmt is OutputFormat.json:
+                print_json(rows)
+            elif fmt is OutputFormat.csv:
+                print_csv(rows)
+            else:
+                table = Table("id", "month", "measure", "reason", "source")
+                for r in rows:
+                    table.add_row("—" if r["id"] is None else str(r["id"]), r["month"],
+                                  r["measure"] or "every measure", r["reason"], r["source"])
+                out_console.print(table)
+
+        run(body)
+
+    @breaks_app.command("remove")
+    def breaks_remove(
+        break_id: Annotated[int, typer.Argument(help="The break's id (`paragon breaks list`).",
+                                                min=1)],
+        db: DbOption = None,
+        plan: PlanOption = None,
+    ) -> None:
+        """Remove a recorded break (the plan's own are changed in the plan)."""
+
+        def body() -> None:
+            settings = settings_for(db, plan)
+            with _open_store(settings) as store:
+                gone = recorded_breaks.remove_break(store, break_id)
+            out_console.print(f"removed break #{break_id} at {gone['month']} for "
+                              f"{gone['measure'] or 'every measure'}", highlight=False)
+
+        run(body)
+
+
+def _open_store(settings: Settings) -> OpsStore:
+    """The operational store for writing (created beside the warehouse if need be)."""
+    from paragon.cli_web import open_ops
+
+    return open_ops(settings)
 
 
 def _print_chart(chart: dict[str, Any]) -> None:

@@ -35,6 +35,8 @@ CHART_METHODS = {
     "none": "no control chart",
 }
 """Each chart method in words."""
+ANALYST_REASON = "set by the analyst"
+"""The reason shown for a break given for one chart only (``paragon spc --break``)."""
 
 
 def parse_baseline(text: str | None) -> tuple[str, str] | None:
@@ -75,15 +77,19 @@ def chart_from_series(
     rows: Sequence[dict[str, Any]],
     *,
     show_from: str | None = None,
-    breaks: Sequence[str] = (),
+    breaks: Sequence[str | tuple[str, str]] = (),
     baseline: tuple[str, str] | None = None,
 ) -> dict[str, Any]:
     """The chart of a monthly series (rows of ``monthly_series``), as JSON-ready data.
 
     ``rows`` may start before ``show_from`` (history for the seasonal profile of a count); only
-    months from ``show_from`` are charted. ``breaks`` are added to the plan's own.
+    months from ``show_from`` are charted. ``breaks`` (months, or (month, reason) pairs: the
+    analyst's, recorded or given for this chart) are added to the plan's own.
     """
-    all_breaks = sorted({*(b.month for b in plan.breaks_of(measure.id)), *breaks})
+    reasons = {m: ANALYST_REASON for m in (b for b in breaks if isinstance(b, str))}
+    reasons.update(b for b in breaks if not isinstance(b, str))
+    reasons.update({b.month: b.reason for b in plan.breaks_of(measure.id)})
+    all_breaks = sorted(reasons)
     shown = [r for r in rows if show_from is None or r["period"] >= show_from]
     if len(shown) < 2:
         raise ParagonError(f"measure '{measure.id}' has fewer than 2 months of data to chart")
@@ -109,7 +115,6 @@ def chart_from_series(
             size_name="effective responses")
         unit = "percent"
     data = chart.to_dict()
-    reasons = {b.month: b.reason for b in plan.breaks_of(measure.id)}
     points = []
     for raw, point in zip(shown, data["points"], strict=True):
         extra = {"numerator": raw["numerator"], "denominator": raw["denominator"],
@@ -128,8 +133,7 @@ def chart_from_series(
         "lower_limit": data["lower_limit"],
         "upper_limit": data["upper_limit"],
         "trial_limits": data["trial_limits"],
-        "breaks": [{"month": m, "reason": reasons.get(m, "set by the analyst")}
-                   for m in data["breaks"]],
+        "breaks": [{"month": m, "reason": reasons[m]} for m in data["breaks"]],
         "baseline": data["baseline"],
         "seasonal": data["seasonal"],
         "caveats": data["caveats"],

@@ -65,11 +65,14 @@ def control_chart(
     months: int = DEFAULT_MONTHS,
     *,
     breaks: Sequence[str] = (),
+    recorded: Sequence[tuple[str, str]] = (),
     baseline: tuple[str, str] | None = None,
 ) -> dict[str, Any]:
     """The measure's monthly control chart over its last ``months`` months, as JSON-ready data
     (paragon.measures.charts: seasonally adjusted XmR for counts, Laney u′/p′ for rates and
-    surveys). A count reads up to five years of history for its seasonal profile."""
+    surveys). A count reads up to five years of history for its seasonal profile. ``breaks`` are
+    months given for this chart only, ``recorded`` the (month, reason) breaks an analyst recorded
+    (paragon.measures.breaks); the plan's own always apply."""
     measure = plan.measure(measure_id)
     history = max(months, charts.HISTORY_MONTHS) if measure.kind == "count" else months
     rows = monthly_series(wh, plan, measure_id, lpu, history)
@@ -77,5 +80,6 @@ def control_chart(
         raise ParagonError(f"measure '{measure_id}' has fewer than 2 months of data")
     first = charts.show_from(rows[-1]["period"], months)
     chart = charts.chart_from_series(plan, measure, rows, show_from=first,
-                                     breaks=charts.check_breaks(breaks), baseline=baseline)
+                                     breaks=[*recorded, *charts.check_breaks(breaks)],
+                                     baseline=baseline)
     return {**chart, "lpu": lpu}

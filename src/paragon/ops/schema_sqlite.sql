@@ -79,3 +79,14 @@ CREATE TABLE IF NOT EXISTS jobs (
     log         TEXT,
     result      TEXT
 );
+
+-- Breaks in recording practice recorded by analysts (paragon.measures.breaks): control charts
+-- start a new segment at `month` (YYYY-MM) for `measure` (NULL: every measure).
+CREATE TABLE IF NOT EXISTS chart_breaks (
+    break_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    measure  TEXT,
+    month    TEXT NOT NULL,
+    reason   TEXT NOT NULL,
+    added_by TEXT,
+    added_at TEXT NOT NULL
+);

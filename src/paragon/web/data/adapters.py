@@ -11,6 +11,7 @@ from typing import Any
 
 from paragon.demo import is_demo
 from paragon.measures import series
+from paragon.measures.breaks import analyst_breaks, list_breaks
 from paragon.measures.charts import chart_from_series, history_start
 from paragon.measures.engine import crime_source, figure_from, monthly_components
 from paragon.measures.milestones import milestone_table
@@ -82,7 +83,11 @@ def control_chart(ctx: WebContext, measure_id: str, start: date, end: date,
                   lpu: str | None = None, breaks: tuple[str, ...] = (),
                   baseline: tuple[str, str] | None = None) -> dict[str, Any]:
     """The measure's control chart over [start, end) (paragon.measures.charts): a count reads
-    up to five years before ``end`` for its seasonal profile and charts only the window."""
+    up to five years before ``end`` for its seasonal profile and charts only the window. The
+    breaks analysts recorded (paragon.measures.breaks) are read on every call, so a break added
+    from the command line shows at once."""
+    recorded = recorded_breaks(ctx, measure_id)
+
     def compute() -> dict[str, Any]:
         plan = ctx.plan()
         measure = plan.measure(measure_id)
@@ -94,9 +99,21 @@ def control_chart(ctx: WebContext, measure_id: str, start: date, end: date,
                     "caveats": ["Fewer than 2 months of data: no control chart."],
                     "seasonal": None, "baseline": None}
         return chart_from_series(plan, measure, rows, show_from=month_label(start),
-                                 breaks=breaks, baseline=baseline)
+                                 breaks=[*recorded, *breaks], baseline=baseline)
 
-    return ctx.cached(("chart", measure_id, start, end, lpu, breaks, baseline), compute)
+    return ctx.cached(("chart", measure_id, start, end, lpu, breaks, recorded, baseline), compute)
+
+
+def recorded_breaks(ctx: WebContext, measure_id: str) -> tuple[tuple[str, str], ...]:
+    """(month, reason) of the breaks recorded for the measure (its own and every measure's)."""
+    return analyst_breaks(ctx.ops, measure_id)
+
+
+def breaks_version(ctx: WebContext) -> tuple[tuple[Any, ...], ...]:
+    """Every recorded break, for the keys of cached pages that draw many charts (a break added
+    from the command line shows without waiting for the next ingest)."""
+    return tuple((r["break_id"], r["measure"], r["month"], r["reason"])
+                 for r in list_breaks(ctx.ops))
 
 
 def period_components(ctx: WebContext, measure_id: str, start: date, end: date,

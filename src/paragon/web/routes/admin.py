@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from paragon.errors import ParagonError
 from paragon.web import auth
 from paragon.web.data import admin
+from paragon.web.data import breaks as break_admin
 from paragon.web.data.areas import area_index
 from paragon.web.deps import Admin, Ctx
 from paragon.web.render import page, wants_json
@@ -34,6 +35,7 @@ DONE_MESSAGES = {
     "priority-opened": "Opened priority {item}.", "priority-updated": "Updated priority {item}.",
     "priority-closed": "Closed priority {item}.", "plan-active": "Plan {item} is now active.",
     "plan-reverted": "Using the configured plan again.",
+    "break-added": "Recorded break {item}.", "break-removed": "Removed break {item}.",
 }
 
 
@@ -62,6 +64,7 @@ def home(request: Request, user: Admin) -> Response:
         {"url": "/admin/priorities", "title": "Local priorities"},
         {"url": "/admin/users", "title": "Users and roles"},
         {"url": "/admin/plan", "title": "The plan"},
+        {"url": "/admin/breaks", "title": "Breaks in recording practice"},
         {"url": "/admin/audit", "title": "Audit log"},
     ]})
 
@@ -167,6 +170,45 @@ def close_priority(request: Request, ctx: Ctx, user: Admin, priority_id: Priorit
         return _priorities_page(request, ctx, None, exc.message, exc.status)
     audit(request, "priority closed", str(priority_id), result)
     return _done(request, "/admin/priorities", "priority-closed", priority_id)
+
+
+# --- breaks in recording practice (control charts rebase there) ---------------------------------
+def _breaks_page(request: Request, ctx: Ctx, done: str | None, error: str | None = None,
+                 status: int = 200) -> Response:
+    return page(request, "admin_breaks", {**break_admin.breaks_page(ctx), "done": done,
+                                          "error": error}, status=status)
+
+
+@router.get("/breaks", responses=PAGE, summary="Breaks in recording practice")
+def breaks(request: Request, ctx: Ctx, user: Admin, done: Done = None,
+           item: Item = None) -> Response:
+    return _breaks_page(request, ctx, done_message(done, item))
+
+
+@router.post("/breaks", responses=DONE, summary="Record a break: charts rebase at its month")
+def add_break(request: Request, ctx: Ctx, user: Admin,
+              month: Annotated[str, Form(max_length=7, description="YYYY-MM")],
+              reason: Annotated[str, Form(max_length=break_admin.MAX_REASON)],
+              measure: Annotated[str, Form(max_length=80,
+                                           description="A measure id; blank: every measure")]
+              = "") -> Response:
+    try:
+        new_id = break_admin.add(ctx, user.name, month, reason, measure or None)
+    except ParagonError as exc:
+        if wants_json(request):
+            raise
+        return _breaks_page(request, ctx, None, exc.message, exc.status)
+    audit(request, "break added", str(new_id), f"{month} {measure or 'every measure'}: {reason}")
+    return _done(request, "/admin/breaks", "break-added", new_id, break_id=new_id)
+
+
+@router.post("/breaks/{break_id}/remove", responses=DONE, summary="Remove a recorded break")
+def remove_break(request: Request, ctx: Ctx, user: Admin,
+                 break_id: Annotated[int, Path(ge=1, le=2**62)]) -> Response:
+    gone = break_admin.remove(ctx, break_id)
+    audit(request, "break removed", str(break_id),
+          f"{gone['month']} {gone['measure'] or 'every measure'}: {gone['reason']}")
+    return _done(request, "/admin/breaks", "break-removed", break_id)
 
 
 # --- the plan ------------------------------------------------------------------------------------

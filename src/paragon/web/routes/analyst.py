@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from paragon.errors import NotFoundError
-from paragon.web.data.adapters import display_year, milestone_years
+from paragon.web.data.adapters import breaks_version, display_year, milestone_years
 from paragon.web.data.analysis import (
     dashboard_rows,
     measure_page,
@@ -45,7 +45,7 @@ def dashboard(request: Request, ctx: Ctx, user: Analyst, lpu: LpuQuery = None,
               year: YearQuery = None) -> Response:
     plan = ctx.plan()
     the_year, the_lpu = _year(ctx, year), _lpu(ctx, lpu)
-    rows = ctx.cached(("dashboard", the_year, the_lpu),
+    rows = ctx.cached(("dashboard", the_year, the_lpu, breaks_version(ctx)),
                       lambda: dashboard_rows(ctx, the_year, the_lpu))
     return page(request, "dashboard", {
         "filters": {"lpu": the_lpu, "year": the_year},
