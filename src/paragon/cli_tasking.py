@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -53,8 +54,19 @@ ForceOption = Annotated[
     str | None, typer.Option("--force", help="Only this force's crimes (warehouse input).")]
 WeightsOption = Annotated[
     Path | None,
-    typer.Option("--weights", help="Harm weights CSV (key,weight; '# source:' line required)."),
+    typer.Option("--weights", help="Harm weights CSV (key,weight; '# source:' line required) "
+                 "instead of the shipped ONS Crime Severity Score weights."),
 ]
+
+
+class Weight(StrEnum):
+    counts = "counts"
+    harm = "harm"
+
+
+WeightOption = Annotated[
+    Weight, typer.Option("--weight", help="counts: every crime counts 1 (demand); harm: every "
+                         "crime counts its ONS Crime Severity Score weight (or --weights).")]
 
 
 def _events(input_path: Path | None, crime_type: str | None, force: str | None,
@@ -85,7 +97,9 @@ def _print_backtest(report: BacktestReport) -> None:
     table = Table("method", "parameters", "seconds",
                   *[f"hit rate {c}%" for c in COVERAGES], *[f"PAI {c}%" for c in COVERAGES],
                   "PAI 5% − counts",
-                  title=f"Backtest {report.start}..{report.end}: {report.cells:,} cells of "
+                  title=f"Backtest {report.start}..{report.end}"
+                  + (" weighted by harm" if report.weight == "harm" else "")
+                  + f": {report.cells:,} cells of "
                   f"{report.cell:g} m, {report.events:,} events, train {report.train_months} "
                   "months (mean [95% t-interval over months])")
     for r in report.results:
@@ -139,8 +153,9 @@ def register(app: typer.Typer) -> None:
         tune_months: TuneOption = 12,
         force: ForceOption = None,
         weights: WeightsOption = None,
+        weight: WeightOption = Weight.counts,
         harm: Annotated[bool, typer.Option(
-            "--harm", help="Score against harm (needs --weights) instead of counts.")] = False,
+            "--harm", hidden=True, help="The same as --weight harm.")] = False,
         fmt: FormatOption = OutputFormat.table,
         db: DbOption = None,
     ) -> None:
@@ -151,13 +166,14 @@ def register(app: typer.Typer) -> None:
                 if name not in METHODS:
                     raise ParagonError(
                         f"Unknown method '{name}'; choose from {', '.join(METHODS)}.")
-            w = load_weights(weights) if weights is not None else None
-            if harm and w is None:
-                raise ParagonError("--harm needs --weights FILE.")
+            by_harm = harm or weight is Weight.harm
+            w = load_weights(weights) if by_harm else None
             events, _ = _events(input_path, crime_type, force, w, db)
             grid = _grid(area, cell, events)
             report = run_backtest(grid, events, start, end, train_months, methods,
-                                  tune_months=tune_months, harm=harm)
+                                  tune_months=tune_months, harm=by_harm)
+            report.weight = "harm" if by_harm else "counts"
+            report.weight_source = w.source if w is not None else None
             if fmt is OutputFormat.json:
                 print_json(report.as_dict())
             elif fmt is OutputFormat.csv:
@@ -180,6 +196,9 @@ def register(app: typer.Typer) -> None:
         tune_months: TuneOption = 12,
         force: ForceOption = None,
         weights: WeightsOption = None,
+        weight: Annotated[Weight, typer.Option(
+            "--weight", help="Rank cells by expected crimes (counts) or expected harm (harm: "
+            "ONS Crime Severity Score weights, or --weights).")] = Weight.counts,
         geojson: Annotated[Path | None, typer.Option(
             "--geojson", help="Write the cells as GeoJSON polygons (WGS84).")] = None,
         csv_out: Annotated[Path | None, typer.Option(
@@ -191,11 +210,19 @@ def register(app: typer.Typer) -> None:
         harm; the LPU of a cell is that of the nearest LSOA centroid (warehouse input)."""
 
         def body() -> None:
-            w = load_weights(weights) if weights is not None else None
-            events, centroids = _events(input_path, crime_type, force, w, db)
+            w: HarmWeights | None = load_weights(weights)
+            try:
+                events, centroids = _events(input_path, crime_type, force, w, db)
+            except ParagonError as exc:
+                if weight is Weight.harm or weights is not None or "harm weight" not in str(exc):
+                    raise
+                err_console.print(f"Expected harm is left out: {exc}")
+                w = None
+                events, centroids = _events(input_path, crime_type, force, None, db)
             grid = _grid(area, cell, events)
             pred = predict(grid, events, method_name, train_months, top, centroids,
-                           tune_months=tune_months, harm_source=w.source if w else None)
+                           tune_months=tune_months, harm_source=w.source if w else None,
+                           rank_by="harm" if weight is Weight.harm else "crimes")
             if geojson is not None:
                 geojson.write_text(pred.geojson_text(), encoding="utf-8")
             if csv_out is not None:
@@ -206,12 +233,17 @@ def register(app: typer.Typer) -> None:
             if fmt is OutputFormat.csv:
                 out_console.file.write(pred.csv())
                 return
-            table = Table("LPU", "rank", "cell", "expected crimes", "expected harm",
-                          title=f"Predicted hotspots for {pred.month}: {pred.title}, trained "
-                          f"on {pred.train_from}..{pred.train_to}")
+            table = Table("LPU", "rank", "cell", "expected crimes [90%]", "expected harm [90%]",
+                          title=f"Predicted hotspots for {pred.month} by expected "
+                          f"{pred.rank_by}: {pred.title}, trained on "
+                          f"{pred.train_from}..{pred.train_to}")
             for c in pred.cells:
-                table.add_row(c.lpu, str(c.rank), c.cell, f"{c.expected_crimes:.2f}",
-                              "—" if c.expected_harm is None else f"{c.expected_harm:.1f}")
+                lo, hi = c.crimes_interval
+                hint = c.harm_interval
+                table.add_row(
+                    c.lpu, str(c.rank), c.cell, f"{c.expected_crimes:.2f} [{lo:.0f}, {hi:.0f}]",
+                    "—" if c.expected_harm is None or hint is None
+                    else f"{c.expected_harm:.1f} [{hint[0]:.0f}, {hint[1]:.0f}]")
             out_console.print(table)
 
         run(body)

@@ -160,10 +160,15 @@ class BacktestReport:
     train_months: int
     cell: float
     results: list[MethodResult] = field(default_factory=list)
+    weight: str = "counts"
+    weight_source: str | None = None
+    harm: float | None = None
 
     def as_dict(self) -> dict[str, object]:
         return {"cells": self.cells, "events": self.events, "from": self.start, "to": self.end,
                 "train_months": self.train_months, "cell_metres": self.cell,
+                "weight": self.weight, "weight_source": self.weight_source,
+                "harm": None if self.harm is None else round(self.harm, 3),
                 "coverages": list(COVERAGES),
                 "methods": [r.as_dict() for r in self.results]}
 
@@ -195,7 +200,8 @@ def run_backtest(grid: Grid, events: Events, start: str, end: str, train_months:
     names = list(dict.fromkeys(["counts", *(methods or list(METHODS))]))
     stack_first = max(events.first_month, s - train_months - max(tune_months, 0))
     weights = events.harm if harm else None
-    report = BacktestReport(grid.cells_in_area, 0, start, end, train_months, grid.cell)
+    report = BacktestReport(grid.cells_in_area, 0, start, end, train_months, grid.cell,
+                            weight="harm" if harm else "counts")
     for name in names:
         method = METHODS[name]
         t0 = time.perf_counter()
@@ -208,7 +214,10 @@ def run_backtest(grid: Grid, events: Events, start: str, end: str, train_months:
         report.results.append(MethodResult(
             name, method.title, params, tuned, t2 - t1,
             [month_text(m) for m in range(s, e + 1)], scores, tuning_seconds=t1 - t0))
-    report.events = int(sum(sc.events for sc in report.results[0].scores))
+    _, _, inside = grid.locate(events.x, events.y)
+    report.events = int((inside & (events.month >= s) & (events.month <= e)).sum())
+    if harm:
+        report.harm = float(sum(sc.events for sc in report.results[0].scores))
     base = [sc.pai[5] for sc in report.results[0].scores]
     for r in report.results[1:]:
         r.versus_counts = summarise([a.pai[5] - b for a, b in zip(r.scores, base, strict=True)])

@@ -6,8 +6,15 @@ the method's defaults when the data is too short.
 
 Expected crimes in a cell = the cell's share of the method's score over the area x the average
 monthly number of crimes in the area over the training window. Expected harm is the same with
-every crime weighted by its harm weight (only when weights are given). A cell belongs to the LPU
+every crime weighted by its harm weight (only when weights are given). Cells are ranked by
+expected crimes (demand) or, with ``rank_by="harm"``, by expected harm. A cell belongs to the LPU
 of the nearest LSOA centroid of the force (cells with no LSOA given belong to one area, "all").
+
+The interval given with each expected figure is a 90% Poisson prediction interval for the count
+of crimes the cell will see in the month (the 5th and 95th percentiles of a Poisson distribution
+with the expected crimes as its mean); the harm interval scales it by the cell's expected harm
+per crime. It allows for chance in the coming month, not for error in the expectation itself;
+``tests/test_tasking_harm.py`` measures how often it held on real data.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ import json
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy import stats
 from scipy.spatial import cKDTree
 
 from paragon.errors import ParagonError
@@ -27,6 +35,15 @@ from paragon.tasking.methods import Params, method
 from paragon.tasking.metrics import ranking
 
 ALL = "all"
+INTERVAL = 0.90
+
+
+def poisson_interval(mean: float, level: float = INTERVAL) -> tuple[float, float]:
+    """The central ``level`` prediction interval of a Poisson count with this mean."""
+    if not mean > 0:
+        return (0.0, 0.0)
+    lo, hi = stats.poisson.ppf([(1 - level) / 2, (1 + level) / 2], mean)
+    return (float(lo), float(hi))
 
 
 @dataclass(frozen=True)
@@ -49,12 +66,29 @@ class PredictedCell:
     expected_harm: float | None
     polygon: list[list[float]]
 
+    @property
+    def crimes_interval(self) -> tuple[float, float]:
+        return poisson_interval(self.expected_crimes)
+
+    @property
+    def harm_interval(self) -> tuple[float, float] | None:
+        if self.expected_harm is None or not self.expected_crimes > 0:
+            return None
+        per_crime = self.expected_harm / self.expected_crimes
+        lo, hi = self.crimes_interval
+        return (lo * per_crime, hi * per_crime)
+
     def as_dict(self) -> dict[str, object]:
+        lo, hi = self.crimes_interval
+        harm = self.harm_interval
         return {"cell": self.cell, "lpu": self.lpu, "rank": self.rank,
                 "score": round(self.score, 6),
                 "expected_crimes": round(self.expected_crimes, 4),
+                "crimes_lower": lo, "crimes_upper": hi,
                 "expected_harm": None if self.expected_harm is None
-                else round(self.expected_harm, 4)}
+                else round(self.expected_harm, 4),
+                "harm_lower": None if harm is None else round(harm[0], 4),
+                "harm_upper": None if harm is None else round(harm[1], 4)}
 
 
 @dataclass
@@ -70,6 +104,7 @@ class Prediction:
     monthly_crimes: float
     monthly_harm: float | None
     harm_source: str | None
+    rank_by: str = "crimes"
     cells: list[PredictedCell] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
@@ -80,7 +115,8 @@ class Prediction:
                 "monthly_crimes": round(self.monthly_crimes, 3),
                 "monthly_harm": None if self.monthly_harm is None
                 else round(self.monthly_harm, 3),
-                "harm_source": self.harm_source,
+                "harm_source": self.harm_source, "ranked_by": self.rank_by,
+                "interval": INTERVAL,
                 "cells": [c.as_dict() for c in self.cells]}
 
     def geojson(self) -> dict[str, object]:
@@ -92,11 +128,12 @@ class Prediction:
     def csv(self) -> str:
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
-        w.writerow(["cell", "lpu", "rank", "expected_crimes", "expected_harm", "score"])
+        keys = ["cell", "lpu", "rank", "expected_crimes", "crimes_lower", "crimes_upper",
+                "expected_harm", "harm_lower", "harm_upper", "score"]
+        w.writerow(keys)
         for c in self.cells:
             d = c.as_dict()
-            w.writerow([d["cell"], d["lpu"], d["rank"], d["expected_crimes"],
-                        "" if d["expected_harm"] is None else d["expected_harm"], d["score"]])
+            w.writerow(["" if d[k] is None else d[k] for k in keys])
         return buf.getvalue()
 
     def geojson_text(self) -> str:
@@ -116,14 +153,19 @@ def cell_lpus(grid: Grid, centroids: Centroids | None) -> np.ndarray:
 
 def predict(grid: Grid, events: Events, method_name: str, train_months: int, top: int,
             centroids: Centroids | None = None, tune_months: int = 12,
-            harm_source: str | None = None) -> Prediction:
-    """The ``top`` cells of each LPU for the month after the data ends."""
+            harm_source: str | None = None, rank_by: str = "crimes") -> Prediction:
+    """The ``top`` cells of each LPU for the month after the data ends, ranked by expected
+    crimes (``rank_by="crimes"``) or expected harm (``"harm"``, needs harm weights)."""
     if train_months < 1:
         raise ParagonError("--train-months must be at least 1.")
     if top < 1:
         raise ParagonError("--top must be at least 1.")
     if len(events.x) == 0:
         raise ParagonError("No events to predict from.")
+    if rank_by not in ("crimes", "harm"):
+        raise ParagonError(f"Rank by 'crimes' or 'harm', not '{rank_by}'.")
+    if rank_by == "harm" and events.harm is None:
+        raise ParagonError("Ranking by harm needs harm weights for these crimes.")
     m = method(method_name)
     last = events.last_month
     target = last + 1
@@ -143,17 +185,19 @@ def predict(grid: Grid, events: Events, method_name: str, train_months: int, top
     share = scores / total_score if total_score > 0 else np.zeros_like(scores)
     harm_share = None
     monthly_harm = None
+    hscores = None
     if events.harm is not None:
         hstack = monthly_grids(grid, events, first, last, events.harm)
         hscores = m.score(hstack, grid.cell, params)
         htotal = float(hscores[mask].sum())
         harm_share = hscores / htotal if htotal > 0 else np.zeros_like(hscores)
         monthly_harm = float(hstack.sum()) / train_months
-    order = ranking(scores, mask)
+    ranked = hscores if rank_by == "harm" and hscores is not None else scores
+    order = ranking(ranked, mask)
     lpus = cell_lpus(grid, centroids)
     out = Prediction(month_text(target), m.name, m.describe(params), params, tuned,
                      month_text(first), month_text(last), grid.cells_in_area, monthly,
-                     monthly_harm, harm_source)
+                     monthly_harm, harm_source, rank_by)
     taken: dict[str, int] = {}
     for idx in order:
         lpu = str(lpus[idx])
@@ -163,7 +207,7 @@ def predict(grid: Grid, events: Events, method_name: str, train_months: int, top
         taken[lpu] = rank + 1
         r, c = divmod(int(idx), grid.nx)
         out.cells.append(PredictedCell(
-            grid.cell_name(int(idx)), int(idx), lpu, rank + 1, float(scores[r, c]),
+            grid.cell_name(int(idx)), int(idx), lpu, rank + 1, float(ranked[r, c]),
             float(share[r, c]) * monthly,
             None if harm_share is None or monthly_harm is None
             else float(harm_share[r, c]) * monthly_harm,
