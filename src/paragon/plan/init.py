@@ -3,13 +3,15 @@
 The starter holds what public police.uk data can answer, and nothing invented:
 
 - LPUs: the force's local authority districts (West Midlands: the ten LPUs of its 2011-15 plan,
-  Birmingham split four ways by the documented ``birmingham-2011`` rule, as the example of a split);
-- neighbourhoods: the MSOAs of the bundled geography (not in the plan: they follow from the LSOAs);
+  Birmingham split four ways by the documented ``birmingham-2011`` rule; other forces get that
+  split as a commented example);
+- neighbourhoods: the MSOAs of the bundled geography (not in the plan: they follow from the
+  LSOAs);
 - measures: total recorded crime and one count per police.uk crime category
-  (``policeuk_categories``), and the share of crimes solved and resolved (detected outcomes, from police.uk outcomes files) for
-  all crime and the categories the 2011-15 plan tracked;
-- milestones: one row per measure and year with a ``benchmark`` rule — no target; the force sets its
-  own (a value, or a % change against a year) by editing the file.
+  (``policeuk_categories``), and the share of crimes solved and resolved (detected outcomes, from
+  police.uk outcomes files) for all crime and the categories the 2011-15 plan tracked;
+- milestones: one row per measure and year with a ``benchmark`` rule, no target: the force sets
+  its own (a value, or a % change against a year) by editing the file.
 
 Anti-social behaviour and stop and search are not measures the plan schema can hold: ASB incidents
 are shown on the area pages and stop and search has its own command and analyst page.
@@ -112,6 +114,11 @@ def starter_plan_text(force: str, first_year: str | None = None, years: int = 4)
         "",
         f"# {len(districts)} local authority districts: "
         + ", ".join(name for _, name in districts),
+        "# Every LSOA of the force is in exactly one LPU. To split a district between LPUs, give",
+        "# each part a documented split rule, as the West Midlands 2011-15 plan does for",
+        "# Birmingham (docs/methods.md, Areas):",
+        "#   - {id: birmingham-north, name: Birmingham North, local_authority: Birmingham,",
+        "#      split: {rule: birmingham-2011, part: north}}",
         "lpus:",
     ]
     for lpu in lpus:
