@@ -208,19 +208,13 @@ def projection(
     assert fig.value is not None
     scale = 1.0
     if fig.kind == "count":
-        if not history:
-            return {
-                "status": "in progress",
-                "assurance": "no earlier year to project from",
-            }
-        d = dispersion
+        # Fewer than two complete earlier years: refused, with the reason (projection_note).
         p = project_count_year_end(
-            [o / d for o in observed],
-            [[h / d for h in y] for y in history],
-            milestone / d,
-            better=better,
+            observed, history, milestone, better=better, dispersion=max(1.0, dispersion)
         )
-        scale = d
+        if p.projected is None:
+            return {"status": "in progress", "assurance": p.assurance,
+                    "projection_note": p.reason}
     else:
         if fig.kind == "detection_rate":
             n = float(fig.denominator or 0)
@@ -241,4 +235,5 @@ def projection(
         "projected_95": None if p.interval_95 is None else [v * scale for v in p.interval_95],
         "probability_met": None if p.probability_met is None else round(p.probability_met, 4),
         "assurance": p.assurance,
+        "projection_note": p.reason,
     }

@@ -502,5 +502,5 @@ ROW_KEYS = (
     "published_text", "published_change_pct", "baseline_year", "baseline", "baseline_computed",
     "compared_with", "comparison_value", "milestone_published", "milestone_rule", "milestone",
     "milestone_recomputed", "footnotes", *NO_CHANGE, "performance_matches",
-    "milestone_matches_rule", "flags", "dispersion", "status",
+    "milestone_matches_rule", "flags", "dispersion", "status", "projection_note",
 )  # fmt: skip

@@ -2,25 +2,39 @@
 
 The financial year runs April to March; months are indexed 0 (April) to 11 (March).
 
-Counts (lower is usually better). With ``k`` months observed, a year-to-date count
-``S``, and previous complete years ``j`` with totals ``N_j``:
+Counts (lower is usually better). This year's first ``k`` months are observed; the previous
+complete years ``j = 1..J`` give the seasonal profile. **At least two complete earlier years are
+needed**: with one, nothing says how much the seasonal share varies from year to year, and the
+projection is refused with the reason in words (``reason``) rather than given too confidently.
 
-* the share of a year normally done by month ``k`` is ``p = mean_j s_j`` where
-  ``s_j`` is the share of year ``j``'s total recorded in its first ``k`` months;
-* the projected total is ``S / p``;
-* uncertainty has two parts. (a) Poisson noise: given this year's share, the rest
-  of the year is Poisson, and ``S`` itself is a noisy measure of the year's level,
-  which together give variance ``Y(1-p)/p`` (the gamma-Poisson, i.e. negative
-  binomial, predictive variance). (b) Share variability: the share ``p`` differs
-  from year to year beyond Poisson noise. Its extra variance ``tau²`` is estimated
-  by the method of moments, ``max(0, var_j(s_j) - mean_j p(1-p)/N_j)`` (0 with a
-  single previous year), and the uncertainty of ``p`` for this year is
-  ``tau² + (tau² + mean_j p(1-p)/N_j) / J``; by the delta method it adds
-  ``Y² var(p) / p²``.
-* the remaining count is given a negative binomial distribution with the mean and
-  the total variance above, which yields the 80% and 95% intervals and the chance
-  of meeting the milestone. If nothing is recorded yet, half an event stands in
-  for ``S`` in the uncertainty so that the interval is not a single point.
+* Profile: ``w_m`` is the mean over earlier years of month ``m``'s share of its year; ``p`` is the
+  share of a year normally recorded by month ``k`` (the sum of ``w_m`` for ``m < k``).
+* Dispersion: months vary more than Poisson counts (``phi``, the quasi-Poisson Pearson
+  chi-squared per degree of freedom of the earlier years' months about year total × profile,
+  at least 1), and neighbouring months go together (the lag-1 autocorrelation ``r`` of those
+  residuals, bias-corrected, 0 to 0.95): a sum of ``n`` months has ``phi`` times the Poisson
+  variance times the AR(1) inflation ``1 + 2 Σ (1 - i/n) r^i``.
+* In-year level change: for every split of the months so far into a first part and a last part
+  of at least two months each, the quasi-Poisson likelihood-ratio statistic for "the level
+  (relative to the profile) changed at the split" is ``2 (a log(L1/L0) + b log(L2/L0)) / phi``;
+  the largest is compared with the chi-squared (1 df) quantile at ``0.01 / splits``
+  (Bonferroni). If it exceeds it, only the months since the change set the level.
+* Projection: with ``S'`` the count of the months that set the level (all of them unless the level
+  changed) and ``p'`` their normal share, the rest of the year is ``R = S' (1 - p) / p'``; the
+  projected total is the year to date plus ``R``.
+* Uncertainty: (a) noise: ``phi`` × (the rest's own variation + that of ``S'`` as a measure of
+  the level), ``phi R (c_rest + c_seg (1 - p) / p')`` with the AR(1) inflations ``c``; (b) the
+  profile: the ratio ``rho_j = rest_j / seg_j`` differs from year to year beyond noise, with
+  variance on the log scale ``tau² = max(0, var_j log rho_j - mean_j phi (c_rest / rest_j +
+  c_seg / seg_j))``; this year's ratio is uncertain by ``f tau² (1 + 1/J) + mean noise / J``,
+  where ``f = (t / z)²`` for the Student t quantile on ``J - 1`` degrees of freedom at the
+  interval's tail (``tau²`` comes from few years). It adds ``R² ×`` that variance.
+* The rest of the year gets a negative binomial distribution with that mean and total variance,
+  which gives the 80% and 95% intervals and the chance of meeting the milestone. If nothing is
+  recorded yet, half an event stands in for ``S'`` in the uncertainty.
+
+The intervals' coverage is measured by rolling-origin backtests on real and simulated series
+(``benchmarks/calibration.py``; results in ``docs/methods.md``).
 
 Proportions (e.g. survey confidence): the projection is the year-to-date
 proportion with its Wilson intervals on the effective sample size; the chance of
@@ -29,7 +43,7 @@ from the 95% Wilson interval. This assumes the rest of the year resembles the
 year so far.
 
 Assurance: "likely met" if the chance is at least 0.8, "likely missed" if at most
-0.2, otherwise "uncertain".
+0.2, otherwise "uncertain"; "not projected" (with the reason) when the history is too short.
 """
 
 from __future__ import annotations
@@ -45,12 +59,34 @@ from scipy import stats
 from paragon.stats.proportions import MIN_RESPONSES, NOT_ENOUGH, wilson_interval
 
 Direction = Literal["higher", "lower"]
-Assurance = Literal["likely met", "likely missed", "uncertain", "not enough responses"]
+Assurance = Literal[
+    "likely met", "likely missed", "uncertain", "not enough responses", "not projected"
+]
 Outcome = Literal["met", "missed"]
 
 MONTHS = 12
 LIKELY = 0.8
 """Chance of meeting (or missing) a milestone needed for a "likely" assurance."""
+MIN_YEARS = 2
+"""Complete earlier years needed before a count is projected."""
+MIN_SEGMENT = 2
+"""Months needed on each side of an in-year level change."""
+CHANGE_ALPHA = 0.01
+"""Family-wise false-alarm rate of the in-year level-change test."""
+
+Years = Sequence[Sequence[float]] | np.ndarray
+"""Complete earlier years, 12 monthly values each (April first)."""
+
+
+@dataclass(frozen=True)
+class LevelChange:
+    """A change of level during the year: from ``month`` on (0 = April) the level is
+    ``after`` times what the months before it showed."""
+
+    month: int
+    ratio: float
+    statistic: float
+    threshold: float
 
 
 @dataclass(frozen=True)
@@ -70,7 +106,17 @@ class YearEndProjection:
     share_of_year: float | None = None
     """Counts: share of a year normally recorded by now."""
     share_sd: float | None = None
-    """Counts: standard deviation of this year's share used for the uncertainty."""
+    """Counts: year-to-year standard deviation (log scale) of the rest-of-year ratio used for
+    the 80% interval."""
+    dispersion: float | None = None
+    """Counts: the quasi-Poisson dispersion of the months (1 = Poisson)."""
+    autocorrelation: float | None = None
+    """Counts: lag-1 autocorrelation of the months about the profile."""
+    level_change: LevelChange | None = None
+    """Counts: the in-year change of level found, if any; the projection then starts from it."""
+    years_used: int | None = None
+    reason: str | None = None
+    """Why there is no projection, or what the projection allowed for, in words."""
 
     def to_dict(self) -> dict[str, Any]:
         """Return the projection as plain JSON-serialisable Python objects."""
@@ -106,64 +152,121 @@ def assurance_for(probability: float) -> Assurance:
     return "uncertain"
 
 
-@dataclass(frozen=True)
-class SeasonalShare:
-    """Share of a year normally recorded by a given month, from previous years."""
-
-    share: float
-    """Mean share across previous years."""
-    tau2: float
-    """Year-to-year variance of the share beyond Poisson noise (method of moments)."""
-    binomial_var: float
-    """Average Poisson (binomial-split) variance of one year's share."""
-    years: int
-
-    def sd(self, tail: float = 0.1) -> float:
-        """Standard deviation of this year's share about :attr:`share`.
-
-        ``tau2`` is estimated from only a few years, so it is scaled by
-        ``(t / z)²`` for the Student t quantile on ``years - 1`` degrees of freedom
-        at the given one-sided ``tail`` probability.
-        """
-        factor = 1.0
-        if self.years > 1 and self.tau2 > 0:
-            factor = (stats.t.isf(tail, self.years - 1) / stats.norm.isf(tail)) ** 2
-        extra = factor * self.tau2 * (1.0 + 1.0 / self.years)
-        return math.sqrt(extra + self.binomial_var / self.years)
-
-
-def seasonal_share(
-    months_observed: int, previous_years: Sequence[Sequence[float]]
-) -> SeasonalShare:
-    """Share of a year recorded in its first ``months_observed`` months, from previous years."""
-    if not previous_years:
-        raise ValueError("need at least one previous complete year")
+def _years(previous_years: Years) -> np.ndarray:
     years = np.asarray(previous_years, dtype=float)
+    if years.size == 0:
+        return years.reshape(0, MONTHS)
     if years.ndim != 2 or years.shape[1] != MONTHS or (years < 0).any():
         raise ValueError("each previous year needs 12 non-negative monthly values")
-    totals = years.sum(axis=1)
-    if (totals <= 0).any():
+    if not np.isfinite(years).all():
+        raise ValueError("monthly values must be finite")
+    if (years.sum(axis=1) <= 0).any():
         raise ValueError("each previous year needs a positive total")
-    shares = years[:, :months_observed].sum(axis=1) / totals
-    p = float(shares.mean())
-    binomial_var = float(np.mean(p * (1.0 - p) / totals))
-    tau2 = max(0.0, float(shares.var(ddof=1)) - binomial_var) if len(shares) > 1 else 0.0
-    return SeasonalShare(p, tau2, binomial_var, len(shares))
+    return years
 
 
-def _remaining_distribution(ytd: float, p: float, sd_p: float) -> Any:
+def seasonal_weights(previous_years: Years) -> np.ndarray:
+    """Mean share of its year recorded in each month (April first), over earlier years."""
+    years = _years(previous_years)
+    if len(years) == 0:
+        raise ValueError("need at least one previous complete year")
+    return np.asarray((years / years.sum(axis=1)[:, None]).mean(axis=0))
+
+
+def _bias_corrected(raw: float, n: int) -> float:
+    """Kendall-type correction of a lag-1 autocorrelation from series of ``n``, kept in
+    [0, 0.95] (as :func:`paragon.stats.counts.period_dispersion` does)."""
+    return max(0.0, min(0.95, (raw * n + 1.0) / (n - 3.0))) if n > 3 else 0.0
+
+
+def month_dispersion(previous_years: Years) -> tuple[float, float]:
+    """Quasi-Poisson dispersion (at least 1) and lag-1 autocorrelation of earlier years' months
+    about each year's total × the mean profile (Pearson residuals)."""
+    years = _years(previous_years)
+    if len(years) < 2:
+        return 1.0, 0.0
+    totals = years.sum(axis=1)
+    expected = totals[:, None] * seasonal_weights(years)[None, :]
+    ok = expected > 0
+    resid = np.where(ok, (years - expected) / np.sqrt(np.where(ok, expected, 1.0)), 0.0)
+    df = years.size - len(years) - (MONTHS - 1)
+    phi = max(1.0, float((resid**2).sum()) / df) if df > 0 else 1.0
+    den = float((resid**2).sum())
+    if den == 0:
+        return phi, 0.0
+    raw = float((resid[:, 1:] * resid[:, :-1]).sum()) / den
+    return phi, _bias_corrected(raw, MONTHS)
+
+
+def _sum_inflation(rho: float, months: int) -> float:
+    """Variance of a sum of ``months`` AR(1) terms over that of independent ones."""
+    return 1.0 + 2.0 * sum((1.0 - i / months) * rho**i for i in range(1, months))
+
+
+def detect_level_change(
+    observed: Sequence[float], weights: Sequence[float] | np.ndarray, dispersion: float = 1.0
+) -> LevelChange | None:
+    """The most likely in-year change of level, if the quasi-Poisson likelihood-ratio test says
+    it is beyond the months' usual variation (see the module docstring); else None."""
+    x = np.asarray(observed, dtype=float)
+    w = np.asarray(weights, dtype=float)[: len(x)]
+    splits = range(MIN_SEGMENT, len(x) - MIN_SEGMENT + 1)
+    if len(splits) == 0 or x.sum() <= 0:
+        return None
+    threshold = float(stats.chi2.isf(CHANGE_ALPHA / len(splits), 1))
+    best: LevelChange | None = None
+    level = x.sum() / w.sum()
+    for c in splits:
+        a, b = float(x[:c].sum()), float(x[c:].sum())
+        l1, l2 = a / float(w[:c].sum()), b / float(w[c:].sum())
+        g = 2.0 * (_xlogy(a, l1 / level) + _xlogy(b, l2 / level)) / dispersion
+        if g > threshold and (best is None or g > best.statistic):
+            best = LevelChange(c, l2 / l1 if l1 > 0 else math.inf, g, threshold)
+    return best
+
+
+def _xlogy(x: float, y: float) -> float:
+    return 0.0 if x == 0 else x * math.log(y)
+
+
+@dataclass(frozen=True)
+class _Ratio:
+    """The rest-of-year ratio ``(1 - p) / p'`` and its year-to-year variation (log scale)."""
+
+    ratio: float
+    share: float
+    segment_share: float
+    tau2: float
+    noise: float
+    years: int
+
+    def log_var(self, tail: float) -> float:
+        factor = 1.0
+        if self.tau2 > 0:
+            factor = (stats.t.isf(tail, self.years - 1) / stats.norm.isf(tail)) ** 2
+        return float(factor * self.tau2 * (1.0 + 1.0 / self.years) + self.noise / self.years)
+
+
+def _ratio(
+    years: np.ndarray, start: int, k: int, phi: float, c_seg: float, c_rest: float
+) -> _Ratio:
+    w = seasonal_weights(years)
+    p, p_seg = float(w[:k].sum()), float(w[start:k].sum())
+    seg, rest = years[:, start:k].sum(axis=1) + 0.5, years[:, k:].sum(axis=1) + 0.5
+    logs = np.log(rest / seg)
+    noise = phi * (c_rest / rest + c_seg / seg)
+    tau2 = max(0.0, float(logs.var(ddof=1)) - float(noise.mean()))
+    return _Ratio((1.0 - p) / p_seg, p, p_seg, tau2, float(noise.mean()), len(years))
+
+
+def _remaining_distribution(
+    level_count: float, r: _Ratio, phi: float, c_seg: float, c_rest: float, tail: float
+) -> Any:
     """Negative binomial for the rest of the year's count (see the module docstring)."""
-    level = max(ytd, 0.5) / p
-    mean = level * (1.0 - p)
-    var = mean / p + level**2 * sd_p**2 / p**2
+    mean = max(level_count, 0.5) * r.ratio
+    var = phi * mean * (c_rest + c_seg * (1.0 - r.share) / r.segment_share)
+    var += mean**2 * r.log_var(tail)
     return stats.nbinom(mean * mean / (var - mean), mean / var)
-
-
-def _interval(ytd: float, season: SeasonalShare, level: float) -> tuple[float, float]:
-    """Equal-tailed interval for the year-end total at the given level."""
-    tail = (1.0 - level) / 2.0
-    dist = _remaining_distribution(ytd, season.share, season.sd(tail))
-    return ytd + float(dist.ppf(tail)), ytd + float(dist.ppf(1.0 - tail))
 
 
 def _probability_met(dist: Any, ytd: float, milestone: float, better: Direction) -> float:
@@ -174,45 +277,93 @@ def _probability_met(dist: Any, ytd: float, milestone: float, better: Direction)
     return 1.0 if gap <= 0 else float(dist.sf(math.ceil(gap) - 1))
 
 
+def not_projected(
+    ytd: float, k: int, milestone: float, better: Direction, years: int
+) -> YearEndProjection:
+    """The refusal: too few complete earlier years to say how the year usually unfolds."""
+    have = "none" if years == 0 else f"only {years}"
+    reason = (
+        f"not projected: a projection needs at least {MIN_YEARS} complete earlier years of "
+        f"monthly figures to know how a year usually unfolds and how much that varies; "
+        f"the data has {have}"
+    )
+    return YearEndProjection(
+        "count", ytd, k, None, None, None, None, "not projected", float(milestone), better,
+        years_used=years, reason=reason,
+    )
+
+
 def project_count_year_end(
     observed: Sequence[float],
-    previous_years: Sequence[Sequence[float]],
+    previous_years: Years,
     milestone: float,
     *,
     better: Direction = "lower",
+    dispersion: float | None = None,
 ) -> YearEndProjection:
     """Project a count's financial-year total from the months observed so far.
 
     ``observed`` holds this year's monthly counts from April (month 0), 1 to 11
-    of them; ``previous_years`` holds complete earlier years of 12 months each.
-    The milestone is met if the total is at most it (``better="lower"``) or at
-    least it (``better="higher"``).
+    of them; ``previous_years`` holds complete earlier years of 12 months each
+    (fewer than two: no projection, with the reason). The milestone is met if the
+    total is at most it (``better="lower"``) or at least it (``better="higher"``).
+    ``dispersion`` overrides the quasi-Poisson dispersion estimated from the earlier years.
     """
     k = len(observed)
     if not 1 <= k < MONTHS:
         raise ValueError("need 1 to 11 observed months; use assess_closed_year after March")
-    if any(v < 0 or not math.isfinite(v) for v in observed):
+    if any(not math.isfinite(v) or v < 0 for v in observed):
         raise ValueError("observed counts must be non-negative")
+    years = _years(previous_years)
     ytd = float(sum(observed))
-    season = seasonal_share(k, previous_years)
-    p = season.share
-    if not 0.0 < p < 1.0:
+    if len(years) < MIN_YEARS:
+        return not_projected(ytd, k, milestone, better, len(years))
+    w = seasonal_weights(years)
+    if not 0.0 < float(w[:k].sum()) < 1.0:
         raise ValueError("previous years have no events in these months or none after them")
-    dist = _remaining_distribution(ytd, p, season.sd(1.0 - LIKELY))
-    prob = _probability_met(dist, ytd, milestone, better)
+    phi_est, rho = month_dispersion(years)
+    phi = max(1.0, dispersion) if dispersion is not None else phi_est
+    change = detect_level_change(observed, w, phi)
+    start = change.month if change is not None else 0
+    if float(w[start:k].sum()) <= 0:
+        change, start = None, 0
+    c_seg, c_rest = _sum_inflation(rho, k - start), _sum_inflation(rho, MONTHS - k)
+    r = _ratio(years, start, k, phi, c_seg, c_rest)
+    seg_count = float(sum(observed[start:]))
+
+    def dist(tail: float) -> Any:
+        return _remaining_distribution(seg_count, r, phi, c_seg, c_rest, tail)
+
+    def interval(level: float) -> tuple[float, float]:
+        tail = (1.0 - level) / 2.0
+        d = dist(tail)
+        return ytd + float(d.ppf(tail)), ytd + float(d.ppf(1.0 - tail))
+
+    prob = _probability_met(dist(1.0 - LIKELY), ytd, milestone, better)
+    reason = None
+    if change is not None:
+        reason = (
+            f"the level changed from month {change.month + 1} of the year (by "
+            f"{100 * (change.ratio - 1):+.0f}%): the projection starts from the months since"
+        )
     return YearEndProjection(
         kind="count",
         year_to_date=ytd,
         months_observed=k,
-        projected=ytd / p,
-        interval_80=_interval(ytd, season, 0.8),
-        interval_95=_interval(ytd, season, 0.95),
+        projected=ytd + seg_count * r.ratio,
+        interval_80=interval(0.8),
+        interval_95=interval(0.95),
         probability_met=prob,
         assurance=assurance_for(prob),
         milestone=float(milestone),
         better=better,
-        share_of_year=p,
-        share_sd=season.sd(1.0 - LIKELY),
+        share_of_year=r.share,
+        share_sd=math.sqrt(r.log_var(1.0 - LIKELY)),
+        dispersion=phi,
+        autocorrelation=rho,
+        level_change=change,
+        years_used=len(years),
+        reason=reason,
     )
 
 

@@ -1,0 +1,263 @@
+"""Calibration of Paragon's monitoring statistics by rolling-origin backtests.
+
+For simulated monthly series (Poisson and overdispersed, autocorrelated, with trends and steps)
+and for real data.police.uk series (Greater Manchester burglary force-wide and in each of its ten
+districts; Merseyside shoplifting and Nottingham burglary and robbery are too short for a
+projection and show the refusal), it prints:
+
+* the false-signal rate of the measure control chart (:func:`paragon.stats.control.count_chart`,
+  seasonally adjusted XmR) on the last 12 months of series with no real change, per point and per
+  chart, against the rules' own rate on independent normal data;
+* the false "real change" rate of the period comparison (:func:`paragon.stats.counts.
+  compare_periods`, quasi-Poisson) of the last 12 months with the 12 before, nominal 5%;
+* the coverage of the year-end projection's 80% and 95% intervals
+  (:func:`paragon.stats.projection.project_count_year_end`) at rolling origins: the projection is
+  made after 2, 4, 6, 8 and 10 months (1 to 11 on the real series) from the two or three years
+  before, and the year's true total is checked against the intervals.
+
+Rows outside twice the nominal false-alarm rate, or more than 0.05 from the nominal coverage, are
+marked ``!``. Real series have real changes, so their signal and change rates are not false-alarm
+rates; they are shown for reference. Run: ``.venv/bin/python benchmarks/calibration.py`` (about
+three minutes on one core; ``--runs`` sets the simulated series per case).
+
+Data: ``benchmarks/data/gm_burglary_by_district.csv`` (monthly burglaries per Greater Manchester
+district, counted from the data.police.uk points in ``gmp_bur.csv`` by the bundled 2011 district
+boundaries; see benchmarks/data/SOURCES.md) and ``tests/data/policeuk/monthly/monthly_counts.csv``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from paragon.stats.control import count_chart
+from paragon.stats.counts import compare_periods
+from paragon.stats.projection import project_count_year_end
+
+ROOT = Path(__file__).resolve().parent.parent
+DISTRICTS = ROOT / "benchmarks" / "data" / "gm_burglary_by_district.csv"
+MONTHLY = ROOT / "tests" / "data" / "policeuk" / "monthly" / "monthly_counts.csv"
+PROFILE = 1 + 0.25 * np.cos(2 * np.pi * (np.arange(12) - 9) / 12)  # April first; peak in winter
+ORIGINS = (2, 4, 6, 8, 10)
+YEARS = 4  # simulated: three earlier years and the year projected
+
+
+def periods(n: int, first_year: int = 2015, first_month: int = 4) -> list[str]:
+    out = []
+    for i in range(n):
+        m = first_month - 1 + i
+        out.append(f"{first_year + m // 12}-{m % 12 + 1:02d}")
+    return out
+
+
+def simulate(
+    rng: np.random.Generator,
+    level: float,
+    phi: float = 1.0,
+    ar: float = 0.0,
+    trend: float = 0.0,
+    step: tuple[int, float] | None = None,
+    wobble: float = 0.0,
+) -> np.ndarray:
+    """``YEARS`` years of monthly counts from April: seasonal profile, a yearly ``trend`` (log),
+    a ``step`` (from month index, factor), a yearly wobble of the profile (lognormal sd), and
+    gamma-Poisson-like extra variation with dispersion about ``phi`` whose log follows an AR(1)
+    with coefficient ``ar``."""
+    n = 12 * YEARS
+    t = np.arange(n)
+    mu = level * np.tile(PROFILE, YEARS) * np.exp(trend * t / 12)
+    if step is not None:
+        mu[step[0]:] *= step[1]
+    if wobble:
+        mu *= np.exp(rng.normal(0, wobble, n))
+    if phi > 1:
+        sd = np.sqrt(np.log(1 + (phi - 1) / mu))  # lognormal: var = mu + (phi - 1) mu
+        e = np.empty(n)
+        z = rng.normal(size=n)
+        e[0] = z[0]
+        for i in range(1, n):
+            e[i] = ar * e[i - 1] + np.sqrt(1 - ar**2) * z[i]
+        mu = mu * np.exp(sd * e - sd**2 / 2)
+    return rng.poisson(mu).astype(float)
+
+
+@dataclass
+class Tally:
+    points: int = 0
+    point_signals: int = 0
+    charts: int = 0
+    chart_signals: int = 0
+    comparisons: int = 0
+    changes: int = 0
+    projections: int = 0
+    in80: int = 0
+    in95: int = 0
+    refused: int = 0
+    level_changes: int = 0
+
+    def chart(self, values: np.ndarray, months: list[str], show_from: str) -> None:
+        chart = count_chart(values.tolist(), months, better="lower", show_from=show_from)
+        flags = [p.signal != "none" for p in chart.points if p.centre is not None]
+        self.points += len(flags)
+        self.point_signals += sum(flags)
+        self.charts += 1
+        self.chart_signals += any(flags)
+
+    def compare(self, before: np.ndarray, after: np.ndarray) -> None:
+        c = compare_periods([int(v) for v in before], [int(v) for v in after])
+        self.comparisons += 1
+        self.changes += c.p_value < 0.05
+
+    def project(self, earlier: np.ndarray, year: np.ndarray, origins: tuple[int, ...]) -> None:
+        total = float(year.sum())
+        for k in origins:
+            r = project_count_year_end(year[:k].tolist(), earlier, 0.0)
+            if r.interval_80 is None or r.interval_95 is None:
+                self.refused += 1
+                continue
+            self.projections += 1
+            self.in80 += r.interval_80[0] <= total <= r.interval_80[1]
+            self.in95 += r.interval_95[0] <= total <= r.interval_95[1]
+            self.level_changes += r.level_change is not None
+
+
+def rules_own_rate(rng: np.random.Generator, runs: int) -> tuple[float, float]:
+    """Per-point and per-chart signal rates of the chart's rules on independent normal months
+    with no seasonality (Poisson with a mean of 10,000): the nominal false-alarm rates."""
+    t = Tally()
+    months = periods(12 * YEARS)
+    for _ in range(runs):
+        t.chart(rng.poisson(10_000, 12 * YEARS).astype(float), months, months[-12])
+    return t.point_signals / t.points, t.chart_signals / t.charts
+
+
+Case = tuple[str, bool, Callable[[np.random.Generator], np.ndarray]]
+CASES: list[Case] = [
+    ("Poisson, 200 a month", True, lambda g: simulate(g, 200)),
+    ("Poisson, 15 a month", True, lambda g: simulate(g, 15)),
+    ("phi 2", True, lambda g: simulate(g, 200, phi=2)),
+    ("phi 3", True, lambda g: simulate(g, 200, phi=3)),
+    ("phi 5", True, lambda g: simulate(g, 200, phi=5)),
+    ("phi 3, profile wobble 8%", True, lambda g: simulate(g, 200, phi=3, wobble=0.08)),
+    ("phi 3, autocorrelation 0.3", True, lambda g: simulate(g, 200, phi=3, ar=0.3)),
+    ("phi 3, autocorrelation 0.6", True, lambda g: simulate(g, 200, phi=3, ar=0.6)),
+    ("phi 2, trend -10% a year", False, lambda g: simulate(g, 200, phi=2, trend=-0.105)),
+    ("phi 2, step -25% in month 6", False,
+     lambda g: simulate(g, 200, phi=2, step=(36 + 5, 0.75))),
+    ("phi 2, step +30% in month 3", False,
+     lambda g: simulate(g, 200, phi=2, step=(36 + 2, 1.3))),
+]
+
+
+def simulated(runs: int, seed: int) -> list[tuple[str, bool, Tally]]:
+    out = []
+    months = periods(12 * YEARS)
+    for i, (name, null, make) in enumerate(CASES):
+        rng = np.random.default_rng(seed + i)
+        t = Tally()
+        for _ in range(runs):
+            y = make(rng)
+            t.chart(y, months, months[-12])
+            t.compare(y[-24:-12], y[-12:])
+            t.project(y[:-12].reshape(YEARS - 1, 12), y[-12:], ORIGINS)
+        out.append((name, null, t))
+    return out
+
+
+def read_series(path: Path, key: str) -> dict[str, list[tuple[str, float]]]:
+    series: dict[str, list[tuple[str, float]]] = defaultdict(list)
+    with path.open(newline="") as fh:
+        for row in csv.DictReader(fh):
+            series[row[key]].append((row["month"], float(row["crimes"])))
+    return {k: sorted(v) for k, v in series.items()}
+
+
+def real() -> list[tuple[str, Tally]]:
+    """Greater Manchester burglary (36 months, Feb 2016 to Jan 2019): 'years' run February to
+    January; the third is projected from the first two at every origin. Shorter series: charts
+    only, and the projection's refusal."""
+    out = []
+    districts = read_series(DISTRICTS, "district")
+    monthly = read_series(MONTHLY, "series")
+    gm = {"Greater Manchester (force)": monthly["greater-manchester-burglary"]}
+    gm.update({f"GM {name}": s for name, s in sorted(districts.items())})
+    pooled = Tally()
+    for name, s in gm.items():
+        months, y = [m for m, _ in s], np.array([v for _, v in s])
+        t = Tally()
+        t.chart(y, months, months[-12])
+        t.compare(y[-24:-12], y[-12:])
+        t.project(y[:24].reshape(2, 12), y[24:], tuple(range(1, 12)))
+        for f in vars(t):
+            setattr(pooled, f, getattr(pooled, f) + getattr(t, f))
+        out.append((f"burglary, {name}", t))
+    out.insert(0, ("burglary, Greater Manchester: all 11 series pooled", pooled))
+    for key in ("merseyside-shoplifting", "nottingham-burglary", "nottingham-robbery"):
+        s = monthly[key]
+        months, y = [m for m, _ in s], np.array([v for _, v in s])
+        t = Tally()
+        t.chart(y, months, months[0])
+        if len(y) >= 12:
+            t.project(np.empty((0, 12)), y[:12], (6,))
+        out.append((key.replace("-", " "), t))
+    return out
+
+
+def fmt(num: int, den: int) -> str:
+    return f"{num / den:6.3f}" if den else "     —"
+
+
+def mark(value: float | None, lo: float, hi: float) -> str:
+    return "!" if value is not None and not lo <= value <= hi else " "
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=150, help="simulated series per case")
+    parser.add_argument("--seed", type=int, default=20260)
+    args = parser.parse_args()
+    started = time.perf_counter()
+    point_nominal, chart_nominal = rules_own_rate(np.random.default_rng(args.seed - 1), args.runs)
+    print(f"Chart rules' own false-signal rate (independent normal months): "
+          f"{point_nominal:.3f} per point, {chart_nominal:.3f} per 12-month chart")
+    head = (f"{'case':52} {'signal/pt':>9} {'signal/chart':>12} {'change':>7} "
+            f"{'cover80':>8} {'cover95':>8} {'n proj':>6} {'lvl chg':>7}")
+    print("\nSimulated (4 years from April; charts and comparisons on the last 12 months; "
+          f"{args.runs} series per case)")
+    print(head)
+    for name, null, t in simulated(args.runs, args.seed):
+        p = t.point_signals / t.points if null else None
+        c = t.chart_signals / t.charts if null else None
+        ch = t.changes / t.comparisons if null else None
+        c80, c95 = t.in80 / t.projections, t.in95 / t.projections
+        flags = (mark(p, 0, 2 * point_nominal) + mark(c, 0, 2 * chart_nominal)
+                 + mark(ch, 0, 0.10) + mark(c80, 0.75, 0.85) + mark(c95, 0.90, 1.0))
+        print(f"{name:52} {fmt(t.point_signals, t.points) if null else '     (real)':>9}"
+              f"{flags[0]}{fmt(t.chart_signals, t.charts) if null else '   (real)':>12}{flags[1]}"
+              f"{fmt(t.changes, t.comparisons) if null else ' (real)':>7}{flags[2]}"
+              f"{c80:8.3f}{flags[3]}{c95:8.3f}{flags[4]}{t.projections:6d} "
+              f"{fmt(t.level_changes, t.projections):>7}")
+    print("\nReal series (true changes unknown: signal and change rates are not false alarms)")
+    print(head)
+    for name, t in real():
+        cov80 = t.in80 / t.projections if t.projections else None
+        cov95 = t.in95 / t.projections if t.projections else None
+        flags = mark(cov80, 0.75, 0.85) + mark(cov95, 0.90, 1.0)
+        proj = (f"{fmt(t.in80, t.projections)}{flags[0]} {fmt(t.in95, t.projections)}{flags[1]}"
+                f"{t.projections:6d}") if t.projections else (
+            f"{'refused: fewer than 2 earlier years':>30}")
+        print(f"{name[:52]:52} {fmt(t.point_signals, t.points):>9} "
+              f"{fmt(t.chart_signals, t.charts):>12} {fmt(t.changes, t.comparisons):>7}"
+              f"  {proj} {fmt(t.level_changes, t.projections) if t.projections else '':>7}")
+    print(f"\n{time.perf_counter() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
