@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from paragon.settings import Settings
+from paragon.tasking.harm import bundled_weights
 from paragon.tasking.methods import METHODS
 from paragon.web.app import create_app
 from paragon.web.data.tasking import METHOD_IN_USE, TOP_PER_LPU
@@ -79,13 +80,50 @@ def test_tasking_page_and_json_twin(client: TestClient) -> None:
     assert rows[METHOD_IN_USE]["in_use"] is True
     for r in rows.values():
         assert r["pai_5_lower"] <= r["pai_5"] <= r["pai_5_upper"]
+    # Harm: every burglary of the sample carries a weighted offence code, so the harm list and map
+    # are there, ranked by expected harm within each LPU, with intervals around each figure.
+    weights = bundled_weights().weights
+    harm = pred["harm"]
+    assert harm is not None and pred["harm_reason"] is None
+    assert "Crime Severity Score" in harm["source"]
+    codes = [r["offence_code"] for r in wh.query(
+        "SELECT offence_code FROM crimes WHERE category = ? AND bng_x IS NOT NULL", [category])]
+    assert harm["harm_per_crime"] == pytest.approx(
+        np.mean([weights[c] for c in codes]), rel=0.15)  # training months only
+    hcells = {f["properties"]["cell"] for f in data["map_harm"]["features"]}
+    assert hcells == {c["cell"] for c in data["patrol_harm"]}
+    assert harm["cells_in_both"] == len(hcells & cells)
+    for lpu in by_lpu:
+        exp = [c["expected_harm"] for c in data["patrol_harm"] if c["lpu"] == lpu]
+        assert exp == sorted(exp, reverse=True)
+    for c in data["patrol"] + data["patrol_harm"]:
+        assert c["crimes_lower"] <= c["expected_crimes"] <= c["crimes_upper"]
+        assert c["harm_lower"] <= c["expected_harm"] <= c["harm_upper"]
     html = client.get("/tasking")
     assert html.status_code == 200
     text = html.text
     assert "Patrol list" in text and "Backtest scorecard" in text and 'id="tasking-cells"' in text
+    assert 'id="tasking-harm-cells"' in text and "Harm list" in text
     assert next(iter(cells)) in text
     csv = client.get("/tasking?format=csv&table=patrol")
     assert csv.status_code == 200 and csv.text.count("\n") == len(data["patrol"]) + 1
+
+
+def test_category_without_published_weights_shows_demand_only(client: TestClient) -> None:
+    assert sign_in(client, "ana", PASSWORD).status_code == 200
+    cats = [c["category"] for c in client.get("/tasking?format=json").json()["categories"]]
+    weights = bundled_weights().weights
+    wh = client.app.state.ctx.warehouse  # type: ignore[attr-defined]
+    unweighted = next(
+        c for c in cats if c not in weights and any(
+            r["offence_code"] not in weights for r in wh.query(
+                "SELECT DISTINCT offence_code FROM crimes WHERE category = ?", [c])))
+    data = client.get("/tasking", params={"category": unweighted, "format": "json"}).json()
+    if not data["available"]:
+        pytest.skip(data["reason"])
+    assert data["prediction"]["harm"] is None and data["map_harm"] is None
+    assert unweighted in data["prediction"]["harm_reason"] and data["patrol_harm"] == []
+    assert all(c["expected_harm"] is None for c in data["patrol"])
 
 
 def test_unknown_category_is_a_404(client: TestClient) -> None:

@@ -4,6 +4,11 @@ backtest scorecard of the method in use against the naive counts (docs/methods.m
 Everything is computed from the warehouse's crimes with coordinates (force records or police.uk),
 so it works for any force. The area is the convex hull of the category's crimes; an LPU is that
 of the nearest LSOA centroid in the geography table (one area, "all", when there is none).
+
+Demand ranks cells by expected crimes; harm ranks them by expected harm, every crime weighted by
+the ONS Crime Severity Score weight of its offence code (force records) or of its police.uk
+category (``paragon/tasking/ons_css_weights.csv``). When a category has no published weight
+here, the page shows demand only and says why.
 """
 
 from __future__ import annotations
@@ -13,9 +18,10 @@ from typing import Any
 from paragon.errors import NotFoundError, ParagonError
 from paragon.tasking.backtest import month_text, run_backtest
 from paragon.tasking.grid import grid_for_area, hull_of_points
+from paragon.tasking.harm import bundled_weights
 from paragon.tasking.methods import METHODS
 from paragon.tasking.metrics import COVERAGES
-from paragon.tasking.predict import predict
+from paragon.tasking.predict import INTERVAL, Prediction, predict
 from paragon.tasking.sources import centroids_from_warehouse, events_from_warehouse
 from paragon.web.context import WebContext
 
@@ -47,18 +53,27 @@ def tasking_page(ctx: WebContext, category: str | None) -> dict[str, Any]:
         "filters": {"category": category}, "categories": cats,
         "settings": {"cell_metres": CELL, "train_months": TRAIN_MONTHS,
                      "tune_months": TUNE_MONTHS, "top_per_lpu": TOP_PER_LPU},
-        "tables": ["patrol", "scorecard"],
+        "tables": ["patrol", "patrol_harm", "scorecard"],
     }
     if category is None:
         return {**base, "available": False,
                 "reason": "The warehouse has no crimes with coordinates yet.",
-                "prediction": None, "backtest": None, "patrol": [], "scorecard": [],
-                "map": None}
+                "prediction": None, "backtest": None, "patrol": [], "patrol_harm": [],
+                "scorecard": [], "map": None, "map_harm": None}
     return {**base, **ctx.cached(("tasking", category), lambda: _figures(ctx, category))}
 
 
 def _figures(ctx: WebContext, category: str) -> dict[str, Any]:
-    events = events_from_warehouse(ctx.warehouse, category)
+    weights = bundled_weights()
+    harm_reason = None
+    try:
+        events = events_from_warehouse(ctx.warehouse, category, weights=weights)
+    except ParagonError as exc:
+        if "harm weight" not in str(exc):
+            raise
+        events = events_from_warehouse(ctx.warehouse, category)
+        harm_reason = (f"Harm is not shown for {category}: the published severity weights "
+                       "shipped with Paragon do not cover all of its offences.")
     centroids = centroids_from_warehouse(ctx.warehouse)
     grid = grid_for_area(hull_of_points(events.x, events.y), CELL)
     span = events.last_month - events.first_month + 1
@@ -67,9 +82,14 @@ def _figures(ctx: WebContext, category: str) -> dict[str, Any]:
                 "reason": f"Hotspot predictions need {TRAIN_MONTHS} months of data; "
                 f"{category} has {span} ({month_text(events.first_month)} to "
                 f"{month_text(events.last_month)}).",
-                "prediction": None, "backtest": None, "patrol": [], "scorecard": [], "map": None}
+                "prediction": None, "backtest": None, "patrol": [], "patrol_harm": [],
+                "scorecard": [], "map": None, "map_harm": None}
     pred = predict(grid, events, METHOD_IN_USE, TRAIN_MONTHS, TOP_PER_LPU, centroids,
-                   tune_months=TUNE_MONTHS)
+                   tune_months=TUNE_MONTHS, harm_source=None if harm_reason else weights.source)
+    hpred = None
+    if events.harm is not None:
+        hpred = predict(grid, events, METHOD_IN_USE, TRAIN_MONTHS, TOP_PER_LPU, centroids,
+                        tune_months=TUNE_MONTHS, harm_source=weights.source, rank_by="harm")
     months = min(BACKTEST_MONTHS, span - TRAIN_MONTHS)
     backtest = None
     scorecard: list[dict[str, Any]] = []
@@ -101,14 +121,15 @@ def _figures(ctx: WebContext, category: str) -> dict[str, Any]:
                 row["pai_5_minus_counts_upper"] = None if vs is None else vs.upper
                 row["beats_counts"] = None if vs is None else bool(vs.lower > 0)
                 scorecard.append(row)
-    patrol: list[dict[str, Any]] = [{**c.as_dict(), "lpu_name": c.lpu} for c in pred.cells]
     lpu_names = _lpu_names(ctx)
-    for p in patrol:
-        p["lpu_name"] = lpu_names.get(str(p["lpu"]), str(p["lpu"]))
-    features = [{"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [c.polygon]},
-                 "properties": {"cell": c.cell, "lpu": lpu_names.get(c.lpu, c.lpu),
-                                "rank": c.rank, "expected_crimes": round(c.expected_crimes, 3)}}
-                for c in pred.cells]
+    patrol = _patrol(pred, lpu_names)
+    patrol_harm = _patrol(hpred, lpu_names) if hpred is not None else []
+    same = None
+    if hpred is not None:
+        demand_cells = {c.cell for c in pred.cells}
+        same = sum(c.cell in demand_cells for c in hpred.cells)
+    per_crime = (None if pred.monthly_harm is None or not pred.monthly_crimes
+                 else pred.monthly_harm / pred.monthly_crimes)
     return {
         "available": True, "reason": None,
         "prediction": {
@@ -116,13 +137,34 @@ def _figures(ctx: WebContext, category: str) -> dict[str, Any]:
             "method_title": METHODS[pred.method].title, "parameters_tuned": pred.tuned,
             "train_from": pred.train_from, "train_to": pred.train_to,
             "cells_in_area": pred.cells_in_area, "monthly_crimes": round(pred.monthly_crimes, 1),
-            "harm": None,
-            "harm_reason": "Harm is not shown: no published severity weights are loaded "
-            "(docs/methods.md, \"Harm weights\"); the patrol list ranks by expected crimes.",
+            "interval": INTERVAL,
+            "harm": None if hpred is None else {
+                "monthly_harm": None if pred.monthly_harm is None
+                else round(pred.monthly_harm, 1),
+                "harm_per_crime": None if per_crime is None else round(per_crime, 1),
+                "source": weights.source, "cells_in_both": same,
+                "cells": len(hpred.cells)},
+            "harm_reason": harm_reason,
         },
         "backtest": backtest, "scorecard": scorecard, "patrol": patrol,
-        "map": {"type": "FeatureCollection", "features": features},
+        "patrol_harm": patrol_harm,
+        "map": _features(pred, lpu_names),
+        "map_harm": None if hpred is None else _features(hpred, lpu_names),
     }
+
+
+def _patrol(pred: Prediction, lpu_names: dict[str, str]) -> list[dict[str, Any]]:
+    return [{**c.as_dict(), "lpu_name": lpu_names.get(c.lpu, c.lpu)} for c in pred.cells]
+
+
+def _features(pred: Prediction, lpu_names: dict[str, str]) -> dict[str, Any]:
+    return {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [c.polygon]},
+         "properties": {"cell": c.cell, "lpu": lpu_names.get(c.lpu, c.lpu), "rank": c.rank,
+                        "expected_crimes": round(c.expected_crimes, 3),
+                        "expected_harm": None if c.expected_harm is None
+                        else round(c.expected_harm, 1)}}
+        for c in pred.cells]}
 
 
 def _lpu_names(ctx: WebContext) -> dict[str, str]:

@@ -1,6 +1,6 @@
-// The tasking map: next month's predicted hotspot cells (GeoJSON embedded in the page) on a plain
-// background, shaded by their rank within their LPU. The patrol list on the page holds the same
-// cells, so the map is never the only way to read them.
+// The tasking maps: next month's predicted hotspot cells by demand and by harm (GeoJSON embedded
+// in the page) on a plain background, shaded by their rank within their LPU. The patrol and harm
+// lists on the page hold the same cells, so a map is never the only way to read them.
 import * as maplibregl from "/static/vendor/maplibre-gl.mjs";
 
 const BLANK_STYLE = {
@@ -20,6 +20,9 @@ function bounds(features) {
 
 async function draw(el) {
   const cells = JSON.parse(document.getElementById(el.dataset.source).textContent);
+  const harm = el.dataset.value === "expected_harm";
+  const dark = harm ? "#54278f" : "#b30000";
+  const light = harm ? "#9e9ac8" : "#fc8d59";
   if (!cells.features.length) { return; }
   const lpus = el.dataset.lpus
     ? await fetch(el.dataset.lpus).then((r) => (r.ok ? r.json() : null)).catch(() => null) : null;
@@ -37,15 +40,17 @@ async function draw(el) {
     }
     map.addSource("cells", { type: "geojson", data: cells });
     map.addLayer({ id: "cells", type: "fill", source: "cells",
-      paint: { "fill-color": ["interpolate", ["linear"], ["get", "rank"], 1, "#b30000", 5, "#fc8d59"],
+      paint: { "fill-color": ["interpolate", ["linear"], ["get", "rank"], 1, dark, 5, light],
         "fill-outline-color": "#000000", "fill-opacity": 0.9 } });
     map.addLayer({ id: "cells-ring", type: "circle", source: "cells",
-      paint: { "circle-radius": 7, "circle-color": "rgba(0,0,0,0)", "circle-stroke-color": "#b30000", "circle-stroke-width": 2 } });
+      paint: { "circle-radius": 7, "circle-color": "rgba(0,0,0,0)", "circle-stroke-color": dark, "circle-stroke-width": 2 } });
     map.on("click", "cells", (e) => {
       const p = e.features && e.features[0] && e.features[0].properties;
       if (p) {
         new maplibregl.Popup().setLngLat(e.lngLat)
-          .setText(`${p.lpu} #${p.rank}: cell ${p.cell}, ${Number(p.expected_crimes).toFixed(2)} expected crimes`)
+          .setText(harm
+            ? `${p.lpu} #${p.rank}: cell ${p.cell}, expected harm ${Number(p.expected_harm).toFixed(0)}`
+            : `${p.lpu} #${p.rank}: cell ${p.cell}, ${Number(p.expected_crimes).toFixed(2)} expected crimes`)
           .addTo(map);
       }
     });
@@ -57,7 +62,7 @@ document.querySelectorAll(".map[data-source]").forEach((el) => {
   draw(el).catch((err) => {
     const p = document.createElement("p");
     p.className = "map-note";
-    p.textContent = "The map cannot be shown in this browser. The patrol list below has the same cells.";
+    p.textContent = "The map cannot be shown in this browser. The lists below have the same cells.";
     el.appendChild(p);
     el.setAttribute("data-ready", "error");
     if (window.console) { console.error(err); }
