@@ -322,7 +322,8 @@ def test_security_headers(client: TestClient) -> None:
     assert "script-src 'self'" in csp and "unsafe-eval" not in csp
     assert "frame-ancestors 'none'" in csp
     assert response.headers["x-content-type-options"] == "nosniff"
-    assert response.headers["cache-control"] == "no-store"
+    assert response.headers["cache-control"] == "public, no-cache"  # public: tagged by data version
+    assert client.get("/login").headers["cache-control"] == "no-store"
     csrf = next(h for h in response.headers.get_list("set-cookie")
                 if h.startswith("paragon_csrf="))
     assert "HttpOnly" in csrf and "SameSite=Lax" in csrf

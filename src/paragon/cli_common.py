@@ -60,18 +60,29 @@ def plan_for(settings: Settings) -> Plan:
 
 @contextmanager
 def open_warehouse(settings: Settings, *, read_only: bool = False) -> Iterator[Warehouse]:
-    """The warehouse, closed afterwards. A warehouse file this command created is removed again
-    if the command fails (a failed first ingest leaves nothing behind)."""
+    """The warehouse, closed afterwards. Reading opens the newest published version, so it works
+    while the site runs or another command writes; writing waits for any other writer, and
+    publishes on close (docs/architecture.md, "Publishing and workers"). A warehouse file this
+    command created is removed again if the command fails (a failed first ingest leaves nothing
+    behind)."""
+    import shutil
+
+    from paragon.publish import layout
+
     db = Path(settings.db)
     new = not read_only and not db.exists()
-    wh = Warehouse.open(settings.db, read_only=read_only)
+    wh = Warehouse.open(settings.db, read_only=read_only,
+                        on_wait=lambda message: err_console.print(f"note: {message}",
+                                                                  highlight=False))
     try:
         yield wh
     except BaseException:
-        wh.close()
+        wh.close(publish_changes=not new)
         if new:
-            for leftover in (db, db.with_name(db.name + ".wal")):
+            lay = layout(db)
+            for leftover in (db, db.with_name(db.name + ".wal"), lay.lock):
                 leftover.unlink(missing_ok=True)
+            shutil.rmtree(lay.folder, ignore_errors=True)
         raise
     else:
         wh.close()

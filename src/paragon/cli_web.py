@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from platformdirs import user_data_dir
@@ -29,30 +30,72 @@ PASSWORD_ENV = "PARAGON_NEW_USER_PASSWORD"
 users_app = typer.Typer(help="Manage web accounts (analysts and admins).", no_args_is_help=True)
 
 
-def serve_app(settings: Settings, host: str, port: int, *, demo: bool | None = None) -> None:
-    """Run the web server until interrupted."""
+WorkersOption = Annotated[int, typer.Option(
+    "--workers", min=1, max=64,
+    help="Worker processes (each answers requests on its own; about one per CPU core).")]
+
+
+def settings_environment(settings: Settings) -> dict[str, str]:
+    """``settings`` as ``PARAGON_*`` variables, for worker processes that build their own."""
+    env: dict[str, str] = {}
+    for name, value in settings.model_dump(mode="json").items():
+        if value is None:
+            continue
+        env[f"PARAGON_{name.upper()}"] = value if isinstance(value, str) else json.dumps(value)
+    return env
+
+
+def prepare_to_serve(settings: Settings) -> None:
+    """Before any worker starts: publish the warehouse if it changed unpublished (or create an
+    empty one) and open the operational store once, so the workers start on a published version."""
+    from paragon.publish import ensure_published
+    from paragon.warehouse import Warehouse
+
+    db = Path(settings.db)
+    if db.exists():
+        ensure_published(db, on_wait=lambda message: err_console.print(f"note: {message}"))
+    else:
+        Warehouse.open(db).close()
+    open_ops(settings).close()
+
+
+def serve_app(settings: Settings, host: str, port: int, *, demo: bool | None = None,
+              workers: int = 1) -> None:
+    """Run the web server until interrupted: one process, or ``workers`` worker processes."""
     import uvicorn
 
-    from paragon.web.app import create_app
+    from paragon.web.app import DEMO_ENV, create_app
 
-    app = create_app(settings, demo=demo, warm_cache=True)
+    prepare_to_serve(settings)
     err_console.print(f"Paragon is serving {settings.db} (operational store "
-                      f"{settings.ops_location()}) at http://{host}:{port}/ (Ctrl+C stops)")
+                      f"{settings.ops_location()}) at http://{host}:{port}/ with {workers} "
+                      f"worker{'s' if workers > 1 else ''} (Ctrl+C stops)")
     # X-Forwarded-* are read by the app itself, from PARAGON_TRUSTED_PROXIES only.
-    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False,
-                server_header=False)
+    options: dict[str, Any] = {"host": host, "port": port, "log_level": "info",
+                               "proxy_headers": False, "server_header": False,
+                               "timeout_graceful_shutdown": 10}
+    if workers == 1:
+        uvicorn.run(create_app(settings, demo=demo, warm_cache=True), **options)
+        return
+    os.environ.update(settings_environment(settings))
+    if demo is not None:
+        os.environ[DEMO_ENV] = "1" if demo else "0"
+    uvicorn.run("paragon.web.app:app_from_environment", factory=True, workers=workers,
+                **options)
 
 
 def serve(host: HostOption = "127.0.0.1", port: PortOption = 8000, db: DbOption = None,
-          plan: PlanOption = None) -> None:
-    """Serve the public site, the analyst dashboard and the admin pages."""
+          plan: PlanOption = None, workers: WorkersOption = 1) -> None:
+    """Serve the public site, the analyst dashboard and the admin pages. Ingests and every other
+    command keep working while it runs: the site reads the newest published version of the
+    warehouse and moves to a newer one within seconds, without a restart."""
 
     def body() -> None:
         settings = settings_for(db, plan)
         settings.require_secret()
         if not Path(settings.db).exists():
             err_console.print(f"note: no warehouse at {settings.db} yet; an empty one is created")
-        serve_app(settings, host, port)
+        serve_app(settings, host, port, workers=workers)
 
     run(body)
 

@@ -2,12 +2,18 @@
 
 A single writer (``transaction``) and bounded reads (``query``) for anything a user drives. The
 schema is applied when the file is opened, so a new path is a new, empty, valid warehouse.
+
+Writers and readers never hold the same file (:mod:`paragon.publish`): opened for writing, the
+working file is opened once the writer lock is held, and closing publishes it as a new version;
+opened ``read_only``, the newest published version is opened instead, so reading never waits for a
+writer and never stops one.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
@@ -15,6 +21,7 @@ from typing import Any
 
 import duckdb
 
+from paragon import publish
 from paragon.errors import ParagonError
 
 SCHEMA_VERSION = 1
@@ -27,28 +34,59 @@ class Warehouse:
         self.con = con
         self.path = path
         self._lock = threading.RLock()
+        self._writer = False
+        self._reader: publish.Reader | None = None
+        self._closed = False
+
+    @property
+    def version(self) -> int | None:
+        """The published version a read-only warehouse reads (None when writing or in memory)."""
+        return self._reader.pointer.version if self._reader is not None else None
 
     @classmethod
-    def open(cls, path: Path | str | None, *, read_only: bool = False) -> Warehouse:
-        """Open (creating if needed) the warehouse at ``path``; ``None`` means in memory."""
+    def open(cls, path: Path | str | None, *, read_only: bool = False,
+             wait: float = publish.WRITER_WAIT_SECONDS,
+             on_wait: Callable[[str], None] | None = None) -> Warehouse:
+        """Open (creating if needed) the warehouse at ``path``; ``None`` means in memory.
+
+        For writing, waits up to ``wait`` seconds while another process writes (``on_wait`` is
+        told once). ``read_only`` opens the newest published version (:mod:`paragon.publish`).
+        """
         if path is None:
             con = duckdb.connect(":memory:")
             wh = cls(con, None)
-        else:
+        elif read_only:
             path = Path(path)
-            if read_only and not path.exists():
+            if not path.exists() and publish.read_pointer(path) is None:
                 raise ParagonError(
                     f"no warehouse at {path}: run `paragon demo` or `paragon ingest`"
                 )
-            path.parent.mkdir(parents=True, exist_ok=True)
+            reader = publish.acquire_reader(path, wait=wait, on_wait=on_wait)
             try:
-                con = duckdb.connect(str(path), read_only=read_only)
-            except duckdb.IOException as exc:
+                con = duckdb.connect(str(reader.path), read_only=True)
+            except duckdb.Error as exc:
+                reader.release()
+                raise ParagonError(f"cannot open warehouse {reader.path}: {exc}") from exc
+            wh = cls(con, path)
+            wh._reader = reader
+        else:
+            path = Path(path)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            publish.acquire_writer(path, wait=wait, on_wait=on_wait)
+            try:
+                con = duckdb.connect(str(path))
+            except duckdb.Error as exc:
+                publish.release_writer(path, publish_changes=False)
                 raise ParagonError(f"cannot open warehouse {path}: {exc}") from exc
             wh = cls(con, path)
+            wh._writer = True
         wh.con.execute("SET enable_progress_bar = false")
         if not read_only:
-            wh.migrate()
+            try:
+                wh.migrate()
+            except BaseException:
+                wh.close(publish_changes=False)
+                raise
         return wh
 
     def migrate(self) -> None:
@@ -59,8 +97,22 @@ class Warehouse:
             if not self.con.execute("SELECT count(*) FROM schema_version").fetchall()[0][0]:
                 self.con.execute("INSERT INTO schema_version VALUES (?)", [SCHEMA_VERSION])
 
-    def close(self) -> None:
+    def close(self, *, publish_changes: bool = True) -> None:
+        """Close; a writer then publishes what it changed (unless ``publish_changes`` is False)
+        and a reader lets its version go."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._writer:
+            # everything in the file, nothing left in a .wal (a failed transaction may refuse
+            # it: closing then checkpoints what committed)
+            with contextlib.suppress(duckdb.Error):
+                self.con.execute("CHECKPOINT")
         self.con.close()
+        if self._writer and self.path is not None:
+            publish.release_writer(self.path, publish_changes=publish_changes)
+        if self._reader is not None:
+            self._reader.release()
 
     def __enter__(self) -> Warehouse:
         return self

@@ -23,11 +23,13 @@ from paragon.settings import Settings
 from paragon.warehouse import Warehouse
 from paragon.web.context import WebContext
 from paragon.web.errors import install_error_handlers
+from paragon.web.http_cache import HttpCacheMiddleware
 from paragon.web.routes import admin, analyst, areas, login, policeuk, public, tasking
 from paragon.web.security import SecurityMiddleware
 
 log = logging.getLogger("paragon.web")
 STATIC_DIR = Path(str(resources.files("paragon.web").joinpath("static")))
+DEMO_ENV = "_PARAGON_SERVE_DEMO"  # set by `paragon demo` for its worker processes
 
 
 def warm(ctx: WebContext) -> None:
@@ -88,6 +90,16 @@ def create_app(settings: Settings, *, warehouse: Warehouse | None = None,
     def health() -> JSONResponse:
         return JSONResponse({"ok": True})
 
+    app.add_middleware(HttpCacheMiddleware)
     app.add_middleware(GZipMiddleware, minimum_size=1000)
     app.add_middleware(SecurityMiddleware)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one worker process of ``paragon serve --workers N``: the settings come from the
+    ``PARAGON_*`` environment the command set before starting the workers."""
+    import os
+
+    demo = {"1": True, "0": False}.get(os.environ.get(DEMO_ENV, ""))
+    return create_app(Settings(), demo=demo, warm_cache=True)

@@ -1,9 +1,14 @@
 """What every request shares: the settings, the warehouse, the active plan and a figures cache.
 
-The server is the only writer of its warehouse while it runs (DuckDB allows one writing process), so
-figures can be cached: the cache key carries the data version (the newest ingest and a counter the
-web bumps after each of its own writes), and a figure is computed once even when fifty requests ask
-for it at the same moment.
+The web reads a published, immutable version of the warehouse (:mod:`paragon.publish`): it looks
+at the pointer at most every ``CHECK_SECONDS`` and moves to a newer version between queries, so
+ingests and other writers never wait for it and it never restarts. A version it moved away from is
+closed ``RETIRE_SECONDS`` later, when no request can still be using it.
+
+Nothing a request needs lives only in this process, so the server can run as many worker
+processes: figures are cached per process under the data version — the published version and a
+counter in the operational store that every web write bumps — and a figure is computed once even
+when fifty requests ask for it at the same moment.
 """
 
 from __future__ import annotations
@@ -11,10 +16,14 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
+import duckdb
+
+from paragon import publish
 from paragon.ops import OpsStore
 from paragon.plan import Plan, load_plan, parse_plan
 from paragon.settings import Settings
@@ -22,7 +31,11 @@ from paragon.warehouse import Warehouse
 
 T = TypeVar("T")
 CACHE_ENTRIES = 2_000
-VERSION_SECONDS = 2.0
+VERSION_SECONDS = 2.0  # how often a warehouse given by the caller (tests) is asked for its ingests
+CHECK_SECONDS = 1.0  # how often the published-version pointer is looked at
+RETIRE_SECONDS = 120.0  # how long a replaced version stays open for requests still reading it
+WRITE_WAIT_SECONDS = 20.0  # how long a web write waits for another writer (an ingest)
+GENERATION_KEY = "web_data_generation"
 
 
 class FiguresCache:
@@ -67,7 +80,9 @@ class WebContext:
         self._owns_warehouse = warehouse is None
         self._demo = demo
         self._open_lock = threading.Lock()
-        self._generation = 0
+        self._checked_at = 0.0
+        self._stamp: tuple[int, int] | None = None
+        self._retired: list[tuple[float, Warehouse]] = []
         self.cache = FiguresCache()
         self._plan: tuple[Hashable, Plan] | None = None
         self._ingest_checked: tuple[float, int] | None = None
@@ -77,11 +92,73 @@ class WebContext:
     # --- the warehouse ---------------------------------------------------------------------
     @property
     def warehouse(self) -> Warehouse:
-        if self._warehouse is None:
-            with self._open_lock:
-                if self._warehouse is None:
-                    self._warehouse = Warehouse.open(Path(self.settings.db))
+        """The newest published version (re-checked at most every CHECK_SECONDS)."""
+        if not self._owns_warehouse:
+            assert self._warehouse is not None
+            return self._warehouse
+        if self._warehouse is None or time.monotonic() - self._checked_at > CHECK_SECONDS:
+            self.refresh()
+        assert self._warehouse is not None
         return self._warehouse
+
+    def refresh(self, *, force: bool = False) -> None:
+        """Move to the newest published version if the pointer changed."""
+        with self._open_lock:
+            if not force and self._warehouse is not None \
+                    and time.monotonic() - self._checked_at <= CHECK_SECONDS:
+                return
+            db = Path(self.settings.db)
+            stamp = publish.pointer_stamp(db)
+            if self._warehouse is None or stamp != self._stamp:
+                if stamp is None and not db.exists():
+                    Warehouse.open(db).close()  # a new, empty warehouse, published
+                fresh = Warehouse.open(db, read_only=True)
+                old, self._warehouse = self._warehouse, fresh
+                self._stamp = publish.pointer_stamp(db)
+                if old is not None:
+                    self._retired.append((time.monotonic(), old))
+                    self.cache.clear()  # its keys name the old version: never asked for again
+            self._checked_at = time.monotonic()
+            self._close_retired(older_than=RETIRE_SECONDS)
+
+    def _close_retired(self, older_than: float) -> None:
+        now = time.monotonic()
+        keep: list[tuple[float, Warehouse]] = []
+        for since, wh in self._retired:
+            if now - since >= older_than:
+                wh.close()
+            else:
+                keep.append((since, wh))
+        self._retired = keep
+
+    @property
+    def published_version(self) -> int | None:
+        """The published version being read (None for a warehouse given by the caller)."""
+        return self.warehouse.version
+
+    @contextmanager
+    def write(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A write transaction on the warehouse (an admin's plan upload): it waits up to
+        WRITE_WAIT_SECONDS for another writer, publishes a new version when it commits, and
+        this process reads that version at once."""
+        if not self._owns_warehouse:
+            assert self._warehouse is not None
+            with self._warehouse.transaction() as con:
+                yield con
+            return
+        from paragon.web.errors import ServiceBusyError
+
+        try:
+            wh = Warehouse.open(Path(self.settings.db), wait=WRITE_WAIT_SECONDS)
+        except publish.WarehouseBusyError as exc:
+            raise ServiceBusyError("The data is being updated (an ingest is running). Please "
+                                   "try again in a few minutes.") from exc
+        try:
+            with wh.transaction() as con:
+                yield con
+        finally:
+            wh.close()
+        self.refresh(force=True)
 
     @property
     def ops(self) -> OpsStore:
@@ -104,23 +181,38 @@ class WebContext:
         if self._ops is not None:
             self._ops.close()
             self._ops = None
-        if self._warehouse is not None and self._owns_warehouse:
-            self._warehouse.close()
-            self._warehouse = None
+        if self._owns_warehouse:
+            with self._open_lock:
+                self._close_retired(older_than=0.0)
+                if self._warehouse is not None:
+                    self._warehouse.close()
+                    self._warehouse = None
 
     def changed(self) -> None:
-        """Call after the web writes data that figures read (priorities, plan)."""
-        self._generation += 1
+        """Call after the web writes data that figures read (priorities, plan): bumps the counter
+        in the operational store, so every worker process sees the new data version at once."""
+        with self.ops.transaction() as cur:
+            cur.execute("INSERT INTO ops_meta (key, value) VALUES (?, '1') ON CONFLICT (key) "
+                        "DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)",
+                        [GENERATION_KEY])
         self._ingest_checked = None
 
+    def generation(self) -> int:
+        """The web write counter, shared by every worker through the operational store."""
+        value = self.ops.scalar("SELECT value FROM ops_meta WHERE key = ?", [GENERATION_KEY])
+        return int(value) if value is not None else 0
+
     def data_version(self) -> tuple[int, int]:
-        """(newest ingest, web write counter). The ingest is re-read at most every
-        VERSION_SECONDS; the web's own writes count at once."""
+        """(published version, web write counter). For a warehouse given by the caller, the
+        newest ingest (re-read at most every VERSION_SECONDS) stands for the version."""
+        if self._owns_warehouse:
+            version = self.warehouse.version
+            return int(version or 0), self.generation()
         now = time.monotonic()
         if self._ingest_checked is None or now - self._ingest_checked[0] > VERSION_SECONDS:
             newest = self.warehouse.scalar("SELECT coalesce(max(ingest_id), 0) FROM ingests")
             self._ingest_checked = (now, int(newest))
-        return self._ingest_checked[1], self._generation
+        return self._ingest_checked[1], self.generation()
 
     def cached(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
         return self.cache.get((self.data_version(), *key), compute)

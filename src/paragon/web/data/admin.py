@@ -123,7 +123,7 @@ def upload_plan(ctx: WebContext, user: str, source_name: str, data: bytes) -> di
         plan = parse_plan(text, name)
     except RecursionError as exc:
         raise PlanError(f"{name}: the YAML nests too deeply") from exc
-    with ctx.warehouse.transaction() as con:
+    with ctx.write() as con:
         con.execute("UPDATE plan_versions SET active = FALSE WHERE active")
         con.execute(
             "INSERT INTO plan_versions VALUES (nextval('plan_version_seq'), ?, ?, ?, ?, ?, TRUE)",
@@ -134,7 +134,7 @@ def upload_plan(ctx: WebContext, user: str, source_name: str, data: bytes) -> di
 
 
 def revert_plan(ctx: WebContext) -> None:
-    with ctx.warehouse.transaction() as con:
+    with ctx.write() as con:
         con.execute("UPDATE plan_versions SET active = FALSE WHERE active")
     ctx.changed()
 

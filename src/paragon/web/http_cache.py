@@ -1,0 +1,96 @@
+"""HTTP caching of public pages by data version.
+
+A public page seen by someone not signed in depends only on its address, the format asked for and
+the data version (the published warehouse version and the web write counter,
+:meth:`WebContext.data_version`). Such a GET or HEAD gets a weak ``ETag`` naming them, and
+``Cache-Control: public, no-cache``: browsers and a reverse proxy may keep the page but ask again
+each time, and the answer is ``304 Not Modified`` — without computing the page — while the data is
+unchanged. A new published version or a web write changes every tag, so nobody sees old figures
+once the site has moved to new data.
+
+Signed-in requests, non-public routes, responses other than 200 and responses that already carry a
+``Cache-Control`` or ``ETag`` header are left alone (the security middleware then marks them
+``no-store``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import UTC, datetime
+
+import anyio.to_thread
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+import paragon
+from paragon.web.context import WebContext
+
+PUBLIC_TAG = "public"
+CACHE_CONTROL = b"public, no-cache"
+VARY = b"Accept"
+SESSION_COOKIE_NAMES = ("paragon_session=", "__Host-paragon_session=")
+
+
+def _signed_in(headers: Headers) -> bool:
+    cookie = headers.get("cookie", "")
+    return any(name in cookie for name in SESSION_COOKIE_NAMES)
+
+
+def _is_public(scope: Scope) -> bool:
+    """Whether the route the request reached is a public one (known once routing has run)."""
+    return PUBLIC_TAG in (getattr(scope.get("route"), "tags", None) or [])
+
+
+def etag_for(scope: Scope, headers: Headers, version: tuple[int, ...], key: str) -> str:
+    """The weak tag of a public page: address, format, data version, software version and day
+    (a page may say 'today'), signed with the server's key so that a tag cannot be made up for
+    an address the server never tagged."""
+    accept = headers.get("accept", "")
+    wants_json = "application/json" in accept and "text/html" not in accept
+    parts = [paragon.__version__, "-".join(str(v) for v in version),
+             datetime.now(UTC).date().isoformat(), scope.get("path", ""),
+             scope.get("query_string", b"").decode("latin-1"), "json" if wants_json else "html"]
+    digest = hmac.new(key.encode(), "\x1f".join(parts).encode(), hashlib.sha256).hexdigest()
+    return f'W/"{version[0]}-{digest[:24]}"'
+
+
+def _matches(if_none_match: str, etag: str) -> bool:
+    wanted = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+    return etag.removeprefix("W/") in wanted
+
+
+class HttpCacheMiddleware:
+    """ETag and Cache-Control on public pages; 304 when the browser's copy is current."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") not in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        if _signed_in(headers) or scope.get("path", "").startswith("/static/"):
+            await self.app(scope, receive, send)
+            return
+        ctx: WebContext = scope["app"].state.ctx
+        version = await anyio.to_thread.run_sync(ctx.data_version)
+        etag = etag_for(scope, headers, version, ctx.settings.require_secret())
+        tag_headers = [(b"etag", etag.encode()), (b"cache-control", CACHE_CONTROL),
+                       (b"vary", VARY)]
+        if _matches(headers.get("if-none-match", ""), etag):
+            # only a public page ever had this tag (it is signed and names the address)
+            await send({"type": "http.response.start", "status": 304, "headers": tag_headers})
+            await send({"type": "http.response.body", "body": b""})
+            return
+
+        async def send_tagged(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 200 \
+                    and _is_public(scope):
+                existing = {k.lower() for k, _ in message.get("headers", [])}
+                if b"cache-control" not in existing and b"etag" not in existing:
+                    message["headers"] = [*message.get("headers", []), *tag_headers]
+            await send(message)
+
+        await self.app(scope, receive, send_tagged)
