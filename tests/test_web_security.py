@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from paragon.ops import OpsStore, copy_store, default_url
+from paragon.ops.testing import fresh_database, postgres_server
 from paragon.settings import Settings
 from paragon.web.app import create_app
 from paragon.web.auth import utc_now
@@ -20,13 +22,26 @@ from paragon.web.fixtures import HOSTILE_TEXT, csrf_from, sample_with_users, sig
 SECRET = "t" * 32
 PASSWORD = "a long enough password"
 STAFF_PREFIXES = ("/dashboard", "/measures", "/quality", "/admin")
-PATH_VALUES = {"measure_id": "robbery", "priority_id": "1", "name": "ana"}
+PATH_VALUES = {"measure_id": "robbery", "priority_id": "1", "name": "ana", "break_id": "1",
+               "job_id": "1"}
 
 
 @pytest.fixture
-def db(tmp_path_factory: pytest.TempPathFactory, tmp_path: Path) -> Path:
-    return sample_with_users(tmp_path_factory.getbasetemp(), tmp_path / "security.duckdb",
+def db(tmp_path_factory: pytest.TempPathFactory, tmp_path: Path,
+       monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The hostile sample with two users. With PARAGON_TEST_POSTGRES_URL set, the operational
+    store is a new PostgreSQL database (PARAGON_OPS_URL) holding a copy of the sample's."""
+    path = sample_with_users(tmp_path_factory.getbasetemp(), tmp_path / "security.duckdb",
                              {"ana": "analyst", "adm": "admin"}, PASSWORD)
+    server = postgres_server()
+    if server is None:
+        yield path
+        return
+    with fresh_database(server) as url:
+        with OpsStore.open(default_url(path)) as source, OpsStore.open(url) as target:
+            copy_store(source, target)
+        monkeypatch.setenv("PARAGON_OPS_URL", url)
+        yield path
 
 
 def make_client(db: Path, **settings: Any) -> TestClient:
@@ -46,7 +61,7 @@ def staff_routes(client: TestClient) -> list[tuple[str, str]]:
     routes = []
     for template, operations in client.get("/api/openapi.json").json()["paths"].items():
         if template.startswith(STAFF_PREFIXES):
-            path = re.sub(r"\{(\w+)\}", lambda m: PATH_VALUES[m.group(1)], template)
+            path = re.sub(r"\{(\w+)\}", lambda m: PATH_VALUES.get(m.group(1), "1"), template)
             routes.extend((method.upper(), path) for method in operations)
     return routes
 
@@ -249,6 +264,9 @@ ALLOWED_KEYS = {
     "share_pct", "monthly", "month", "local_priorities", "priority_id", "area_type", "area_id",
     "issue", "action", "opened_on", "result", "closed_on", "lsoas", "lsoa_code",
     "crimes_last_12_months", "categories",
+    # area changes compared over the months with data in both years (aggregates only)
+    "months_covered", "months_expected", "months_compared", "compared_last", "compared",
+    "p_value_adjusted", "dispersion", "against_text",
 }
 FORBIDDEN_KEYS = {"crime_reference", "crime_key", "location", "longitude", "latitude", "bng_x",
                   "bng_y", "respondent_id", "answer", "weight", "updated_by", "password_hash",
