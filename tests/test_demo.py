@@ -165,16 +165,17 @@ def test_2011_12_milestones_recomputed_from_rules(demo_wh: Warehouse, plan: Plan
     )
 
 
-def test_lpu_milestones_apply_the_rule_to_the_lpu(demo_wh: Warehouse, plan: Plan) -> None:
+def test_lpu_rows_have_no_milestone_unless_the_plan_sets_one(
+    demo_wh: Warehouse, plan: Plan
+) -> None:
+    # The plan sets force-wide milestones only (tests/test_milestones_lpu.py: local ones).
     rows = milestone_table(demo_wh, plan, "2010-11", lpu="coventry")
     total = next(r for r in rows if r["title"] == "Total recorded crime")
     assert total["published_value"] is None and 0 < total["value"] < 215368
-    assert total["milestone"] == round(total["comparison_value"] * 0.9)
-    # During 2011-12 the LPU's milestone is -7% on its own whole 2010-11 count.
+    assert total["milestone"] is None and total["status"] == "no local milestone"
     current = milestone_table(demo_wh, plan, "2011-12", lpu="coventry")
     total_now = next(r for r in current if r["title"] == "Total recorded crime")
-    assert total_now["milestone"] == round(total["value"] * 0.93)
-    assert total_now["status"] == "in progress" and total_now["probability_met"] is not None
+    assert total_now["milestone"] is None and total_now["status"] == "no local milestone"
 
 
 def test_lpus_sum_to_the_force_through_the_measures(demo_wh: Warehouse, plan: Plan) -> None:

@@ -287,11 +287,21 @@ def milestone_row(
     base_fig = None
     if row.baseline and covered_period(cov, row.baseline.year).state == "complete":
         base_fig = compute(wh, plan, measure.id, *year_bounds(row.baseline.year), lpu)
-    recomputed = recompute_milestone(
-        entry, _against_value(wh, plan, measure, row, against, lpu, cov)
-    )
-    published_ms = entry.milestone if entry else None
-    milestone = published_ms.value if published_ms and not lpu else recomputed
+    # An LPU has a milestone only where the plan sets one for it: the force's milestone is not
+    # applied to the LPU's own figure.
+    if lpu:
+        published_ms = entry.lpus.get(lpu) if entry else None
+        local = YearEntry(milestone=published_ms) if published_ms else None
+        recomputed = recompute_milestone(
+            local, _against_value(wh, plan, measure, row, against, lpu, cov)
+        )
+        milestone = published_ms.value if published_ms else None
+    else:
+        published_ms = entry.milestone if entry else None
+        recomputed = recompute_milestone(
+            entry, _against_value(wh, plan, measure, row, against, lpu, cov)
+        )
+        milestone = published_ms.value if published_ms else recomputed
     out: dict[str, Any] = {
         "table": row.table,
         "title": row.title,
@@ -323,7 +333,7 @@ def milestone_row(
         "compared_with": compared_with,
         "comparison_value": _round(then.value) if then else None,
         "milestone_published": published_ms.published if published_ms else None,
-        "milestone_rule": _rule_text(entry),
+        "milestone_rule": _rule_text(YearEntry(milestone=published_ms) if published_ms else None),
         "milestone": milestone,
         "milestone_recomputed": recomputed,
         "footnotes": row.footnotes,
@@ -346,9 +356,15 @@ def milestone_row(
     out.update(_status(plan, measure, fig, period, milestone, months, history, dispersion))
     unjudged = ("not enough responses", "no data", "data not available", "incomplete data")
     no_target = published_ms.rule.type if published_ms else None
-    if no_target in ("benchmark", "not_available") and not lpu and out["status"] not in unjudged:
+    if no_target in ("benchmark", "not_available") and out["status"] not in unjudged:
         out["status"] = no_target
+    if lpu and published_ms is None and out["status"] not in unjudged:
+        out["status"] = NO_LOCAL_MILESTONE
     return out
+
+
+NO_LOCAL_MILESTONE = "no local milestone"
+"""Status of an LPU row for which the plan sets no milestone of its own."""
 
 
 def _flags(out: dict[str, Any], perf: Any, measure: Measure) -> dict[str, Any]:
@@ -384,7 +400,7 @@ def _flags(out: dict[str, Any], perf: Any, measure: Measure) -> dict[str, Any]:
         )
     rule_flags: list[str] = []
     pub, rec = out["milestone"], out["milestone_recomputed"]
-    if not out["lpu"] and pub is not None and rec is not None and pub != rec:
+    if pub is not None and rec is not None and pub != rec:
         rule_flags.append(f"the milestone's rule gives {rec:,.0f}; the plan printed {pub:,.0f}")
     count = out.get("milestone_count_published")
     recorded = out.get("recorded")
@@ -464,7 +480,10 @@ def unavailable_row(
     measure = plan.measure(row.measure)
     start, end = year_bounds(year)
     entry = row.years.get(year)
-    published_ms = entry.milestone if entry else None
+    if lpu:
+        published_ms = entry.lpus.get(lpu) if entry else None
+    else:
+        published_ms = entry.milestone if entry else None
     out: dict[str, Any] = dict.fromkeys(ROW_KEYS)
     out.update(
         table=row.table,
@@ -486,8 +505,8 @@ def unavailable_row(
         baseline_year=row.baseline.year if row.baseline else None,
         baseline=row.baseline.value if row.baseline and not lpu else None,
         milestone_published=published_ms.published if published_ms else None,
-        milestone_rule=_rule_text(entry),
-        milestone=published_ms.value if published_ms and not lpu else None,
+        milestone_rule=_rule_text(YearEntry(milestone=published_ms) if published_ms else None),
+        milestone=published_ms.value if published_ms else None,
         footnotes=row.footnotes,
         flags=[],
         status="data not available",

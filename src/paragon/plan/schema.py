@@ -197,6 +197,9 @@ class Performance(Strict):
 class YearEntry(Strict):
     milestone: Milestone | None = None
     performance: Performance | None = None
+    lpus: dict[Slug, Milestone] = Field(
+        default={}, description="Milestones the plan sets for individual LPUs, by LPU id"
+    )
 
 
 class Baseline(Strict):

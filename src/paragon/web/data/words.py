@@ -96,6 +96,10 @@ def milestone_status(row: dict[str, Any]) -> dict[str, str]:
         return {"label": "Missed", "tone": "bad", "sentence": f"The milestone was missed, {noise}."}
     if status == "in progress":
         return _in_progress(row)
+    if status == "no local milestone":
+        return {"label": "No local milestone", "tone": "neutral",
+                "sentence": "The plan sets this milestone for the force as a whole, not for "
+                            "this area."}
     if status == "benchmark":
         return {"label": "Baseline year", "tone": "neutral",
                 "sentence": "No target this year: this year's figure sets the baseline."}
