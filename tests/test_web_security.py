@@ -755,3 +755,44 @@ def test_done_messages_come_from_a_fixed_set(client: TestClient) -> None:
     assert unknown.status_code == 200 and 'id="done"' not in unknown.text
     known = client.get("/admin/users", params={"done": "user-added", "item": "ana"})
     assert "Added ana." in known.text
+
+
+def test_an_ipv6_client_is_limited_by_its_whole_64_block(db: Path) -> None:
+    app = create_app(Settings(db=db, secret_key=SECRET, login_attempts_per_minute=1))
+    statuses = []
+    for i in range(7):  # a new address of the same /64, and a new account, each time
+        c = TestClient(app, client=(f"2001:db8:1:2::{i + 1:x}", 1))
+        statuses.append(c.post("/login", data={
+            "user_name": f"guess{i}", "password": "wrong password here",
+            "csrf_token": csrf_from(c.get("/login").text)}).status_code)
+    assert statuses == [401] * 5 + [429] * 2  # the address limit: 5 x the account limit
+    other = TestClient(app, client=("2001:db8:1:3::1", 1))
+    assert other.post("/login", data={"user_name": "guess9", "password": "wrong password here",
+                                      "csrf_token": csrf_from(other.get("/login").text)}
+                      ).status_code == 401
+    mapped = TestClient(app, client=("::ffff:192.0.2.7", 1))
+    mapped.post("/login", data={"user_name": "guess10", "password": "wrong password here",
+                                "csrf_token": csrf_from(mapped.get("/login").text)})
+    ops = app.state.ctx.ops
+    assert {r["address"] for r in ops.query("SELECT DISTINCT address FROM login_attempts")} == {
+        "2001:db8:1:2::/64", "2001:db8:1:3::/64", "192.0.2.7"}
+
+
+INPUT_CSV_WRITERS = {"web/fixtures.py", "demo/build.py"}  # write ingest input, not exports
+
+
+def test_every_csv_writer_is_formula_safe() -> None:
+    """Every module that writes CSV for people (exports, pages, the CLI, patrol lists) passes
+    its cells through paragon.csv_safe."""
+    import paragon
+
+    root = Path(paragon.__file__).parent
+    writers = []
+    for path in sorted(root.rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        name = path.relative_to(root).as_posix()
+        if re.search(r"csv\.(writer|DictWriter)\(|write_csv\(|FORMAT CSV", text):
+            writers.append(name)
+            if name not in INPUT_CSV_WRITERS:
+                assert "safe_cell" in text or "safe_table" in text, name
+    assert {"web/render.py", "cli_common.py", "tasking/predict.py"} <= set(writers)

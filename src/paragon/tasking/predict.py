@@ -28,6 +28,7 @@ import numpy as np
 from scipy import stats
 from scipy.spatial import cKDTree
 
+from paragon.csv_safe import safe_cell
 from paragon.errors import ParagonError
 from paragon.tasking.backtest import Events, month_text, monthly_grids, tune
 from paragon.tasking.grid import Grid
@@ -133,7 +134,7 @@ class Prediction:
         w.writerow(keys)
         for c in self.cells:
             d = c.as_dict()
-            w.writerow(["" if d[k] is None else d[k] for k in keys])
+            w.writerow(["" if d[k] is None else safe_cell(d[k]) for k in keys])
         return buf.getvalue()
 
     def geojson_text(self) -> str:

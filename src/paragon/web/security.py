@@ -31,7 +31,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from ipaddress import IPv4Network, IPv6Network, ip_address
+from ipaddress import IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -181,6 +181,21 @@ def new_csrf_cookie(request: Request) -> str:
 
 
 # --- login rate limiting and the cap on password hashing ------------------------------------------
+def limit_address(address: str) -> str:
+    """The address a sign-in limit counts: an IPv6 client by its /64 (one subscriber usually
+    holds a whole /64, so counting single addresses would let it try billions of times); an
+    IPv4-mapped IPv6 address as IPv4."""
+    try:
+        ip = ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
 def begin_login_attempt(request: Request, user_name: str) -> int:
     """Record a sign-in attempt before the password is checked, refusing it (429) when the
     account or the address has used up its failures this minute. Counting and recording are one
@@ -188,7 +203,7 @@ def begin_login_attempt(request: Request, user_name: str) -> int:
     ctx = ctx_of(request)
     limit = ctx.settings.login_attempts_per_minute
     now = utc_now()
-    address = client_address(request)
+    address = limit_address(client_address(request))
     with ctx.ops.transaction() as cur:
         cur.execute("DELETE FROM login_attempts WHERE attempted_at < ?",
                     [now - timedelta(days=1)])
