@@ -126,7 +126,9 @@ def events_from_warehouse(wh: Warehouse, crime_type: str, force: str | None = No
 
 
 def centroids_from_warehouse(wh: Warehouse, force: str | None = None) -> Centroids | None:
-    """LSOA centroids with their LPU from the geography table (None when it is empty)."""
+    """LSOA centroids with their LPU from the geography table; when it has none (a warehouse of
+    police.uk files only), the mean point of each LSOA's crimes with the LPU the crimes were
+    given at ingest. None when neither is known."""
     sql = ("SELECT bng_x, bng_y, lpu_id FROM geography WHERE bng_x IS NOT NULL "
            "AND bng_y IS NOT NULL AND lpu_id IS NOT NULL")
     params: list[object] = []
@@ -134,6 +136,13 @@ def centroids_from_warehouse(wh: Warehouse, force: str | None = None) -> Centroi
         sql += " AND force = ?"
         params.append(force)
     rows = wh.query(sql + " ORDER BY lsoa_code", params)
+    if not rows:
+        sql = ("SELECT avg(bng_x) AS bng_x, avg(bng_y) AS bng_y, min(lpu_id) AS lpu_id "
+               "FROM crimes WHERE bng_x IS NOT NULL AND bng_y IS NOT NULL "
+               "AND lpu_id IS NOT NULL AND lsoa_code IS NOT NULL"
+               + (" AND force = ?" if force else "")
+               + " GROUP BY lsoa_code ORDER BY lsoa_code")
+        rows = wh.query(sql, params)
     if not rows:
         return None
     return Centroids(np.array([r["bng_x"] for r in rows], dtype=float),

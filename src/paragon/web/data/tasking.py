@@ -15,7 +15,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+import shapely
+from shapely.geometry.base import BaseGeometry
+
 from paragon.errors import NotFoundError, ParagonError
+from paragon.geography.bng import bng_to_lonlat
 from paragon.tasking.backtest import month_text, run_backtest
 from paragon.tasking.grid import grid_for_area, hull_of_points
 from paragon.tasking.harm import bundled_weights
@@ -59,7 +64,7 @@ def tasking_page(ctx: WebContext, category: str | None) -> dict[str, Any]:
         return {**base, "available": False,
                 "reason": "The warehouse has no crimes with coordinates yet.",
                 "prediction": None, "backtest": None, "patrol": [], "patrol_harm": [],
-                "scorecard": [], "map": None, "map_harm": None}
+                "scorecard": [], "map": None, "map_harm": None, "map_area": None}
     return {**base, **ctx.cached(("tasking", category), lambda: _figures(ctx, category))}
 
 
@@ -75,7 +80,8 @@ def _figures(ctx: WebContext, category: str) -> dict[str, Any]:
         harm_reason = (f"Harm is not shown for {category}: the published severity weights "
                        "shipped with Paragon do not cover all of its offences.")
     centroids = centroids_from_warehouse(ctx.warehouse)
-    grid = grid_for_area(hull_of_points(events.x, events.y), CELL)
+    hull = hull_of_points(events.x, events.y)
+    grid = grid_for_area(hull, CELL)
     span = events.last_month - events.first_month + 1
     if span < TRAIN_MONTHS:
         return {"available": False,
@@ -83,7 +89,7 @@ def _figures(ctx: WebContext, category: str) -> dict[str, Any]:
                 f"{category} has {span} ({month_text(events.first_month)} to "
                 f"{month_text(events.last_month)}).",
                 "prediction": None, "backtest": None, "patrol": [], "patrol_harm": [],
-                "scorecard": [], "map": None, "map_harm": None}
+                "scorecard": [], "map": None, "map_harm": None, "map_area": None}
     pred = predict(grid, events, METHOD_IN_USE, TRAIN_MONTHS, TOP_PER_LPU, centroids,
                    tune_months=TUNE_MONTHS, harm_source=None if harm_reason else weights.source)
     hpred = None
@@ -143,14 +149,29 @@ def _figures(ctx: WebContext, category: str) -> dict[str, Any]:
                 else round(pred.monthly_harm, 1),
                 "harm_per_crime": None if per_crime is None else round(per_crime, 1),
                 "source": weights.source, "cells_in_both": same,
-                "cells": len(hpred.cells)},
+                "cells": len(hpred.cells),
+                "same_weight_for_all": events.harm is not None
+                and bool(np.ptp(events.harm) == 0)},
             "harm_reason": harm_reason,
         },
         "backtest": backtest, "scorecard": scorecard, "patrol": patrol,
         "patrol_harm": patrol_harm,
         "map": _features(pred, lpu_names),
         "map_harm": None if hpred is None else _features(hpred, lpu_names),
+        "map_area": _outline(hull),
     }
+
+
+def _outline(area: BaseGeometry) -> dict[str, Any]:
+    """The area the cells were drawn from (the convex hull of the crimes), in WGS84."""
+    ring = np.asarray(shapely.get_coordinates(shapely.get_exterior_ring(area)))
+    if ring.size == 0:
+        return {"type": "FeatureCollection", "features": []}
+    lon, lat = bng_to_lonlat(ring[:, 0], ring[:, 1])
+    coords = [[round(float(a), 5), round(float(b), 5)] for a, b in zip(lon, lat, strict=True)]
+    return {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"name": "area"},
+         "geometry": {"type": "Polygon", "coordinates": [coords]}}]}
 
 
 def _patrol(pred: Prediction, lpu_names: dict[str, str]) -> list[dict[str, Any]]:

@@ -9,12 +9,16 @@ const BLANK_STYLE = {
   layers: [{ id: "background", type: "background", paint: { "background-color": "#e7edf2" } }],
 };
 
+// The box around every ring of the features (Polygon or MultiPolygon).
 function bounds(features) {
   let minX = 180, minY = 90, maxX = -180, maxY = -90;
-  features.forEach((f) => f.geometry.coordinates[0].forEach(([x, y]) => {
-    minX = Math.min(minX, x); maxX = Math.max(maxX, x);
-    minY = Math.min(minY, y); maxY = Math.max(maxY, y);
-  }));
+  const visit = (c) => {
+    if (typeof c[0] === "number") {
+      minX = Math.min(minX, c[0]); maxX = Math.max(maxX, c[0]);
+      minY = Math.min(minY, c[1]); maxY = Math.max(maxY, c[1]);
+    } else { c.forEach(visit); }
+  };
+  features.forEach((f) => f.geometry && visit(f.geometry.coordinates));
   return [[minX, minY], [maxX, maxY]];
 }
 
@@ -24,15 +28,31 @@ async function draw(el) {
   const dark = harm ? "#54278f" : "#b30000";
   const light = harm ? "#9e9ac8" : "#fc8d59";
   if (!cells.features.length) { return; }
-  const lpus = el.dataset.lpus
+  const fetched = el.dataset.lpus
     ? await fetch(el.dataset.lpus).then((r) => (r.ok ? r.json() : null)).catch(() => null) : null;
+  // LPU outlines are drawn only when they are where the cells are (another force's outlines
+  // would pull the view away from the cells).
+  const cb = bounds(cells.features);
+  const lb = fetched && fetched.features && fetched.features.length ? bounds(fetched.features) : null;
+  const areaEl = el.dataset.area && document.getElementById(el.dataset.area);
+  const area = areaEl ? JSON.parse(areaEl.textContent) : null;
+  const lpus = lb && lb[0][0] <= cb[1][0] && cb[0][0] <= lb[1][0] && lb[0][1] <= cb[1][1]
+    && cb[0][1] <= lb[1][1] ? fetched : null;
   const map = new maplibregl.Map({
-    container: el, style: BLANK_STYLE, bounds: bounds(cells.features),
+    // The whole force when its LPU outlines are known, so cells are seen in place.
+    container: el, style: BLANK_STYLE,
+    bounds: lpus ? bounds([...lpus.features, ...cells.features])
+      : (area && area.features.length ? bounds([...area.features, ...cells.features]) : cb),
     fitBoundsOptions: { padding: 30 }, attributionControl: false, dragRotate: false,
     pitchWithRotate: false, cooperativeGestures: true,
   });
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }));
   map.on("load", () => {
+    if (!lpus && area && area.features.length) {
+      map.addSource("area", { type: "geojson", data: area });
+      map.addLayer({ id: "area-fill", type: "fill", source: "area", paint: { "fill-color": "#f4f6f8" } });
+      map.addLayer({ id: "area-line", type: "line", source: "area", paint: { "line-color": "#0b2545", "line-width": 1, "line-dasharray": [2, 2] } });
+    }
     if (lpus) {
       map.addSource("lpus", { type: "geojson", data: lpus });
       map.addLayer({ id: "lpu-fill", type: "fill", source: "lpus", paint: { "fill-color": "#f4f6f8" } });
