@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from paragon.cli import app as cli
 from paragon.settings import Settings
 from paragon.web.app import create_app
+from paragon.web.data.analysis import too_few
 from paragon.web.data.charts import spark_summary, sparkline_svg, xmr_spec
 from paragon.web.fixtures import csrf_from, sample_with_users, sign_in
 
@@ -148,3 +149,60 @@ def test_admin_records_a_break_and_the_charts_rebase_there(admin_db: Path) -> No
                       data={"csrf_token": csrf_from(listing)}).status_code == 404
         audit = c.get("/admin/audit?format=json").json()["entries"]
         assert {"break added", "break removed"} <= {e["action"] for e in audit}
+
+
+def test_spark_summary_says_when_the_last_six_months_are_too_small_to_judge() -> None:
+    judged = {"period": "2011-01", "value": 20.0, "plotted": 20.0, "variation": "concern",
+              "signal": "outside_limits"}
+    small = {"period": "2011-02", "value": 150.0, "plotted": None, "variation": "common",
+             "signal": "none", "suppressed": "fewer than 30 offences recorded"}
+    chart = {"method": "u_prime", "points": [judged, *[small] * 6]}
+    assert spark_summary(chart) == "Last 6 months: too few offences or responses a month to judge"
+    assert spark_summary({**chart, "points": [*[small] * 5, judged]}) == (
+        "Last 6 months: concern signal")
+
+
+def test_too_few_to_judge_a_milestone() -> None:
+    assert too_few({"kind": "detection_rate"}, {"detected": 11, "recorded": 6}) == (
+        "fewer than 30 offences recorded")
+    assert too_few({"kind": "detection_rate"}, {"detected": 11, "recorded": 30}) is None
+    assert too_few({"kind": "survey_proportion", "effective_n": 49.5}, None) == (
+        "fewer than 50 effective survey responses")
+    assert too_few({"kind": "survey_proportion", "effective_n": 50.0}, None) is None
+
+
+def test_detection_rates_are_read_with_their_counts(analyst: TestClient) -> None:
+    page = analyst.get("/measures/serious-sexual-offences-detections?lpu=solihull"
+                       "&format=json").json()
+    for p in page["points"]:
+        assert p["counts"] == f"{p['numerator']:,.0f} of {p['denominator']:,.0f}"
+        assert p["value"] == pytest.approx(100 * p["numerator"] / p["denominator"])
+    html = analyst.get("/measures/serious-sexual-offences-detections?lpu=solihull").text
+    assert "Value (detected of recorded)" in html
+    p = page["points"][0]
+    assert f"({p['counts']})" in html
+    over = [p for p in page["points"] if p["value"] > 100]
+    assert ("more detected than recorded" in html) == bool(over)
+    spec = page["charts"]["xmr"]
+    assert {"field": "counts", "title": "detected of recorded"} in (
+        spec["layer"][-1 - len(page["control_chart"]["breaks"])]["encoding"]["tooltip"])
+    rows = analyst.get("/dashboard?format=json").json()["milestones"]
+    rates = [r for r in rows if r["kind"] == "detection_rate" and r["value"] is not None]
+    assert rates
+    for r in rates:
+        assert r["value"] == pytest.approx(100 * r["detected"] / r["recorded"], abs=1e-3)
+        assert r["over_100"] == (r["detected"] > r["recorded"])
+    assert "detected of" in analyst.get("/dashboard").text
+
+
+def test_a_rate_above_100_is_explained_with_its_counts() -> None:
+    chart = {"method": "u_prime", "better": "higher",
+             "points": [{"period": "2011-09", "value": 183.3, "plotted": None,
+                         "variation": "common", "signal": "none", "counts": "11 of 6",
+                         "suppressed": "fewer than 30 offences recorded"},
+                        {"period": "2011-10", "value": 25.0, "plotted": 25.0,
+                         "variation": "common", "signal": "none", "counts": "10 of 40"}]}
+    spec = xmr_spec(chart, "Detections", "percent")
+    assert spec["data"]["values"][0]["counts"] == "11 of 6"
+    legend = spec["layer"][-1]["encoding"]["color"]["scale"]["domain"]
+    assert legend == ["improvement", "concern", "common", "not judged"]

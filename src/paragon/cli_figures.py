@@ -387,13 +387,22 @@ def _print_chart(chart: dict[str, Any]) -> None:
     for caveat in chart.get("caveats") or []:
         out_console.print(caveat, highlight=False)
     adjusted = chart.get("method") == "xmr_seasonal"
-    table = Table("month", "value", *(["adjusted"] if adjusted else []), "signal", "variation")
+    rate = chart.get("kind") == "detection_rate"
+    if rate and any((p.get("value") or 0) > 100 for p in chart["points"]):
+        out_console.print("A rate above 100% means more crimes were detected in the month than "
+                          "were recorded in it: detections include crimes recorded earlier.",
+                          highlight=False)
+    table = Table("month", "value (detected of recorded)" if rate else "value",
+                  *(["adjusted"] if adjusted else []), "signal", "variation")
     for p in chart["points"]:
         extra = [f"{p['plotted']:,.1f}"] if adjusted else []
         signal = f"not judged: {p['suppressed']}" if p.get("suppressed") else p.get("signal")
+        value = f"{p['value']:,.1f}"
+        if p.get("counts"):
+            value = f"{p['value']:,.1f}% ({p['counts']})"
         table.add_row(
             p["period"],
-            p.get("counts") or f"{p['value']:,.1f}",
+            value,
             *extra,
             signal or "—",
             p.get("variation") or "—",

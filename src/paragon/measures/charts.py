@@ -64,11 +64,11 @@ def _is_month(text: str) -> bool:
 
 
 def counts_label(point: dict[str, Any]) -> str | None:
-    """"11 detected / 6 recorded" for a detection-rate point (so a rate above 100% is read
-    with its counts)."""
+    """"11 of 6" (detected of recorded) for a detection rate, so a rate is always read with its
+    counts: above 100% (crimes recorded earlier detected in the period) or on a few offences."""
     if point.get("numerator") is None or point.get("denominator") is None:
         return None
-    return f"{point['numerator']:,.0f} detected / {point['denominator']:,.0f} recorded"
+    return f"{point['numerator']:,.0f} of {point['denominator']:,.0f}"
 
 
 def chart_from_series(

@@ -62,7 +62,8 @@ class ChartPoint:
     variation: Variation
     segment: int
     suppressed: str | None = None
-    """Why this point is shown but not judged (too few responses or offences), else None."""
+    """Why this point is shown but not judged (too few responses or offences that month, or
+    too few events or months in its segment to set limits), else None."""
 
 
 @dataclass(frozen=True)
@@ -190,7 +191,7 @@ def count_chart(
             caveats.append(f"Months {per[0]} to {per[-1]}: {reason}; no signals are shown.")
             for j, p, ix in zip(idx, per, index, strict=True):
                 points.append(ChartPoint(p, raw[j], plotted[j], ix, None, None, None, None,
-                                         "none", "common", seg_no, None))
+                                         "none", "common", seg_no, reason))
             continue
         yb = [y[k] for k in base]
         centre = sum(yb) / len(yb)
@@ -283,7 +284,8 @@ def proportion_chart(
             for i in idx:
                 points.append(ChartPoint(periods[i], value(i), None if small[i] else value(i),
                                          None, None, None, None, None, "none", "common", seg_no,
-                                         suppressed if small[i] else None))
+                                         suppressed if small[i] else
+                                         "too few months with enough data to set limits"))
             continue
         sigma = {i: math.sqrt((pbar * (1 - pbar) if kind == "proportion" else pbar) / sizes[i])
                  for i in ok}

@@ -8,8 +8,10 @@ from typing import Any
 
 from paragon.errors import ParagonError
 from paragon.measures.availability import Coverage, coverage, data_end
+from paragon.measures.charts import MIN_RECORDED, counts_label
 from paragon.measures.periods import add_months, month_label, months_between, year_bounds
 from paragon.stats import funnel_proportions, funnel_rates
+from paragon.stats.proportions import MIN_RESPONSES
 from paragon.web.context import WebContext
 from paragon.web.data import charts, words
 from paragon.web.data.adapters import control_chart, milestones, period_components
@@ -28,10 +30,42 @@ def measure_end(ctx: WebContext, measure_id: str) -> date | None:
                       lambda: data_end(ctx.warehouse, plan, plan.measure(measure_id)))
 
 
+def rate_counts(ctx: WebContext, row: dict[str, Any]) -> dict[str, Any] | None:
+    """Detected and recorded offences behind a detection-rate milestone row, so the rate is read
+    with its counts ("11 of 6": a rate can pass 100%, as detections include crimes recorded
+    earlier); ``None`` for other measures or without a figure."""
+    if row.get("kind") != "detection_rate" or row.get("value") is None:
+        return None
+    start = date.fromisoformat(str(row["period_start"])[:10])
+    end = date.fromisoformat(str(row["period_end"])[:10])
+    part = period_components(ctx, row["measure"], start, end, row.get("lpu"))
+    if part.get("numerator") is None or part.get("denominator") is None:
+        return None
+    return {"detected": part["numerator"], "recorded": part["denominator"],
+            "label": counts_label(part)}
+
+
+def too_few(row: dict[str, Any], counts: dict[str, Any] | None) -> str | None:
+    """Why a milestone row's figure is too small to judge (the charts' minimum denominators),
+    else ``None``."""
+    if counts is not None and counts["recorded"] < MIN_RECORDED:
+        return f"fewer than {MIN_RECORDED} offences recorded"
+    effective = row.get("effective_n")
+    if row.get("kind") == "survey_proportion" and effective is not None \
+            and effective < MIN_RESPONSES:
+        return f"fewer than {MIN_RESPONSES:g} effective survey responses"
+    return None
+
+
 def dashboard_rows(ctx: WebContext, year: str, lpu: str | None) -> list[dict[str, Any]]:
     rows = []
     for r in milestones(ctx, year, lpu):
         status = words.milestone_status(r)
+        counts = rate_counts(ctx, r)
+        small = too_few(r, counts)
+        if small and r.get("status") in ("met", "missed", "in progress"):
+            status = {"label": "Too few to judge", "tone": "unknown",
+                      "sentence": f"Not judged against the milestone: {small}."}
         end = measure_end(ctx, r["measure"])
         spark: dict[str, Any] = {"points": []}
         if end is not None and r.get("status") != "data not available":
@@ -45,6 +79,11 @@ def dashboard_rows(ctx: WebContext, year: str, lpu: str | None) -> list[dict[str
             "flags": "; ".join(r.get("flags") or []),
             "status_label": status["label"], "tone": status["tone"],
             "status_sentence": status["sentence"],
+            "counts": counts["label"] if counts else None,
+            "detected": counts["detected"] if counts else None,
+            "recorded": counts["recorded"] if counts else None,
+            "over_100": bool(counts and counts["detected"] > counts["recorded"]),
+            "too_few": small,
             "spark": {"centre": spark.get("centre"), "lower_limit": spark.get("lower_limit"),
                       "upper_limit": spark.get("upper_limit"), "method": spark.get("method"),
                       "points": [{"period": p["period"], "value": p["value"],

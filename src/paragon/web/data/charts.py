@@ -59,16 +59,25 @@ def xmr_spec(chart: dict[str, Any], title: str, unit: str) -> dict[str, Any]:
         {"period": p["period"], "value": p.get("plotted"), "raw": p["value"],
          "centre": p.get("centre"), "lower": p.get("lower_limit"), "upper": p.get("upper_limit"),
          "variation": "not judged" if p.get("suppressed") else p["variation"],
-         "signal": p["signal"]}
+         "signal": p["signal"], "counts": p.get("counts")}
         for p in chart.get("points", [])
     ]
+    # the legend lists what this chart can show: "neither" only for a neutral measure,
+    # "not judged" only when some month is
+    kinds = ["improvement", "concern", "common"]
+    if chart.get("better") == "neutral" or any(p["variation"] == "neither" for p in points):
+        kinds = ["neither", "common"]
+    if any(p["variation"] == "not judged" for p in points):
+        kinds.append("not judged")
     x = {"field": "period", "type": "temporal", "timeUnit": "yearmonth", "title": None}
     y_title = ("seasonally adjusted per month" if adjusted else
                "per month" if unit == "count" else "%")
     rule = {"mark": {"type": "line", "strokeDash": [6, 4], "color": GREY},
             "encoding": {"x": x}}
-    colours = {**VARIATION_COLOURS, "not judged": "#b0b0b0"}
-    shapes = {**VARIATION_SHAPES, "not judged": "triangle-up"}
+    colours = {k: {**VARIATION_COLOURS, "not judged": "#b0b0b0"}[k] for k in kinds}
+    shapes = {k: {**VARIATION_SHAPES, "not judged": "triangle-up"}[k] for k in kinds}
+    counts = ([{"field": "counts", "title": "detected of recorded"}]
+              if any(p["counts"] for p in points) else [])
     layers: list[dict[str, Any]] = [
         {**rule, "encoding": {"x": x, "y": {"field": "upper", "type": "quantitative"}}},
         {**rule, "encoding": {"x": x, "y": {"field": "lower", "type": "quantitative"}}},
@@ -92,6 +101,7 @@ def xmr_spec(chart: dict[str, Any], title: str, unit: str) -> dict[str, Any]:
              "tooltip": [{"field": "period", "type": "temporal", "timeUnit": "yearmonth"},
                          {"field": "raw", "type": "quantitative", "format": ",.1f",
                           "title": "value"},
+                         *counts,
                          {"field": "value", "type": "quantitative", "format": ",.1f",
                           "title": "charted"},
                          {"field": "signal"}, {"field": "variation"}]}},
@@ -110,7 +120,7 @@ def xmr_spec(chart: dict[str, Any], title: str, unit: str) -> dict[str, Any]:
 def _legend_scale(field: str, mapping: dict[str, str], title: str) -> dict[str, Any]:
     return {"field": field, "type": "nominal", "title": title,
             "scale": {"domain": list(mapping), "range": list(mapping.values())},
-            "legend": {"orient": "bottom"}}
+            "legend": {"orient": "bottom", "columns": 3}}
 
 
 def position_colours(better: str) -> dict[str, str]:
@@ -282,7 +292,10 @@ def spark_summary(chart: dict[str, Any]) -> str:
         return "no monthly data"
     if chart.get("method") == "none":
         return "Too few offences or responses a month for a control chart"
-    kinds = {p["variation"] for p in points[-6:]} - {"common"}
+    judged = [p for p in points[-6:] if not p.get("suppressed")]
+    if not judged:
+        return "Last 6 months: too few offences or responses a month to judge"
+    kinds = {p["variation"] for p in judged} - {"common"}
     if "concern" in kinds:
         signal = "concern"
     elif "improvement" in kinds:
