@@ -193,7 +193,7 @@ class WebContext:
         in the operational store, so every worker process sees the new data version at once."""
         with self.ops.transaction() as cur:
             cur.execute("INSERT INTO ops_meta (key, value) VALUES (?, '1') ON CONFLICT (key) "
-                        "DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)",
+                        "DO UPDATE SET value = CAST(CAST(ops_meta.value AS INTEGER) + 1 AS TEXT)",
                         [GENERATION_KEY])
         self._ingest_checked = None
 
