@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
-from typing import Any
 
-import pytest
+import httpx
 from typer.testing import CliRunner
 
 from paragon import cli_web
@@ -62,39 +67,62 @@ def test_serve_refuses_to_start_without_a_secret(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "PARAGON_SECRET_KEY" in result.output
 
 
-def test_demo_builds_then_serves_with_new_accounts(tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: dict[str, Any] = {}
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
-    def fake_build(path: Path, *, seed: int, progress: Any) -> dict[str, Any]:
-        progress("building")
-        Warehouse.open(path).close()
-        calls["build"] = (Path(path), seed)
-        return {"seconds": 0.0}
 
-    def fake_serve(settings: Settings, host: str, port: int, *, demo: bool | None = None) -> None:
-        calls["serve"] = (settings, host, port, demo)
-
-    monkeypatch.setattr("paragon.demo.build_demo", fake_build)
-    monkeypatch.setattr(cli_web, "serve_app", fake_serve)
-    db = tmp_path / "demo.duckdb"
-    built_only = runner.invoke(app, ["demo", "--no-serve", "--db", str(db)])
-    assert built_only.exit_code == 0, built_only.output
-    assert calls["build"] == (db, 2011) and "serve" not in calls
-    served = runner.invoke(app, ["demo", "--db", str(db), "--port", "8123"])
-    assert served.exit_code == 0, served.output
-    settings, host, port, demo = calls["serve"]
-    assert (host, port, demo) == ("127.0.0.1", 8123, True)
-    assert len(settings.require_secret()) >= 32
-    passwords = dict(
-        line.split(" account: user name ")[1].split(", password ")
-        for line in served.output.splitlines() if "account: user name" in line
+def test_demo_builds_then_serves_with_new_accounts(tmp_path: Path) -> None:
+    """The real `paragon demo`: it builds the demo warehouse, prints two new accounts and serves
+    it with a real server, where the printed analyst account signs in and sees the dashboard."""
+    db, port = tmp_path / "demo.duckdb", _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "paragon", "demo", "--db", str(db), "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PARAGON_SECRET_KEY": ""},
     )
-    assert set(passwords) == {"analyst", "admin"}
-    with OpsStore.open(Settings(db=db).ops_location()) as ops:
-        for name, password in passwords.items():
-            user = verify_login(ops, name, password.strip())
-            assert user is not None and user.role == name
+    passwords: dict[str, str] = {}
+    output: list[str] = []
+    try:
+        assert proc.stderr is not None
+        for line in proc.stderr:  # the build's progress, then the accounts, then the server
+            output.append(line)
+            if " account: user name " in line:
+                name, password = line.split(" account: user name ")[1].split(", password ")
+                passwords[name.strip()] = password.strip()
+            if len(passwords) == 2:
+                break
+        assert set(passwords) == {"analyst", "admin"}, "".join(output)
+        assert any("demo warehouse built at" in line for line in output)
+        with Warehouse.open(db, read_only=True) as wh:
+            assert wh.scalar("SELECT count(*) FROM crimes") > 100_000
+        base = f"http://127.0.0.1:{port}"
+        with httpx.Client(base_url=base, timeout=30) as client:
+            page = None
+            for _ in range(600):  # until the server answers (it starts after the accounts)
+                try:
+                    page = client.get("/login")
+                    break
+                except httpx.TransportError:
+                    assert proc.poll() is None, "".join(output)
+                    time.sleep(0.1)
+            assert page is not None and page.status_code == 200
+            token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+            assert token is not None
+            signed_in = client.post("/login", data={
+                "csrf_token": token.group(1), "user_name": "analyst",
+                "password": passwords["analyst"], "next": "/dashboard"})
+            assert signed_in.status_code == 303, signed_in.text
+            dashboard = client.get("/dashboard")
+            assert dashboard.status_code == 200 and "synthetic" in dashboard.text.lower()
+        with OpsStore.open(Settings(db=db).ops_location()) as ops:
+            for name, password in passwords.items():
+                user = verify_login(ops, name, password)
+                assert user is not None and user.role == name
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
 
 
 def test_default_demo_path_is_under_the_user_data_dir() -> None:
