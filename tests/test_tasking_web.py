@@ -18,6 +18,7 @@ from paragon.web.app import create_app
 from paragon.web.data.tasking import METHOD_IN_USE, TOP_PER_LPU
 from paragon.web.fixtures import sample_with_users, sign_in
 
+DATA = Path(__file__).parent / "data"
 SECRET = "s" * 32
 PASSWORD = "a long enough password"
 
@@ -130,3 +131,46 @@ def test_unknown_category_is_a_404(client: TestClient) -> None:
     assert sign_in(client, "ana", PASSWORD).status_code == 200
     r = client.get("/tasking?category=Nonsense&format=json")
     assert r.status_code == 404 and "Nonsense" in r.json()["error"]
+
+
+def test_tasking_on_a_policeuk_only_warehouse(tmp_path: Path) -> None:
+    """A warehouse holding only real police.uk points of another force (Greater Manchester
+    burglary, 15 months, every 20th crime) and that force's starter plan: the page works, cells
+    fall in the plan's LPUs, and harm ranks cells as demand does because every burglary carries
+    the same category weight."""
+    import gzip
+
+    from typer.testing import CliRunner
+
+    from paragon.cli import app
+
+    src = DATA / "policeuk" / "derived" / "gmp_bur.csv.gz"
+    points = tmp_path / "gm-burglary.csv"
+    with gzip.open(src, "rt") as fh, points.open("w") as out:
+        out.write(fh.readline())
+        for i, line in enumerate(fh):
+            if "2017-11" <= line[:7] <= "2019-01" and i % 20 == 0:
+                out.write(line)
+    db, plan = tmp_path / "gm.duckdb", tmp_path / "gm-plan.yaml"
+    env = {"PARAGON_DB": str(db), "PARAGON_PLAN": str(plan),
+           "PARAGON_NEW_USER_PASSWORD": PASSWORD}
+    runner = CliRunner()
+    for args in (["plan", "init", "--force", "greater-manchester", "--out", str(plan)],
+                 ["ingest", str(points), "--kind", "points", "--force", "greater-manchester"],
+                 ["users", "add", "ana", "--role", "analyst"]):
+        r = runner.invoke(app, args, env=env)
+        assert r.exit_code == 0, r.output
+    with TestClient(create_app(Settings(db=db, plan=plan, secret_key=SECRET))) as c:
+        assert sign_in(c, "ana", PASSWORD).status_code == 200
+        data = c.get("/tasking?format=json").json()
+        assert data["available"] is True, data.get("reason")
+        assert data["prediction"]["month"] == "2019-02"
+        lpus = {lpu.id for lpu in c.app.state.ctx.plan().lpus}  # type: ignore[attr-defined]
+        assert len(lpus) == 10
+        seen = {p["lpu"] for p in data["patrol"]}
+        assert seen <= lpus and len(seen) >= 8
+        harm = data["prediction"]["harm"]
+        assert harm["same_weight_for_all"] is True
+        assert harm["harm_per_crime"] == round(bundled_weights().weights["Burglary"], 1)
+        assert [p["cell"] for p in data["patrol_harm"]] == [p["cell"] for p in data["patrol"]]
+        assert "Every burglary here carries the same weight" in c.get("/tasking").text
