@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,9 @@ from typer.testing import CliRunner
 
 from paragon.cli import app
 from paragon.demo import is_demo
+from paragon.demo.build import SURVEY_Z_ALLOWED, check_reproduction
 from paragon.demo.calibration import CRIME_TOTALS
+from paragon.demo.crimes import whole_year_totals
 from paragon.measures.milestones import milestone_table
 from paragon.plan import Plan
 from paragon.warehouse import Warehouse
@@ -40,9 +43,17 @@ def test_every_published_2010_11_figure_is_reproduced(
     ]
     assert len(published) == 28
     by_key = {(r["table"], r["title"]): r for r in rows_2010}
+    survey_gaps = []
     for row, perf in published:
         got = by_key[(row.table, row.title)]
         assert perf is not None
+        assert got["published_value"] == perf.value
+        if got["kind"] == "survey_proportion":
+            # Drawn with sampling noise, never adjusted: near the published figure, not on it.
+            se = (got["value_upper"] - got["value_lower"]) / (2 * 1.959964)
+            assert abs(got["value"] - perf.value) <= SURVEY_Z_ALLOWED * se, row.title
+            survey_gaps.append(abs(got["value"] - perf.value))
+            continue
         if got["unit"] == "count":
             assert got["value"] == perf.value, row.title
         else:
@@ -51,8 +62,40 @@ def test_every_published_2010_11_figure_is_reproduced(
             assert got["detected"] == perf.count, row.title
         if perf.change_pct is not None:
             assert round(got["change_pct"], 1) == perf.change_pct, row.title
-        assert got["published_value"] == perf.value
         assert got["performance_matches"] is True, (row.title, got["flags"])
+    assert len(survey_gaps) == 16
+    # Sampling noise of a few thousand weighted answers: typically a few tenths of a point.
+    assert 0.1 < sum(survey_gaps) / len(survey_gaps) < 1.5
+    assert sum(g >= 0.05 for g in survey_gaps) >= 12  # most differ at the printed decimal
+
+
+def test_build_records_how_closely_the_plan_is_reproduced(demo_wh: Warehouse) -> None:
+    rows = json.loads(demo_wh.scalar("SELECT value FROM meta WHERE key = 'demo_reproduction'"))
+    assert len(rows) == 28 and all(r["within"] for r in rows)
+    counts = [r for r in rows if r["kind"] == "count"]
+    assert len(counts) == 6 and all(r["difference"] == 0 for r in counts)
+    rates = [r for r in rows if r["kind"] == "detection_rate"]  # printed to one decimal
+    assert len(rates) == 6 and all(abs(r["difference"]) < 0.05 for r in rates)
+    surveys = [r for r in rows if r["kind"] == "survey_proportion"]
+    assert all(abs(r["z"]) <= SURVEY_Z_ALLOWED for r in surveys)
+    assert any(r["difference"] != 0 for r in surveys)
+
+
+def test_the_check_refuses_a_survey_figure_too_far_from_the_plan(
+    tmp_path: Path, demo_db: Path, plan: Plan
+) -> None:
+    import shutil
+
+    copy = tmp_path / "shifted.duckdb"
+    shutil.copy(demo_db, copy)
+    with Warehouse.open(copy) as wh:
+        with wh.transaction() as con:  # every 'confidence' disagreement made agreement
+            con.execute(
+                "UPDATE survey_responses SET answer = 'tend_to_agree' "
+                "WHERE question_id = 'confidence_in_police' AND answer LIKE '%disagree'"
+            )
+        with pytest.raises(RuntimeError, match="Taking everything into account"):
+            check_reproduction(wh, plan)
 
 
 def test_baselines_reproduced(rows_2010: list[dict[str, Any]]) -> None:
@@ -118,17 +161,31 @@ def test_2010_11_statuses_follow_each_measures_direction(rows_2010: list[dict[st
     by_key = {(r["table"], r["title"]): r for r in rows_2010}
     for key, status in EXPECTED_2010_STATUS.items():
         assert by_key[key]["status"] == status, key
-    # 215,368 against a milestone of 223,135 is met by far more than chance.
-    assert by_key[("reducing_crime", "Total recorded crime")]["beyond_noise"] is True
+    # Every judged row: met when the figure is on the right side of the milestone.
+    for r in rows_2010:
+        if r["status"] in ("met", "missed"):
+            better = r["value"] <= r["milestone"] if r["better"] == "lower" else (
+                r["value"] >= r["milestone"])
+            assert (r["status"] == "met") == better, r["title"]
+    # 215,368 against a milestone of 223,135 is met. Whether by more than noise depends on how
+    # much total crime's months vary: tens of times what Poisson counts would (as a force's real
+    # months do), so the 3.5% gap is judged against sqrt(dispersion x milestone), not sqrt(milestone).
+    total = by_key[("reducing_crime", "Total recorded crime")]
+    assert total["status"] == "met" and total["dispersion"] > 20
+    z = (total["milestone"] - total["value"]) / math.sqrt(total["dispersion"] * total["milestone"])
+    assert abs(z - 1.96) > 0.2  # not on the edge, where the exact test and this one may differ
+    assert total["beyond_noise"] is (z > 1.96)
 
 
-PACE_2011 = {
-    "Total recorded crime": CRIME_TOTALS["total"][2011],
-    "Most serious violence": CRIME_TOTALS["msv"][2011],
-    "Burglary dwelling": CRIME_TOTALS["burglary_dwelling"][2011],
-    "Robbery": CRIME_TOTALS["robbery"][2011],
-    "Vehicle": CRIME_TOTALS["vehicle"][2011],
-    "Business Crime": CRIME_TOTALS["business"][2011],
+# Observed on this demo: four of the five 95% projections cover the year as it would have ended;
+# most serious violence's does not (see the report of the build in docs/methods.md).
+COVERED_2011 = 4
+WHOLE_YEAR_GROUP = {
+    "Total recorded crime": "total",
+    "Most serious violence": "msv",
+    "Burglary dwelling": "burglary_dwelling",
+    "Robbery": "robbery",
+    "Vehicle": "vehicle",
 }
 
 
@@ -149,9 +206,14 @@ def test_2011_12_milestones_recomputed_from_rules(demo_wh: Warehouse, plan: Plan
         assert row["partial_year"] and row["months"] == 9
         assert row["status"] == "in progress"
         assert row["change_lower"] < row["change_pct"] < row["change_upper"]
-        # The demo's 2011-12 crimes follow a stated annual pace: the projection must cover it.
-        low, high = row["projected_95"]
-        assert low <= PACE_2011[title] <= high, (title, row["projected_95"])
+    # The demo draws the whole of 2011-12 and keeps April to December: the projections made from
+    # those nine months are checked against the year as it would have ended.
+    whole = whole_year_totals(2011)
+    covered = {}
+    for title, group in WHOLE_YEAR_GROUP.items():
+        low, high = rows[("reducing_crime", title)]["projected_95"]
+        covered[title] = (low <= whole[group] <= high, low, whole[group], high)
+    assert sum(c[0] for c in covered.values()) >= COVERED_2011, covered
     assert rows[("reducing_crime", "Robbery")]["assurance"] == "likely met"
     assert rows[("reducing_crime", "Total recorded crime")]["assurance"] == "likely missed"
     assert (

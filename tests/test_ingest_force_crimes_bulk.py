@@ -9,6 +9,7 @@ import pytest
 
 from paragon.ingest.engine import ingest_file
 from paragon.ingest.force_crimes import force_crimes_format
+from paragon.ingest.force_crimes_bulk import _plain
 from paragon.warehouse import Warehouse
 
 HEADER = (
@@ -69,11 +70,18 @@ def _load(tmp_path: Path, name: str, bulk: bool, files: list[list[str]]) -> dict
     return {"reports": reports, "crimes": crimes, "quarantine": quarantine}
 
 
+# Without the quoted line, the blank line and the short row, the file is read by pyarrow's CSV
+# reader (force_crimes_bulk._plain) instead of line by line: it must still match the row path.
+PLAIN = [line for line in LINES if '"' not in line and line and line.count(",") == 11]
+
+
 @pytest.mark.parametrize(
     "files",
     [
         pytest.param([LINES], id="one file"),
         pytest.param([LINES[:5], LINES, LINES], id="overlapping and repeated files"),
+        pytest.param([PLAIN], id="plain file"),
+        pytest.param([PLAIN[:5], PLAIN, LINES], id="plain and awkward files"),
     ],
 )
 def test_bulk_path_matches_row_path(tmp_path: Path, files: list[list[str]]) -> None:
@@ -83,5 +91,22 @@ def test_bulk_path_matches_row_path(tmp_path: Path, files: list[list[str]]) -> N
     assert bulk["reports"] == rows["reports"]
     assert bulk["crimes"] == rows["crimes"]
     # Seven distinct good references; every bad row is a different check failing.
-    assert sum(r["rows_loaded"] for r in rows["reports"]) == len(rows["crimes"]) == 7
-    assert rows["reports"][-1]["rows_quarantined"] == 20
+    if files[-1] is LINES:
+        assert sum(r["rows_loaded"] for r in rows["reports"]) == len(rows["crimes"]) == 7
+        assert rows["reports"][-1]["rows_quarantined"] == 20
+
+
+def test_which_files_take_the_plain_read() -> None:
+    def text(lines: list[str]) -> bytes:
+        return ("\n".join(['"' + HEADER.replace(",", '","') + '"', *lines]) + "\n").encode()
+
+    plain = _plain(text(PLAIN), "x.csv")
+    assert plain is not None and plain.rows_read == len(PLAIN) == 26
+    assert plain.table["line_number"].to_pylist() == list(range(2, 28))
+    assert plain.table["c7"][3].as_py() == " padded "  # untrimmed, as the row path reads it
+    assert _plain(text(LINES), "x.csv") is None  # a quoted field, a blank line, a short row
+    assert _plain(text([*PLAIN, ""]) + b"\n", "x.csv") is None  # blank lines
+    assert _plain(text([*PLAIN[:3], "", *PLAIN[3:]]), "x.csv") is None
+    assert _plain(text(PLAIN).replace(b"\n", b"\r\n"), "x.csv") is None
+    assert _plain(text([PLAIN[0].replace("High Street", "x" * 10_001)]), "x.csv") is None
+    assert _plain(text(PLAIN).replace("Caf\u00e9".encode(), b"Caf\xe9"), "x.csv") is None

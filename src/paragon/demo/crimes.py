@@ -14,7 +14,7 @@ otherwise. Everything else (offence mix, outcomes, dates within months) is rando
 from __future__ import annotations
 
 import calendar
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 
 import numpy as np
@@ -151,12 +151,28 @@ PUBLISHED_COUNTS: dict[str, tuple[int, ...]] = {
 }
 
 
+YEAR_MONTHS = 12 * (LAST_YEAR - FIRST_YEAR + 1)  # months drawn: April FIRST_YEAR to March after
+# LAST_YEAR; those after the data end are drawn (so whole_year_totals can report the year) and
+# dropped.
+
+
 def month_starts() -> np.ndarray:
     """First day (days since 1970) of every month from April of FIRST_YEAR to the data end."""
     first = np.datetime64(f"{FIRST_YEAR}-04", "M")
     last = np.datetime64(f"{LAST_MONTH[0]}-{LAST_MONTH[1]:02d}", "M")
     months = np.arange(first, last + 2)  # one more: the end of the last month
     return months.astype("datetime64[D]").astype(np.int64)
+
+
+def whole_year_totals(seed: int) -> dict[str, int]:
+    """Crimes each group would have recorded in the whole of the last financial year (to March
+    LAST_YEAR + 1): the demo draws every month of that year and keeps those up to the data end,
+    so a projection made from the data can be checked against the year as it would have ended."""
+    months = group_months(np.random.default_rng(seed))  # the first draws generate_crimes makes
+    last = slice(YEAR_MONTHS - 12, YEAR_MONTHS)
+    out = {g: int(c[last].sum()) for g, c in months.items()}
+    out["total"] = sum(out.values())
+    return out
 
 
 def latent_noise(rng: np.random.Generator, n: int, noise: DemoNoise) -> np.ndarray:
@@ -173,9 +189,9 @@ def latent_noise(rng: np.random.Generator, n: int, noise: DemoNoise) -> np.ndarr
 
 
 def monthly_counts(
-    rng: np.random.Generator, group: str, pace: dict[int, float], noise: DemoNoise = DEMO_NOISE
+    rng: np.random.Generator, group: str, pace: Mapping[int, float], noise: DemoNoise = DEMO_NOISE
 ) -> np.ndarray:
-    """Crimes per month of ``group`` from April FIRST_YEAR to the data end.
+    """Crimes per month of ``group`` from April FIRST_YEAR to March after LAST_YEAR.
 
     Each month's expected count is the year's stated pace / 12 times the group's seasonal factor,
     times :func:`latent_noise`; the count is a Poisson draw around it (so overdispersed, and
@@ -183,7 +199,7 @@ def monthly_counts(
     are instead a multinomial draw of exactly the published total with the same noisy monthly
     means (the Poisson counts given their sum), so the year is exact and the months still vary.
     """
-    n = len(month_starts()) - 1
+    n = YEAR_MONTHS
     season = np.array(SEASON[GROUP_SEASON[group]])
     season = season / season.mean()
     year = FIRST_YEAR + np.arange(n) // 12
@@ -255,7 +271,8 @@ def _rows(rng: np.random.Generator) -> dict[str, np.ndarray]:
     starts = month_starts()
     lengths = np.diff(starts)
     groups, codes, days = [], [], []
-    for group, counts in group_months(rng).items():
+    for group, every_month in group_months(rng).items():
+        counts = every_month[: len(lengths)]  # up to the data end
         n = int(counts.sum())
         mix = GROUP_CODES[group]
         index = np.array([CODES.index(c) for c in mix])

@@ -24,10 +24,10 @@ The real series (copies in tests/data, see its SOURCES.md) and what can be fitte
   March to May 2020 lockdown months are left out as a one-off collapse), trend only;
 - Nottingham burglary and robbery, 2022 (12 months), trend only: a year cannot separate the
   month-of-year pattern from noise, so φ there includes the seasonal pattern and is an upper bound;
-- Home Office recorded crime, 2017/18, by force and quarter (43 territorial police force areas,
-  domestic burglary, robbery, vehicle crime, violence with injury): one level per force and one quarterly
-  pattern shared by all forces, so φ measures how far each force's quarters stray from the common
-  pattern, and the quarterly share's variation is across forces rather than years.
+- Home Office recorded crime, 2017/18, by force and quarter (43 territorial police force areas;
+  domestic burglary, robbery, vehicle crime, violence with injury): one level per force and one
+  quarterly pattern shared by all forces, so φ measures how far each force's quarters stray from
+  the common pattern, and the quarterly share's variation is across forces rather than years.
 
 :data:`MEASURED` holds the figures as measured; tests/test_demo.py recomputes them from the files.
 """
@@ -139,7 +139,7 @@ def design(n: int, *, period: int | None, trend: bool = True, start: int = 0) ->
 
 
 def lag1(r: np.ndarray) -> float:
-    """Lag-1 autocorrelation (the usual estimator: mean-centred, over the whole series' variance)."""
+    """Lag-1 autocorrelation (the usual estimator: mean-centred, over the whole variance)."""
     d = np.asarray(r, float) - np.mean(r)
     return float(np.sum(d[1:] * d[:-1]) / np.sum(d * d))
 
@@ -156,7 +156,7 @@ def seasonal_share_cv(counts: np.ndarray, period: int = 12) -> float:
 
 
 def noise(
-    series: str, counts: Sequence[float], *, period: int | None = 12, start: int = 0
+    series: str, counts: Sequence[float] | np.ndarray, *, period: int | None = 12, start: int = 0
 ) -> Noise:
     """Overdispersion and autocorrelation of one series after level(s) by position in the period
     (when it has at least two full periods) and a log-linear trend."""
@@ -228,7 +228,8 @@ def _month_counts(path: Path, column: str, last: str | None = None) -> np.ndarra
 
 
 def home_office_table(path: Path, subgroups: tuple[str, ...]) -> np.ndarray:
-    """Forces x quarters offences in the given Home Office offence subgroups (territorial forces)."""
+    """Forces x quarters offences in the given Home Office offence subgroups (territorial
+    forces only)."""
     import csv
 
     counts: dict[str, np.ndarray] = {}

@@ -1,17 +1,24 @@
 """Synthetic respondent-level survey data: Feeling the Difference and Contact Counts.
 
-Each respondent gets an LPU (with the LPU's own level of agreement), an LSOA in it, an interview
-date and a weight (the LPU's population share over its sample share, times noise). Answers are then
-calibrated, by changing as few answers as needed, so that each measure's weighted result for each
-year is the target in calibration.SURVEY_TARGETS to the printed decimal.
+Each respondent gets an LPU, an LSOA in it, an interview date and a weight (the LPU's population
+share over its sample share, times noise). Each answer is drawn: positive with the LPU's own chance
+(the intended proportion of calibration.SURVEY_TARGETS on the logit scale, plus an LPU effect, with
+the intercept set so that the population-weighted chance over the LPUs is the intended proportion),
+"don't know" for 3%. Nothing is changed afterwards to hit a target: a year's weighted result differs
+from the intended (for 2010-11, the published) figure by sampling noise, as a real survey's would;
+the build reports by how much (build.check_reproduction).
 """
 
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
+from scipy.optimize import brentq
+from scipy.special import expit, logit
 
 from paragon.demo.calibration import LAST_MONTH, SURVEY_FIRST_YEAR, SURVEY_TARGETS
 from paragon.demo.places import EPOCH
@@ -23,6 +30,7 @@ FTD_PER_LPU_YEAR = 600
 CC_PER_YEAR = 8000
 CC_ASB_SHARE = 0.25
 DONT_KNOW = 0.03
+LPU_EFFECT_SD = 0.25  # between-LPU spread of agreement, logit scale
 
 NEGATIVE = {
     "agree": (["neither", "tend_to_disagree", "strongly_disagree"], [0.4, 0.35, 0.25]),
@@ -54,39 +62,37 @@ def _months_in(year: int) -> int:
     return len(months_between(*_window(year)))
 
 
-def calibrate(
-    rng: np.random.Generator,
-    positive: np.ndarray,
-    weights: np.ndarray,
-    valid: np.ndarray,
-    target: float,
-) -> None:
-    """Flip answers (positive <-> not) until the weighted % rounds to ``target`` (1 decimal)."""
-    total = weights[valid].sum()
-    for _ in range(100_000):
-        pct = 100 * weights[valid & positive].sum() / total
-        if round(pct, 1) == round(target, 1) and abs(pct - target) < 0.05:
-            return
-        want = not pct < target
-        pool = np.flatnonzero(valid & (positive == want))
-        positive[rng.choice(pool)] = not want
-    raise RuntimeError(f"could not calibrate to {target}")  # pragma: no cover
+def lpu_chances(target_pct: float, effects: np.ndarray, population: np.ndarray) -> np.ndarray:
+    """Each LPU's chance of a positive answer: logit⁻¹(c + effect), with ``c`` such that the
+    population-weighted mean chance is ``target_pct`` / 100 (the intended proportion)."""
+    share = population / population.sum()
+    p = target_pct / 100
+
+    def gap(c: float) -> float:
+        return float(np.sum(share * expit(c + effects))) - p
+
+    c = brentq(gap, logit(p) - 10, logit(p) + 10, xtol=1e-12)
+    return np.asarray(expit(c + effects))
 
 
-def _respondents(rng: np.random.Generator, plan: Plan, n: int, year: int) -> dict[str, np.ndarray]:
+def _respondents(rng: np.random.Generator, plan: Plan, n: int, year: int) -> dict[str, Any]:
     lsoas = west_midlands_lsoas()
     lpu_ids = [lpu.id for lpu in plan.lpus]
+    by_lpu = [[x.lsoa_code for x in lsoas if x.lpu_id == lpu] for lpu in lpu_ids]
     pop = np.array([sum(x.population for x in lsoas if x.lpu_id == lpu) for lpu in lpu_ids], float)
     lpu_index = rng.integers(0, len(lpu_ids), n)
     sample_share = np.bincount(lpu_index, minlength=len(lpu_ids)) / n
     weights = (pop / pop.sum() / sample_share)[lpu_index] * rng.lognormal(0, 0.3, n)
     weights = np.round(weights / weights.mean(), 4)
-    by_lpu = {lpu: [x.lsoa_code for x in lsoas if x.lpu_id == lpu] for lpu in lpu_ids}
-    lsoa = np.array([rng.choice(by_lpu[lpu_ids[i]]) for i in lpu_index], dtype=object)
+    codes = [c for group in by_lpu for c in group]
+    sizes = np.array([len(group) for group in by_lpu])
+    offsets = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+    pick = offsets[lpu_index] + (rng.random(n) * sizes[lpu_index]).astype(np.int64)
     return {
-        "lpu": np.array(lpu_ids, dtype=object)[lpu_index],
+        "lpu": pc.take(pa.array(lpu_ids, pa.string()), pa.array(lpu_index)),
         "lpu_index": lpu_index,
-        "lsoa": lsoa,
+        "population": pop,
+        "lsoa": pc.take(pa.array(codes, pa.string()), pa.array(pick)),
         "weight": weights,
         "day": _year_days(rng, year, n),
     }
@@ -95,82 +101,87 @@ def _respondents(rng: np.random.Generator, plan: Plan, n: int, year: int) -> dic
 def _answers(
     rng: np.random.Generator,
     measure: Measure,
-    people: dict[str, np.ndarray],
+    people: dict[str, Any],
     target: float,
     mask: np.ndarray,
-) -> np.ndarray:
+) -> tuple[list[str], np.ndarray]:
+    """Answers drawn from the intended proportion: (the answer texts, each respondent's index
+    into them; -1 where the question was not asked)."""
     n = len(people["weight"])
-    effect = rng.normal(0, 0.25, int(people["lpu_index"].max()) + 1)[people["lpu_index"]]
-    logit = np.log(target / (100 - target)) + effect
-    positive = rng.random(n) < 1 / (1 + np.exp(-logit))
+    effects = rng.normal(0, LPU_EFFECT_SD, len(people["population"]))
+    chance = lpu_chances(target, effects, people["population"])[people["lpu_index"]]
+    positive = rng.random(n) < chance
     valid = mask & (rng.random(n) >= DONT_KNOW)
-    calibrate(rng, positive, people["weight"], valid, target)
     negatives, p = NEGATIVE[_scale(measure)]
-    pos_answers = measure.positive_answers
-    answer = np.where(positive, rng.choice(pos_answers, n), rng.choice(negatives, n, p=p))
-    answer = np.where(valid, answer, "dont_know").astype(object)
-    answer[~mask] = None
-    return answer
+    pos_answers = list(measure.positive_answers)
+    texts = [*pos_answers, *negatives, "dont_know"]
+    answer = np.where(
+        positive,
+        rng.integers(0, len(pos_answers), n),
+        len(pos_answers) + rng.choice(len(negatives), n, p=p),
+    )
+    answer = np.where(valid, answer, len(texts) - 1)
+    return texts, np.where(mask, answer, -1)
 
 
-def _rows(
+def _part(
     survey: str,
     year: int,
-    people: dict[str, np.ndarray],
+    people: dict[str, Any],
     victim: np.ndarray | None,
     question: str,
-    answer: np.ndarray,
-) -> dict[str, list[object]]:
-    keep = np.flatnonzero(answer != None)  # noqa: E711 - numpy elementwise comparison
+    answers: tuple[list[str], np.ndarray],
+) -> pa.Table:
+    texts, answer = answers
+    keep = np.flatnonzero(answer >= 0)
     prefix = "FTD" if survey == "feeling-the-difference" else "CC"
-    return {
-        "survey": [survey] * len(keep),
-        "respondent_id": [f"{prefix}-{year}-{i:06d}" for i in keep],
-        "interview_date": list(people["day"][keep]),
-        "lpu_id": list(people["lpu"][keep]),
-        "lsoa_code": list(people["lsoa"][keep]),
-        "victim_type": [None] * len(keep) if victim is None else list(victim[keep]),
-        "question_id": [question] * len(keep),
-        "answer": list(answer[keep]),
-        "weight": list(people["weight"][keep]),
-    }
+    number = pc.utf8_lpad(pc.cast(pa.array(keep), pa.string()), 6, "0")
+    n = len(keep)
+    rows = pa.array(keep)
+    return pa.table(
+        {
+            "survey": pa.array([survey] * n, pa.string()),
+            "respondent_id": pc.binary_join_element_wise(f"{prefix}-{year}-", number, ""),
+            "interview_date": pa.array(people["day"][keep].astype("int32"), pa.date32()),
+            "lpu_id": pc.take(people["lpu"], rows),
+            "lsoa_code": pc.take(people["lsoa"], rows),
+            "victim_type": (
+                pa.nulls(n, pa.string())
+                if victim is None
+                else pc.take(pa.array(["crime", "asb"]), pa.array(victim[keep].astype(np.int8)))
+            ),
+            "question_id": pa.array([question] * n, pa.string()),
+            "answer": pc.take(pa.array(texts, pa.string()), pa.array(answer[keep])),
+            "weight": pa.array(people["weight"][keep], pa.float64()),
+        }
+    )
 
 
 def generate_survey_responses(plan: Plan, seed: int) -> pa.Table:
     """Both surveys, 2009-10 to December 2011, in the survey-responses format."""
     rng = np.random.default_rng(seed + 1)
-    parts: list[dict[str, list[object]]] = []
+    parts: list[pa.Table] = []
     measures = [m for m in plan.measures if m.kind == "survey_proportion"]
     for year in range(SURVEY_FIRST_YEAR, LAST_MONTH[0] + 1):
         months = _months_in(year)
         ftd = _respondents(rng, plan, FTD_PER_LPU_YEAR * len(plan.lpus) * months // 12, year)
         cc = _respondents(rng, plan, CC_PER_YEAR * months // 12, year)
-        victim = np.where(rng.random(len(cc["weight"])) < CC_ASB_SHARE, "asb", "crime").astype(
-            object
-        )
+        asb = rng.random(len(cc["weight"])) < CC_ASB_SHARE  # else a victim of crime
         for m in measures:
             assert m.question is not None and m.survey is not None
             people = ftd if m.survey == "feeling-the-difference" else cc
             mask = np.ones(len(people["weight"]), bool)
             if m.victim_type:
-                mask = victim == m.victim_type
+                mask = asb if m.victim_type == "asb" else ~asb
             answer = _answers(rng, m, people, SURVEY_TARGETS[m.id][year], mask)
             parts.append(
-                _rows(
+                _part(
                     m.survey,
                     year,
                     people,
-                    None if m.survey != "contact-counts" else victim,
+                    None if m.survey != "contact-counts" else asb,
                     m.question,
                     answer,
                 )
             )
-    table = {k: [v for part in parts for v in part[k]] for k in parts[0]}
-    days = np.array(table.pop("interview_date"), dtype="int32")
-    out = pa.table(
-        {
-            **{k: pa.array(v, pa.string()) for k, v in table.items() if k != "weight"},
-            "weight": pa.array(table["weight"], pa.float64()),
-        }
-    )
-    return out.add_column(2, "interview_date", pa.array(days, pa.date32()))
+    return pa.concat_tables(parts)

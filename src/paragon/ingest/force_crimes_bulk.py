@@ -21,12 +21,20 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 from paragon.geography.bng import bng_to_lonlat
 from paragon.geography.lpus import west_midlands_lsoas
-from paragon.ingest.engine import BulkContext, IngestReport, Source, check_columns
+from paragon.ingest.engine import (
+    MAX_FIELD_CHARS,
+    BulkContext,
+    IngestReport,
+    Source,
+    check_columns,
+    read_header,
+)
 from paragon.ingest.offences import offence_codes
-from paragon.ingest.policeuk.lines import Parsed, parse_lines
+from paragon.ingest.policeuk.lines import Parsed, parse_lines, to_utf8
 
 TRIM = "' \t\r\n\x0b\x0c'"  # what Python's str.strip() removes from these ASCII fields
 FLAG_TRUE = ("Y", "YES", "TRUE", "1")
@@ -43,9 +51,13 @@ def _in(values: tuple[str, ...]) -> str:
     return "(" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + ")"
 
 
-def _date(text: str) -> str:
-    return (f"CASE WHEN regexp_matches({text}, '{DATE_PATTERN}') THEN coalesce("
-            f"try_cast({text} AS DATE), try_strptime({text}, '%Y%m%d')::DATE) END")
+def _date(text: str, checked: bool = False) -> str:
+    """The date a text holds, NULL if none; ``checked``: the text is known to be one (a row
+    that passed the checks), so the pattern need not be matched again."""
+    value = f"coalesce(try_cast({text} AS DATE), try_strptime({text}, '%Y%m%d')::DATE)"
+    if checked:
+        return value
+    return f"CASE WHEN regexp_matches({text}, '{DATE_PATTERN}') THEN {value} END"
 
 
 def _checks(outcome_types: tuple[str, ...]) -> list[tuple[str, str, str]]:
@@ -109,30 +121,52 @@ def _flag(text: str) -> str:
             f"WHEN {value} IN {_in(FLAG_FALSE)} THEN false END")
 
 
-def verdict_sql(force: str, outcome_types: tuple[str, ...]) -> str:
-    """Each row of ``_fc_named`` typed, with its first failing check (``reason``, ``column_name``)."""
+def _typed(force: str, extra: str = "", checked: bool = False) -> str:
+    """Every row of ``_fc_named`` trimmed as the row path trims, typed, and joined to the offence
+    and LSOA lookups; ``extra`` names more columns of ``_fc_named`` to keep."""
     texts = ", ".join(f"nullif(trim({a}, {TRIM}), '') AS {a}" for a in ALIASES)
-    checks = _checks(outcome_types)
-    first = "CASE " + " ".join(f"WHEN {bad} THEN {i}" for i, (_, bad, _) in enumerate(checks))
-    reason = "CASE _check " + " ".join(f"WHEN {i} THEN {r}" for i, (_, _, r) in enumerate(checks))
-    columns = "[" + ", ".join(f"'{c}'" for c, _, _ in checks) + "]"
     key = "'force:" + force.replace("'", "''") + ":' || reference"
     return f"""
-        SELECT *, {reason} END AS reason, {columns}[_check + 1] AS column_name
-        FROM (SELECT *, {first} END AS _check FROM (
-            SELECT t.*, {key} AS crime_key,
-                   {_date('recorded_txt')} AS recorded_date,
-                   code_txt AS offence_code, o.offence_group, o.offence_subgroup, o.category,
-                   lsoa_txt AS lsoa_code, l.lsoa_name, l.neighbourhood_id, l.lpu_id,
-                   try_cast(easting_txt AS DOUBLE) AS easting,
-                   try_cast(northing_txt AS DOUBLE) AS northing,
-                   outcome_type_txt AS outcome_type, {_date('outcome_txt')} AS outcome_date,
-                   {_flag('hate_flag_txt')} AS hate_flag,
-                   {_flag('business_flag_txt')} AS business_flag,
-                   {_flag('domestic_flag_txt')} AS domestic_flag
-            FROM (SELECT line_number, {texts} FROM _fc_named) t
-            LEFT JOIN _fc_offences o ON o.code = t.code_txt
-            LEFT JOIN _fc_lsoas l ON l.code = t.lsoa_txt))"""
+        SELECT t.*, {key} AS crime_key,
+               {_date('recorded_txt', checked)} AS recorded_date,
+               code_txt AS offence_code, o.offence_group, o.offence_subgroup, o.category,
+               lsoa_txt AS lsoa_code, l.lsoa_name, l.neighbourhood_id, l.lpu_id,
+               try_cast(easting_txt AS DOUBLE) AS easting,
+               try_cast(northing_txt AS DOUBLE) AS northing,
+               outcome_type_txt AS outcome_type, {_date('outcome_txt', checked)} AS outcome_date,
+               {_flag('hate_flag_txt')} AS hate_flag,
+               {_flag('business_flag_txt')} AS business_flag,
+               {_flag('domestic_flag_txt')} AS domestic_flag
+        FROM (SELECT line_number, {texts}/*extra*/ FROM _fc_named) t
+        LEFT JOIN _fc_offences o ON o.code = t.code_txt
+        LEFT JOIN _fc_lsoas l ON l.code = t.lsoa_txt""".replace("/*extra*/", extra)
+
+
+def check_sql(force: str, outcome_types: tuple[str, ...]) -> str:
+    """For every row of ``_fc_named``, in order: the index of its first failing check in the row
+    path's order (``_check``, NULL for a good row) and its grid reference as numbers."""
+    checks = _checks(outcome_types)
+    first = "CASE " + " ".join(f"WHEN {bad} THEN {i}" for i, (_, bad, _) in enumerate(checks))
+    return (f"SELECT {first} END::TINYINT AS _check, easting, northing "
+            f"FROM ({_typed(force)}) ORDER BY line_number")
+
+
+def reason_sql(force: str, outcome_types: tuple[str, ...]) -> str:
+    """Line, column and reason of the rows of ``_fc_named`` whose ``_check`` is set."""
+    checks = _checks(outcome_types)
+    reason = "CASE _check " + " ".join(f"WHEN {i} THEN {r}" for i, (_, _, r) in enumerate(checks))
+    columns = "[" + ", ".join(f"'{c}'" for c, _, _ in checks) + "]"
+    return (f"SELECT line_number, {columns}[_check + 1] AS column_name, {reason} END AS reason "
+            f"FROM ({_typed(force, ', _check')}) WHERE _check IS NOT NULL "
+            "ORDER BY line_number")
+
+
+def verdict_sql(force: str, outcome_types: tuple[str, ...]) -> str:
+    """Each row of ``_fc_named`` typed, with its first failing check (``reason``,
+    ``column_name``); ``_fc_named`` must already hold ``_check`` (from :func:`check_sql`) and
+    ``longitude``/``latitude``."""
+    del outcome_types  # the checks were made by check_sql
+    return _typed(force, ", _check, longitude, latitude", checked=True)
 
 
 INSERT_SQL = """
@@ -143,8 +177,8 @@ INSERT_SQL = """
            business_flag AS is_business, domestic_flag AS is_domestic, lsoa_code, lsoa_name,
            neighbourhood_id, lpu_id, location, longitude, latitude, easting AS bng_x,
            northing AS bng_y, outcome_type, outcome_date, ? AS ingest_id
-    FROM _fc_v v
-    WHERE reason IS NULL {check}
+    FROM ({verdict}) v
+    WHERE _check IS NULL {check}
     {first}"""
 FIRST_OF_REPEATS = "QUALIFY row_number() OVER (PARTITION BY crime_key ORDER BY line_number) = 1"
 
@@ -171,15 +205,56 @@ def _lsoas() -> pa.Table:
     })
 
 
-def _lonlat(rows: pa.Table) -> pa.Table:
+def _lonlat(checked: pa.Table) -> tuple[pa.Array, pa.Array]:
     """Longitude/latitude (6 decimals) from the grid references of the good rows."""
-    x = rows["easting"].to_numpy(zero_copy_only=False).astype(float)
-    y = rows["northing"].to_numpy(zero_copy_only=False).astype(float)
-    good = rows["reason"].is_null().to_numpy(zero_copy_only=False) & ~np.isnan(x) & ~np.isnan(y)
+    x = checked["easting"].to_numpy(zero_copy_only=False).astype(float)
+    y = checked["northing"].to_numpy(zero_copy_only=False).astype(float)
+    good = checked["_check"].is_null().to_numpy(zero_copy_only=False) & ~np.isnan(x) & ~np.isnan(y)
     lon, lat = np.full(len(x), np.nan), np.full(len(x), np.nan)
     lon[good], lat[good] = bng_to_lonlat(x[good], y[good])
-    rows = rows.append_column("longitude", pa.array(np.round(lon, 6), pa.float64(), mask=~good))
-    return rows.append_column("latitude", pa.array(np.round(lat, 6), pa.float64(), mask=~good))
+    return (pa.array(np.round(lon, 6), pa.float64(), mask=~good),
+            pa.array(np.round(lat, 6), pa.float64(), mask=~good))
+
+
+def _plain(data: bytes, name: str) -> Parsed | None:
+    """The file split by pyarrow's CSV reader when that gives exactly what ``parse_lines`` would:
+    UTF-8 rows without quotes, carriage returns or NUL bytes, every row with the header's number of
+    fields and none longer than MAX_FIELD_CHARS. None for any other file."""
+    data, encoding = to_utf8(data, name)
+    first = data.find(b"\n")
+    if first < 0 or encoding != "utf-8":
+        return None
+    start = first + 1
+    if (start == len(data) or data[start] == 10 or data.find(b"\n\n", start) >= 0
+            or data.find(b'"', start) >= 0 or b"\r" in data or b"\x00" in data):
+        return None
+    body = memoryview(data)[start:]
+    header = read_header(name, data[:first].decode("utf-8"))
+    names = [f"c{i}" for i in range(len(header))]
+    try:
+        table = pacsv.read_csv(
+            pa.py_buffer(body),
+            read_options=pacsv.ReadOptions(column_names=names),
+            parse_options=pacsv.ParseOptions(quote_char=False, ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False,
+                check_utf8=False),
+        )
+    except pa.ArrowInvalid:  # a row with the wrong number of fields, a blank line: row by row
+        return None
+    longest = max((pc.max(pc.utf8_length(c)).as_py() or 0 for c in table.columns), default=0)
+    if longest > MAX_FIELD_CHARS:
+        return None
+    table = table.add_column(0, "line_number", pa.array(np.arange(2, table.num_rows + 2)))
+    return Parsed(header, encoding, table.num_rows, table, data=data)
+
+
+def _raw_lines(parsed: Parsed) -> None:
+    """Line starts for :meth:`Parsed.raw` (the fast read does not find them until needed)."""
+    if len(parsed.starts) == 0:
+        ends = np.flatnonzero(np.frombuffer(parsed.data, np.uint8) == 10) + 1
+        parsed.starts = np.concatenate(([0], ends[ends < len(parsed.data)],
+                                        [len(parsed.data)])).astype(np.int64)
 
 
 class ForceCrimesLoader:
@@ -191,7 +266,7 @@ class ForceCrimesLoader:
         self.outcome_types = outcome_types
 
     def prepare(self, data: bytes, source: Source) -> Parsed:
-        parsed = parse_lines(data, source.name)
+        parsed = _plain(data, source.name) or parse_lines(data, source.name)
         check_columns(source.name, parsed.header, "force-crimes", self.columns)
         return parsed
 
@@ -203,23 +278,30 @@ class ForceCrimesLoader:
             "line_number": parsed.table["line_number"],
             **{a: parsed.table[f"c{parsed.header.index(c)}"] for a, c in ALIASES.items()},
         })
+        numbers = named["line_number"]
+        if len(numbers) > 1 and not pc.all(pc.less(numbers[:-1], numbers[1:])).as_py():
+            named = named.sort_by("line_number")  # rows parsed one by one come last
         try:
-            con.register("_fc_named", named)
             con.register("_fc_offences", _offences())
             con.register("_fc_lsoas", _lsoas())
-            rows = _lonlat(con.sql(verdict_sql(self.force, self.outcome_types)).to_arrow_table())
-            con.register("_fc_v", rows)
-            failed = rows.filter(rows["reason"].is_valid())
-            bad = sorted([*parsed.bad, *zip(failed["line_number"].to_pylist(),
-                                            failed["column_name"].to_pylist(),
-                                            failed["reason"].to_pylist(), strict=True)])
+            con.register("_fc_named", named)
+            checked = con.sql(check_sql(self.force, self.outcome_types)).to_arrow_table()
+            lon, lat = _lonlat(checked)
+            named = named.append_column("_check", checked["_check"])
+            named = named.append_column("longitude", lon).append_column("latitude", lat)
+            del checked, lon, lat
+            con.unregister("_fc_named")
+            con.register("_fc_named", named)
+            failed = con.sql(reason_sql(self.force, self.outcome_types)).fetchall()
+            bad = sorted([*parsed.bad, *failed])
             check = "" if not ctx.careful and _empty(con) else (
                 "AND NOT EXISTS (SELECT 1 FROM crimes t WHERE t.crime_key = v.crime_key)")
-            good = rows.filter(rows["reason"].is_null())["crime_key"]
-            repeats = pc.count_distinct(good).as_py() < len(good)
-            sql = INSERT_SQL.format(check=check, first=FIRST_OF_REPEATS if repeats else "")
-            loaded = con.execute(sql,
-                                 [self.force, ctx.ingest_id]).fetchall()[0][0]
+            good_refs = con.sql("SELECT count(*), count(DISTINCT trim(reference, "
+                                f"{TRIM})) FROM _fc_named WHERE _check IS NULL").fetchall()[0]
+            repeats = good_refs[1] < good_refs[0]
+            sql = INSERT_SQL.format(verdict=verdict_sql(self.force, self.outcome_types),
+                                    check=check, first=FIRST_OF_REPEATS if repeats else "")
+            loaded = con.execute(sql, [self.force, ctx.ingest_id]).fetchall()[0][0]
             report.rows_read = parsed.rows_read
             report.rows_quarantined = len(bad)
             report.rows_loaded = int(loaded)
@@ -228,12 +310,13 @@ class ForceCrimesLoader:
             if report.rows_duplicate:
                 report.reasons["duplicate"] = report.rows_duplicate
             if ctx.keep_quarantine and bad:
+                _raw_lines(parsed)
                 _quarantine(con, ctx, parsed, bad)
             if parsed.encoding != "utf-8":
                 report.message = f"decoded as {parsed.encoding}"
         finally:
             with suppress(duckdb.Error):  # after an error the transaction rolls back anyway
-                for view in ("_fc_named", "_fc_offences", "_fc_lsoas", "_fc_v", "_fc_bad"):
+                for view in ("_fc_named", "_fc_offences", "_fc_lsoas", "_fc_bad"):
                     con.unregister(view)
 
 
