@@ -100,6 +100,18 @@ def test_tasking_page_and_json_twin(client: TestClient) -> None:
     for c in data["patrol"] + data["patrol_harm"]:
         assert c["crimes_lower"] <= c["expected_crimes"] <= c["crimes_upper"]
         assert c["harm_lower"] <= c["expected_harm"] <= c["harm_upper"]
+    # The harm backtest: the method in use and the counts baseline, scored against harm; the
+    # harm scored is the category's crimes of those months weighted by their offence codes.
+    hrows = {r["method"]: r for r in data["harm_scorecard"]}
+    assert set(hrows) == {"counts", METHOD_IN_USE}
+    b = data["backtest"]
+    month_codes = [r["offence_code"] for r in wh.query(
+        "SELECT offence_code FROM crimes WHERE category = ? AND bng_x IS NOT NULL "
+        "AND strftime(month, '%Y-%m') BETWEEN ? AND ?", [category, b["from"], b["to"]])]
+    assert b["harm"] <= sum(weights[c] for c in month_codes) + 1e-6
+    assert b["harm"] > 0.9 * sum(weights[c] for c in month_codes)  # most lie in the grid
+    for r in hrows.values():
+        assert r["pai_5_lower"] <= r["pai_5"] <= r["pai_5_upper"]
     html = client.get("/tasking")
     assert html.status_code == 200
     text = html.text

@@ -21,7 +21,7 @@ from shapely.geometry.base import BaseGeometry
 
 from paragon.errors import NotFoundError, ParagonError
 from paragon.geography.bng import bng_to_lonlat
-from paragon.tasking.backtest import month_text, run_backtest
+from paragon.tasking.backtest import BacktestReport, month_text, run_backtest
 from paragon.tasking.grid import grid_for_area, hull_of_points
 from paragon.tasking.harm import bundled_weights
 from paragon.tasking.methods import METHODS
@@ -58,13 +58,14 @@ def tasking_page(ctx: WebContext, category: str | None) -> dict[str, Any]:
         "filters": {"category": category}, "categories": cats,
         "settings": {"cell_metres": CELL, "train_months": TRAIN_MONTHS,
                      "tune_months": TUNE_MONTHS, "top_per_lpu": TOP_PER_LPU},
-        "tables": ["patrol", "patrol_harm", "scorecard"],
+        "tables": ["patrol", "patrol_harm", "scorecard", "harm_scorecard"],
     }
     if category is None:
         return {**base, "available": False,
                 "reason": "The warehouse has no crimes with coordinates yet.",
                 "prediction": None, "backtest": None, "patrol": [], "patrol_harm": [],
-                "scorecard": [], "map": None, "map_harm": None, "map_area": None}
+                "scorecard": [], "harm_scorecard": [], "map": None, "map_harm": None,
+                "map_area": None}
     return {**base, **ctx.cached(("tasking", category), lambda: _figures(ctx, category))}
 
 
@@ -89,7 +90,8 @@ def _figures(ctx: WebContext, category: str) -> dict[str, Any]:
                 f"{category} has {span} ({month_text(events.first_month)} to "
                 f"{month_text(events.last_month)}).",
                 "prediction": None, "backtest": None, "patrol": [], "patrol_harm": [],
-                "scorecard": [], "map": None, "map_harm": None, "map_area": None}
+                "scorecard": [], "harm_scorecard": [], "map": None, "map_harm": None,
+                "map_area": None}
     pred = predict(grid, events, METHOD_IN_USE, TRAIN_MONTHS, TOP_PER_LPU, centroids,
                    tune_months=TUNE_MONTHS, harm_source=None if harm_reason else weights.source)
     hpred = None
@@ -97,7 +99,7 @@ def _figures(ctx: WebContext, category: str) -> dict[str, Any]:
         hpred = predict(grid, events, METHOD_IN_USE, TRAIN_MONTHS, TOP_PER_LPU, centroids,
                         tune_months=TUNE_MONTHS, harm_source=weights.source, rank_by="harm")
     months = min(BACKTEST_MONTHS, span - TRAIN_MONTHS)
-    backtest = None
+    backtest: dict[str, Any] | None = None
     scorecard: list[dict[str, Any]] = []
     if months >= 1:
         end = events.last_month
@@ -110,23 +112,19 @@ def _figures(ctx: WebContext, category: str) -> dict[str, Any]:
         if report is not None:
             backtest = {"from": report.start, "to": report.end, "cells": report.cells,
                         "events": report.events, "method_in_use": METHOD_IN_USE}
-            for r in report.results:
-                row: dict[str, Any] = {
-                    "method": r.method, "title": r.title, "in_use": r.method == METHOD_IN_USE,
-                    "parameters": ", ".join(f"{k} {v:g}" for k, v in r.params.items()),
-                    "parameters_tuned": r.tuned, "seconds": round(r.seconds, 3)}
-                for c in COVERAGES:
-                    for metric in ("hit_rate", "pai"):
-                        s = r.summary(metric, c)
-                        row[f"{metric}_{c}"] = s.mean
-                        row[f"{metric}_{c}_lower"] = s.lower
-                        row[f"{metric}_{c}_upper"] = s.upper
-                vs = r.versus_counts
-                row["pai_5_minus_counts"] = None if vs is None else vs.mean
-                row["pai_5_minus_counts_lower"] = None if vs is None else vs.lower
-                row["pai_5_minus_counts_upper"] = None if vs is None else vs.upper
-                row["beats_counts"] = None if vs is None else bool(vs.lower > 0)
-                scorecard.append(row)
+            scorecard = _scorecard(report)
+    harm_scorecard: list[dict[str, Any]] = []
+    uniform = events.harm is not None and bool(np.ptp(events.harm) == 0)
+    if backtest is not None and events.harm is not None and not uniform:
+        try:
+            hreport = run_backtest(grid, events, str(backtest["from"]), str(backtest["to"]),
+                                   TRAIN_MONTHS, methods=[METHOD_IN_USE],
+                                   tune_months=TUNE_MONTHS, harm=True)
+        except ParagonError:
+            hreport = None
+        if hreport is not None:
+            harm_scorecard = _scorecard(hreport)
+            backtest["harm"] = round(hreport.harm or 0.0, 1)
     lpu_names = _lpu_names(ctx)
     patrol = _patrol(pred, lpu_names)
     patrol_harm = _patrol(hpred, lpu_names) if hpred is not None else []
@@ -150,11 +148,11 @@ def _figures(ctx: WebContext, category: str) -> dict[str, Any]:
                 "harm_per_crime": None if per_crime is None else round(per_crime, 1),
                 "source": weights.source, "cells_in_both": same,
                 "cells": len(hpred.cells),
-                "same_weight_for_all": events.harm is not None
-                and bool(np.ptp(events.harm) == 0)},
+                "same_weight_for_all": uniform},
             "harm_reason": harm_reason,
         },
-        "backtest": backtest, "scorecard": scorecard, "patrol": patrol,
+        "backtest": backtest, "scorecard": scorecard, "harm_scorecard": harm_scorecard,
+        "patrol": patrol,
         "patrol_harm": patrol_harm,
         "map": _features(pred, lpu_names),
         "map_harm": None if hpred is None else _features(hpred, lpu_names),
@@ -172,6 +170,28 @@ def _outline(area: BaseGeometry) -> dict[str, Any]:
     return {"type": "FeatureCollection", "features": [
         {"type": "Feature", "properties": {"name": "area"},
          "geometry": {"type": "Polygon", "coordinates": [coords]}}]}
+
+
+def _scorecard(report: BacktestReport) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for r in report.results:
+        row: dict[str, Any] = {
+            "method": r.method, "title": r.title, "in_use": r.method == METHOD_IN_USE,
+            "parameters": ", ".join(f"{k} {v:g}" for k, v in r.params.items()),
+            "parameters_tuned": r.tuned, "seconds": round(r.seconds, 3)}
+        for c in COVERAGES:
+            for metric in ("hit_rate", "pai"):
+                s = r.summary(metric, c)
+                row[f"{metric}_{c}"] = s.mean
+                row[f"{metric}_{c}_lower"] = s.lower
+                row[f"{metric}_{c}_upper"] = s.upper
+        vs = r.versus_counts
+        row["pai_5_minus_counts"] = None if vs is None else vs.mean
+        row["pai_5_minus_counts_lower"] = None if vs is None else vs.lower
+        row["pai_5_minus_counts_upper"] = None if vs is None else vs.upper
+        row["beats_counts"] = None if vs is None else bool(vs.lower > 0)
+        rows.append(row)
+    return rows
 
 
 def _patrol(pred: Prediction, lpu_names: dict[str, str]) -> list[dict[str, Any]]:
