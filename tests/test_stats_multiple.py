@@ -39,3 +39,23 @@ def test_empty_and_bad_input() -> None:
         bh_adjust([float("nan")])
     with pytest.raises(ValueError, match="false discovery rate"):
         bh_discoveries([0.01], 0.0)
+
+
+def test_edges_the_mutation_run_found() -> None:
+    # zero is a valid p-value; adjusted values are capped at 1; a p-value exactly at q is a
+    # discovery (at most q); q must be below 1; errors say what is wrong.
+    assert bh_adjust([0.0, 0.9, 0.95]) == pytest.approx([0.0, 0.95, 0.95])
+    assert bh_adjust([0.9, 0.95]) == [0.95, 0.95]
+    assert bh_adjust([0.6, 0.7, 0.8]) == pytest.approx([0.8, 0.8, 0.8])
+    assert max(bh_adjust([0.99, 0.3])) == 0.99
+    assert bh_adjust([1.0, 1.0, 0.9]) == [1.0, 1.0, 1.0]
+    assert bh_discoveries([0.05]) == [True] and bh_discoveries([0.0500001]) == [False]
+    assert bh_discoveries([0.02, 0.04], q=0.04) == [True, True]
+    with pytest.raises(ValueError, match="^the false discovery rate must be between 0 and 1$"):
+        bh_discoveries([0.1], q=1.0)
+    with pytest.raises(ValueError, match="^p-values must be a flat list$"):
+        bh_adjust([[0.1, 0.2]])  # type: ignore[list-item]
+    with pytest.raises(ValueError, match="^p-values must be numbers from 0 to 1$"):
+        bh_adjust([0.1, -0.01])
+    # ties keep their input order through the stable sort
+    assert bh_adjust([0.04, 0.01, 0.04]) == pytest.approx([0.04, 0.03, 0.04])

@@ -1,0 +1,120 @@
+"""Milestone rules that small changes would silently break: half-up rounding of a recomputed
+milestone, detection-rate changes per offence recorded, whole months of data, and which earlier
+years feed the projection."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from paragon.ingest.registry import ingest_paths
+from paragon.measures.assessment import change
+from paragon.measures.availability import coverage, data_end
+from paragon.measures.engine import Figure
+from paragon.measures.milestones import _history, covered_period, recompute_milestone, round_half_up
+from paragon.plan import Plan
+from paragon.plan.schema import Milestone, Rule, YearEntry
+from paragon.warehouse import Warehouse
+
+STREET = Path(__file__).parent / "data" / "policeuk" / "street" / "2011-02-west-midlands-street.csv"
+HEADER = ("crime_reference,recorded_date,offence_code,hate_flag,business_flag,domestic_flag,"
+          "lsoa_code,location,easting,northing,outcome_type,outcome_date")
+
+
+def test_round_half_up_is_not_bankers_rounding() -> None:
+    assert [round_half_up(v) for v in (0.5, 1.5, 2.5, 223_132.5, 2.4999, -0.5)] == [
+        1.0, 2.0, 3.0, 223_133.0, 2.0, 0.0]
+
+
+def test_a_change_rule_on_a_half_rounds_up() -> None:
+    # -10% on 247,925 is 223,132.5: the plan's convention prints 223,133 (round() would give
+    # 223,132, the even neighbour).
+    entry = YearEntry(milestone=Milestone(
+        published="223,133", value=223_133, rule=Rule(type="change", pct=-10, against="2007-08")))
+    assert recompute_milestone(entry, 247_925) == 223_133
+    value = YearEntry(milestone=Milestone(published="7", value=7, rule=Rule(type="value", value=7)))
+    assert recompute_milestone(value, None) == 7
+    assert recompute_milestone(entry, None) is None and recompute_milestone(None, 5) is None
+
+
+def _rate(detected: int, recorded: int, year: int) -> Figure:
+    return Figure("burglary-dwelling-detections", "detection_rate", date(year, 4, 1),
+                  date(year + 1, 4, 1), None, 100 * detected / recorded, detected, recorded)
+
+
+def test_detection_rate_change_is_per_offence_recorded(plan: Plan) -> None:
+    measure = plan.measure("burglary-dwelling-detections")
+    # the same 200 detections from half as many offences: the rate doubled
+    out = change(plan, measure, _rate(200, 1_000, 2011), _rate(200, 2_000, 2010))
+    assert out["change_points"] == pytest.approx(10.0)
+    assert out["change_pct"] == pytest.approx(100.0)
+    assert out["change_significant"] is True and out["change_unit"] == "% of the rate"
+    assert out["change_lower"] > 50
+    # the same rate on different volumes: no change
+    same = change(plan, measure, _rate(100, 1_000, 2011), _rate(200, 2_000, 2010))
+    assert same["change_pct"] == pytest.approx(0.0) and same["change_significant"] is False
+
+
+def test_police_uk_months_are_whole_months(wh: Warehouse, plan: Plan) -> None:
+    # data.police.uk gives only the month (stored as its first day): the month is complete.
+    ingest_paths(wh, [STREET], plan)
+    cov = coverage(wh, plan, plan.measure("total-recorded-crime"))
+    assert cov is not None and cov.source == "policeuk"
+    assert sorted(cov.months) == [date(2011, 2, 1)]
+    assert (cov.start, cov.end) == (date(2011, 2, 1), date(2011, 3, 1))
+    assert data_end(wh, plan, plan.measure("total-recorded-crime")) == date(2011, 3, 1)
+
+
+def _export(path: Path, last_day: int) -> Path:
+    rows = [f"X{m}{d},2010-{m:02d}-{d:02d},28E,N,N,N,E01009946,,,,,"
+            for m in (4, 5, 6) for d in (1, 10, 20)]
+    rows.append(f"XL,2010-06-{last_day:02d},28E,N,N,N,E01009946,,,,,")
+    path.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(("last_day", "end"), [(30, date(2010, 7, 1)), (29, date(2010, 6, 1))])
+def test_a_force_export_ending_before_the_month_end_leaves_that_month_out(
+    wh: Warehouse, plan: Plan, tmp_path: Path, last_day: int, end: date
+) -> None:
+    ingest_paths(wh, [_export(tmp_path / "crimes.csv", last_day)], plan)
+    cov = coverage(wh, plan, plan.measure("total-recorded-crime"))
+    assert cov is not None and cov.source != "policeuk"
+    assert cov.end == end and cov.covers(date(2010, 6, 1)) == (last_day == 30)
+    assert cov.covers(date(2010, 5, 17)) and not cov.covers(date(2010, 3, 1))
+    assert cov.covered(date(2010, 5, 1), date(2010, 6, 1)) == [date(2010, 5, 1)]
+
+
+def _years_file(path: Path, first: date, last: date) -> Path:
+    """Two burglaries on the 1st and 28th of every month from ``first`` to ``last`` (inclusive),
+    a third in the first month, and one on ``last``'s month end."""
+    rows, m = [f"YFIRST,{first:%Y-%m}-15,28E,N,N,N,E01009946,,,,,"], first
+    while m <= last:
+        for d in (1, 28):
+            rows.append(f"Y{m:%Y%m}{d},{m:%Y-%m}-{d:02d},28E,N,N,N,E01009946,,,,,")
+        m = date(m.year + m.month // 12, m.month % 12 + 1, 1)
+    rows.append(f"YEND,{last:%Y-%m}-{31 if last.month in (1, 3, 5, 7, 8, 10, 12) else 30},"
+                "28E,N,N,N,E01009946,,,,,")
+    path.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+def test_history_takes_the_complete_earlier_years_oldest_first(
+    wh: Warehouse, plan: Plan, tmp_path: Path
+) -> None:
+    # Data from April 2008 to September 2011: 2008-09, 2009-10 and 2010-11 are complete.
+    ingest_paths(wh, [_years_file(tmp_path / "c.csv", date(2008, 4, 1), date(2011, 9, 1))], plan)
+    measure = plan.measure("total-recorded-crime")
+    cov = coverage(wh, plan, measure)
+    period = covered_period(cov, "2011-12")
+    assert period.state == "partial" and period.months == 6
+    history = _history(wh, plan, measure, period, cov, None)
+    assert len(history) == 3 and all(len(y) == 12 for y in history)
+    assert history[0][:2] == [3, 2]  # April 2008 has the extra crime: oldest first
+    assert history[1][:2] == history[2][:2] == [2, 2]
+    assert len(_history(wh, plan, measure, period, cov, None, most=2)) == 2
+    # the year 2008-09 is the first with data: for 2010-11 only two complete years precede it
+    closed = covered_period(cov, "2010-11")
+    assert len(_history(wh, plan, measure, closed, cov, None)) == 2
