@@ -51,11 +51,11 @@ def test_edges_the_mutation_run_found() -> None:
     assert bh_adjust([1.0, 1.0, 0.9]) == [1.0, 1.0, 1.0]
     assert bh_discoveries([0.05]) == [True] and bh_discoveries([0.0500001]) == [False]
     assert bh_discoveries([0.02, 0.04], q=0.04) == [True, True]
-    with pytest.raises(ValueError, match="^the false discovery rate must be between 0 and 1$"):
+    with pytest.raises(ValueError, match=r"^the false discovery rate must be between 0 and 1$"):
         bh_discoveries([0.1], q=1.0)
-    with pytest.raises(ValueError, match="^p-values must be a flat list$"):
+    with pytest.raises(ValueError, match=r"^p-values must be a flat list$"):
         bh_adjust([[0.1, 0.2]])  # type: ignore[list-item]
-    with pytest.raises(ValueError, match="^p-values must be numbers from 0 to 1$"):
+    with pytest.raises(ValueError, match=r"^p-values must be numbers from 0 to 1$"):
         bh_adjust([0.1, -0.01])
     # ties keep their input order through the stable sort
     assert bh_adjust([0.04, 0.01, 0.04]) == pytest.approx([0.04, 0.03, 0.04])
