@@ -21,6 +21,9 @@ from paragon.web.data.adapters import latest_crime_month, source_of
 from paragon.web.data.areas import Area
 
 WINDOW_MONTHS = 12
+# A change is judged only over at least this many months with data in both years (the test's
+# dispersion needs two paired months); fewer, and the page says there is too little to compare.
+MIN_PAIRED = 2
 
 # Outcome types (force exports) and police.uk outcome text, in plain groups, in display order.
 OUTCOME_GROUPS: dict[str, tuple[str, ...]] = {
@@ -135,11 +138,11 @@ def _comparison(name: str, months: list[int], c: CountComparison | None = None,
         "category": name, "last_12_months": last, "months_covered": len(after_months),
         "months_expected": WINDOW_MONTHS, "months_compared": len(paired),
     }
-    if not paired:
+    if len(paired) < MIN_PAIRED:
         out.update(previous_12_months=None, compared_last=None, change_pct=None,
                    change_lower=None, change_upper=None, p_value=None, p_value_adjusted=None,
                    compared=compared, dispersion=None, verdict=None,
-                   against_text=_against_text(len(after_months), 0, None), in_words="")
+                   against_text=_against_text(len(after_months), len(paired), None), in_words="")
         return out
     before, after = _split(months, paired)
     c = c if c is not None else compare_periods(before, after)
@@ -160,9 +163,13 @@ def _against_text(covered: int, paired: int, before: int | None, after: int | No
     """What the last 12 months' total is set against, saying which months have data."""
     if paired == WINDOW_MONTHS:
         return f"against {before:,} in the 12 months before"
-    data = f"with data for only {covered} of the 12 months"
-    if not paired or before is None:
+    data = (f"with data for all {covered} months" if covered == WINDOW_MONTHS
+            else f"with data for only {covered} of the {WINDOW_MONTHS} months")
+    if not paired:
         return f"{data}; there is no data for the same months a year earlier to compare with"
+    if before is None:
+        return (f"{data}; only {paired} of them {'has' if paired == 1 else 'have'} data a year "
+                "earlier too, too few to compare")
     months = f"{paired} month{'s' if paired > 1 else ''}"
     return (f"{data}; in the {months} with data in both years, {after or 0:,} against {before:,} "
             f"a year earlier")
@@ -193,7 +200,7 @@ def crime_by_category(ctx: WebContext, area: Area) -> list[dict[str, Any]]:
     series = _monthly(rows, win["before_start"], "category")
     ordered = sorted(series.items(), key=lambda kv: (-sum(kv[1][WINDOW_MONTHS:]), kv[0]))
     coverage = _paired(ctx, "crimes", win)
-    if not coverage[1]:
+    if len(coverage[1]) < MIN_PAIRED:
         return [_comparison(name, months, coverage=coverage) for name, months in ordered]
     comparisons = [compare_periods(*_split(m, coverage[1])) for _, m in ordered]
     adjusted = bh_adjust([c.p_value for c in comparisons])
@@ -248,6 +255,10 @@ def outcomes(ctx: WebContext, area: Area) -> list[dict[str, Any]]:
         f"SELECT coalesce(outcome_type, last_outcome) AS outcome, count(*) AS n FROM crimes "
         f"WHERE {condition} GROUP BY 1", args,
     )
+    if all(r["outcome"] is None for r in rows):
+        # The files loaded carry no outcomes (police.uk's 2011 schema, some points files): the
+        # outcome is unknown, not "none yet", so nothing is shown rather than zeros.
+        return []
     counts: dict[str, int] = {group: 0 for group in OUTCOME_GROUPS}
     counts[UNDER_INVESTIGATION] = 0
     for r in rows:
@@ -260,8 +271,8 @@ def outcomes(ctx: WebContext, area: Area) -> list[dict[str, Any]]:
 
 
 def monthly_counts(ctx: WebContext, area: Area) -> list[dict[str, Any]]:
-    """Crimes and ASB incidents per month over the last 24 months (for the trend chart); None
-    for a month without data of that kind (missing, not zero)."""
+    """Crimes and ASB incidents in each of the last 24 months (for the trend chart); None for a
+    month without data of that kind (missing, not zero), so the chart and table show it as a gap."""
     crimes = _records(ctx, area, "crimes", "before_start")
     asb = _records(ctx, area, "asb_incidents", "before_start")
     if crimes is None or asb is None:
@@ -274,10 +285,18 @@ def monthly_counts(ctx: WebContext, area: Area) -> list[dict[str, Any]]:
         [*crimes[2], *asb[2]],
     )
     crime_months, asb_months = covered_months(ctx, "crimes"), covered_months(ctx, "asb_incidents")
-    return [{"month": month_label(r["month"]),
-             "crimes": int(r["crimes"]) if r["month"] in crime_months else None,
-             "anti_social_behaviour": int(r["asb"]) if r["month"] in asb_months else None}
-            for r in rows]
+    if not rows:
+        return []
+    counted = {r["month"]: r for r in rows}
+    first = crimes[0]["before_start"]
+    out = []
+    for i in range(2 * WINDOW_MONTHS):
+        month = add_months(first, i)
+        r = counted.get(month, {"crimes": 0, "asb": 0})
+        out.append({"month": month_label(month),
+                    "crimes": int(r["crimes"]) if month in crime_months else None,
+                    "anti_social_behaviour": int(r["asb"]) if month in asb_months else None})
+    return out
 
 
 def _counts_by(ctx: WebContext, area: Area, column: str) -> dict[str, int]:
