@@ -565,6 +565,8 @@ def test_failed_sign_ins_are_one_audit_entry_and_the_log_is_paged(db: Path) -> N
         rows = ops.query("SELECT repeats, target, detail FROM audit_log "
                          "WHERE action = 'login failed'")
         assert len(rows) <= 2 and sum(r["repeats"] for r in rows) == 30  # a minute may turn
+        assert ops.scalar("SELECT count(*) FROM audit_log WHERE actor IS NOT NULL") == 0  # the
+        # names tried are targets, never actors: a guess cannot appear as someone's action
         with ops.transaction() as cur:
             for i in range(250):
                 cur.execute("INSERT INTO audit_log (logged_at, action, target, address) "

@@ -57,7 +57,7 @@ def login(request: Request, ctx: Ctx,
         user = verify_login(ctx.ops, name, password)
     finish_login_attempt(request, attempt, user is not None)
     if user is None:
-        audit(request, "login failed", name, actor=name)
+        audit(request, "login failed", name)  # by nobody yet: the name tried is the target
         message = "That user name and password do not match an account."
         if wants_json(request):
             return JSONResponse(envelope(message, 401), status_code=401)
