@@ -222,3 +222,17 @@ def test_breaks_cli_refuses_a_repeated_break(gm_db: Path, tmp_path: Path) -> Non
                                             "json"]).stdout)
     assert [(r["month"], r["source"]) for r in listed] == [("2016-10", "plan"),
                                                            ("2017-04", "recorded")]
+
+
+def test_a_break_before_the_window_splits_the_history_but_not_the_chart(gm_db: Path) -> None:
+    """Charting the last 24 months (February 2017 on) with the break of October 2016: the break
+    is not drawn, but the seasonal profile allows for the two levels (the fit's dispersion falls
+    from 23.8 to 6.2, measured, and 17 of the 23 months charted are flagged instead of 21)."""
+    with Warehouse.open(gm_db, read_only=True) as wh:
+        rebased = control_chart(wh, plan_of([BREAK]), "burglary-all", months=24)
+        one = control_chart(wh, plan_of([]), "burglary-all", months=24)
+    assert rebased["points"][0]["period"] == "2017-02"
+    assert rebased["breaks"] == [] and one["breaks"] == []
+    assert rebased["seasonal"]["dispersion"] < one["seasonal"]["dispersion"] / 2
+    assert sum(p["signal"] != "none" for p in rebased["points"]) == 17
+    assert sum(p["signal"] != "none" for p in one["points"]) == 21

@@ -133,7 +133,10 @@ def chart_from_series(
         "lower_limit": data["lower_limit"],
         "upper_limit": data["upper_limit"],
         "trial_limits": data["trial_limits"],
-        "breaks": [{"month": m, "reason": reasons[m]} for m in data["breaks"]],
+        # a break before the first month charted still splits the seasonal profile's history,
+        # but starts no segment on this chart
+        "breaks": [{"month": m, "reason": reasons[m]} for m in data["breaks"]
+                   if shown[0]["period"] < m],
         "baseline": data["baseline"],
         "seasonal": data["seasonal"],
         "caveats": data["caveats"],

@@ -209,6 +209,7 @@ def count_chart(
         trial = len(base) < MIN_FULL_BASELINE
     if not judged_any:
         method = "none"
+        caveats = [c for c in caveats if not c.startswith("Seasonality not removed")]
     return ControlChart(method, *headline, trial, points, inside, baseline, profile, caveats)
 
 

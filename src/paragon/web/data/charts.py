@@ -90,7 +90,8 @@ def xmr_spec(chart: dict[str, Any], title: str, unit: str) -> dict[str, Any]:
     layers += [
         {"mark": {"type": "line", "color": INK, "strokeWidth": 1.5},
          "encoding": {"x": x, "y": {"field": "value", "type": "quantitative",
-                                    "title": y_title, "scale": {"zero": False}}}},
+                                    "title": y_title, "scale": {"zero": False},
+                                    "axis": {"format": ",~f"}}}},
         {"transform": [{"calculate": "datum.value === null ? datum.raw : datum.value",
                         "as": "shown"}],
          "mark": {"type": "point", "filled": True, "size": 60},
@@ -120,7 +121,7 @@ def xmr_spec(chart: dict[str, Any], title: str, unit: str) -> dict[str, Any]:
 def _legend_scale(field: str, mapping: dict[str, str], title: str) -> dict[str, Any]:
     return {"field": field, "type": "nominal", "title": title,
             "scale": {"domain": list(mapping), "range": list(mapping.values())},
-            "legend": {"orient": "bottom", "columns": 3}}
+            "legend": {"orient": "bottom", "columns": 4}}
 
 
 def position_colours(better: str) -> dict[str, str]:
@@ -291,6 +292,8 @@ def spark_summary(chart: dict[str, Any]) -> str:
     if not points:
         return "no monthly data"
     if chart.get("method") == "none":
+        if chart.get("kind") == "count":
+            return "Too few crimes a month for a control chart"
         return "Too few offences or responses a month for a control chart"
     judged = [p for p in points[-6:] if not p.get("suppressed")]
     if not judged:
