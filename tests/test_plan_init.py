@@ -71,7 +71,7 @@ def test_measures_are_what_policeuk_answers() -> None:
     plan = parse_plan(starter_plan_text("gwent", "2018-19"), "gwent")
     counted = {c for m in plan.measures if m.kind == "count" and m.select
                for c in m.select.policeuk_categories}
-    assert counted == {c for c in CATEGORIES.values() if c != ASB}
+    assert counted == set(CATEGORIES.values())  # every police.uk crime category and ASB
     assert plan.measure("total-crime").select is not None
     assert plan.measure("total-crime").select.all  # type: ignore[union-attr]
     rates = [m for m in plan.measures if m.kind == "detection_rate"]
@@ -138,3 +138,49 @@ def test_cli_writes_a_plan_the_other_commands_load(tmp_path: Path) -> None:
                               str(tmp_path / "x.yaml")])
     assert bad.exit_code == 1 and "not a police force" in " ".join(bad.output.split())
     assert not (tmp_path / "x.yaml").exists()
+
+
+def test_asb_is_a_measure_of_its_own_counted_from_policeuk_incidents(tmp_path: Path) -> None:
+    """On the real Cambridgeshire January 2021 street file: the ASB measure counts its ASB rows,
+    force-wide and by district; total recorded crime leaves them out."""
+    import csv
+    from datetime import date
+
+    from paragon.ingest.registry import ingest_paths
+    from paragon.measures.engine import compute
+    from paragon.warehouse import Warehouse
+
+    street = Path(__file__).parent / "data" / "policeuk" / "street"
+    path = street / "2021-01-cambridgeshire-street.csv"
+    with path.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    asb = [r for r in rows if r["Crime type"] == ASB]
+    assert len(asb) == 935
+    plan = parse_plan(starter_plan_text("cambridgeshire", "2020-21"), "cambs")
+    measure = plan.measure("anti-social-behaviour")
+    assert measure.kind == "count" and measure.select is not None
+    assert measure.select.policeuk_categories == [ASB]
+    assert any(row.measure == "anti-social-behaviour" for row in plan.milestones)
+    wh = Warehouse.open(tmp_path / "c.duckdb")
+    try:
+        ingest_paths(wh, [path], plan)
+        start, end = date(2021, 1, 1), date(2021, 2, 1)
+        assert compute(wh, plan, "anti-social-behaviour", start, end).value == 935
+        assert compute(wh, plan, "total-crime", start, end).value == len(rows) - 935
+        by_lpu = sum(compute(wh, plan, "anti-social-behaviour", start, end, lpu.id).value or 0
+                     for lpu in plan.lpus)
+        cambs_lsoas = set(force_lsoas("cambridgeshire")["lsoa_code"].to_pylist())
+        assert by_lpu == sum(r["LSOA code"] in cambs_lsoas for r in asb)
+    finally:
+        wh.close()
+
+
+def test_asb_cannot_be_mixed_with_crimes_or_detected() -> None:
+    text = starter_plan_text("kent", "2016-17")
+    mixed = text.replace('select: {policeuk_categories: ["Anti-social behaviour"]}',
+                         'select: {policeuk_categories: ["Anti-social behaviour", "Burglary"]}')
+    with pytest.raises(ParagonError, match="not crimes: give it a measure of its own"):
+        parse_plan(mixed, "kent")
+    detected = text.replace("of: burglary}", "of: anti-social-behaviour}")
+    with pytest.raises(ParagonError, match="no outcomes to detect"):
+        parse_plan(detected, "kent")

@@ -57,6 +57,10 @@ class Figure:
 
 
 RECORDED = "coalesce(recorded_date, month)"
+ASB_CATEGORY = "Anti-social behaviour"
+# police.uk ASB incidents, shaped like the crimes a count measure reads (plan init's ASB measure)
+ASB_ROWS = ("(SELECT force, source, month, NULL::DATE AS recorded_date, lsoa_code, lpu_id, "
+            f"'{ASB_CATEGORY}' AS category FROM asb_incidents)")
 
 
 POLICEUK_DETECTIONS = (
@@ -174,8 +178,10 @@ def _count_months(
     source: str | None,
 ) -> dict[date, Components]:
     where, params = _crime_filter(plan, measure, source, lpu)
+    asb = measure.select is not None and measure.select.policeuk_categories == [ASB_CATEGORY]
     rows = wh.query(
-        f"SELECT date_trunc('month', {RECORDED})::DATE AS m, count(*) AS n FROM crimes "
+        f"SELECT date_trunc('month', {RECORDED})::DATE AS m, count(*) AS n "
+        f"FROM {ASB_ROWS if asb else 'crimes'} "
         f"WHERE {where} AND {RECORDED} >= ? AND {RECORDED} < ? GROUP BY m",
         [*params, start, end],
     )

@@ -7,14 +7,15 @@ The starter holds what public police.uk data can answer, and nothing invented:
   split as a commented example);
 - neighbourhoods: the MSOAs of the bundled geography (not in the plan: they follow from the
   LSOAs);
-- measures: total recorded crime and one count per police.uk crime category
-  (``policeuk_categories``), and the share of crimes solved and resolved (detected outcomes, from
-  police.uk outcomes files) for all crime and the categories the 2011-15 plan tracked;
+- measures: total recorded crime, one count per police.uk crime category
+  (``policeuk_categories``), the count of anti-social behaviour incidents (police.uk's ASB rows,
+  its own measure), and the share of crimes solved and resolved (detected outcomes, from police.uk
+  outcomes files) for all crime and the categories the 2011-15 plan tracked;
 - milestones: one row per measure and year with a ``benchmark`` rule, no target: the force sets
   its own (a value, or a % change against a year) by editing the file.
 
-Anti-social behaviour and stop and search are not measures the plan schema can hold: ASB incidents
-are shown on the area pages and stop and search has its own command and analyst page.
+Stop and search is not a measure the plan schema can hold (searches have no LSOA, so no LPU): it
+has its own command (``paragon stop-search``) and analyst page.
 """
 
 from __future__ import annotations
@@ -93,9 +94,8 @@ def starter_plan_text(force: str, first_year: str | None = None, years: int = 4)
         "#                 {type: change, pct: -5, against: 2016-17}, and give `value` and the",
         "#                 `published` wording. Paragon never invents a target.",
         "#",
-        "# Not measures here: anti-social behaviour (shown on the area pages) and stop and search",
-        "# (`paragon stop-search` and the analyst page). Neighbourhoods are the MSOAs of each",
-        "# LSOA.",
+        "# Not a measure here: stop and search (force-wide only: `paragon stop-search` and the",
+        "# analyst page). Neighbourhoods are the MSOAs of each LSOA.",
         "",
         f"id: {_slug(force)}-starter",
         f"title: {_q(force_name + ' performance plan (starter)')}",
@@ -149,6 +149,9 @@ def starter_plan_text(force: str, first_year: str | None = None, years: int = 4)
         out.append(f"  - {{id: {mid}, title: {_q(category)}, kind: count, better: lower, "
                    f"select: {{policeuk_categories: [{_q(category)}]}}}}{note}")
         measures.append((mid, category, "reducing_crime"))
+    out.append(f"  - {{id: anti-social-behaviour, title: Anti-social behaviour incidents, "
+               f"kind: count, better: lower, select: {{policeuk_categories: [{_q(ASB)}]}}}}")
+    measures.append(("anti-social-behaviour", "Anti-social behaviour incidents", "reducing_crime"))
     out.append("  - {id: total-crime-detections, title: All crime solved and resolved, "
                "kind: detection_rate, better: higher, of: total-crime}")
     measures.append(("total-crime-detections", "All crime solved and resolved", "detections"))

@@ -17,6 +17,7 @@ Year = Annotated[str, Field(pattern=YEAR_PATTERN, description="Financial year, e
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")]
 TableId = Literal["trust_confidence", "service_standards", "reducing_crime", "detections"]
 Better = Literal["higher", "lower", "neutral"]
+ASB_CATEGORY = "Anti-social behaviour"  # police.uk's ASB incidents: counted, never detected
 
 
 class Strict(BaseModel):
@@ -109,6 +110,13 @@ class CrimeSelect(Strict):
             raise ValueError(
                 "select must name at least one offence code, subgroup, group, flag or police.uk "
                 "category, or say all: true"
+            )
+        if ASB_CATEGORY in self.policeuk_categories and (
+            len(self.policeuk_categories) > 1 or self.all
+        ):
+            raise ValueError(
+                f"'{ASB_CATEGORY}' counts police.uk ASB incidents, which are not crimes: give it "
+                "a measure of its own"
             )
         return self
 
@@ -266,6 +274,11 @@ class Plan(Strict):
                 raise ValueError(f"measure '{m.id}' names unknown control plan '{m.control_plan}'")
             if m.of and (m.of not in measures or measures[m.of].kind != "count"):
                 raise ValueError(f"measure '{m.id}' divides '{m.of}', which is not a count measure")
+            of_select = measures[m.of].select if m.of else None
+            if of_select is not None and ASB_CATEGORY in of_select.policeuk_categories:
+                raise ValueError(
+                    f"measure '{m.id}' divides '{m.of}': ASB incidents have no outcomes to detect"
+                )
         claimed: dict[str, list[Lpu]] = {}
         for lpu in self.lpus:
             for district in lpu.districts():
