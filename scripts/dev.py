@@ -200,10 +200,10 @@ def run_tests(extra: list[str]) -> None:
         print("+ pytest " + " ".join(POSTGRES_TESTS) + " (operational store on PostgreSQL)",
               file=sys.stderr, flush=True)
         env = {**os.environ, "PARAGON_TEST_POSTGRES_URL": url}
-        failed = failed or subprocess.run(
+        on_postgres = subprocess.run(
             [str(BIN / "pytest"), "-q", "-p", "no:cacheprovider", *POSTGRES_TESTS],
             cwd=ROOT, env=env).returncode
-    sys.exit(failed)
+    sys.exit(failed or on_postgres)
 
 
 def main() -> None:
