@@ -185,3 +185,12 @@ def test_cli_force_from_the_plan_and_from_the_option(tmp_path: Path) -> None:
                                   "--force", "nottinghamshire", "--db", db])
     assert missing.exit_code == 1
     assert "--crime-type" in " ".join(missing.output.split())
+
+
+def test_detected_from_the_header_without_kind(tmp_path: Path, wh: Warehouse) -> None:
+    """A points header is detected as points; police.uk's own street files, which have the same
+    four columns among others, stay street files."""
+    path = gm_slice(tmp_path / "gm.csv", "Month,Crime.type,Longitude,Latitude", n=20)
+    street = Path(__file__).parent / "data" / "policeuk" / "street"
+    reports = ingest_paths(wh, [path, street / "2021-01-city-of-london-street.csv"], gm_plan())
+    assert [(r.kind, r.rows_loaded) for r in reports] == [("points", 20), ("street", 247)]
