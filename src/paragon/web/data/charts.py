@@ -84,6 +84,15 @@ def xmr_spec(chart: dict[str, Any], title: str, unit: str) -> dict[str, Any]:
         {"mark": {"type": "line", "color": GREY},
          "encoding": {"x": x, "y": {"field": "centre", "type": "quantitative"}}},
     ]
+    if chart.get("method") in ("u_prime", "p_prime"):
+        # limits that vary with each month's size: stepped, with a tick at every judged month so
+        # a month between two months not judged still shows its limits
+        for layer in layers[:2]:
+            layer["mark"] = {**layer["mark"], "interpolate": "step"}
+        layers += [{"mark": {"type": "point", "shape": "M-1,0L1,0", "color": GREY,
+                             "strokeWidth": 1.5, "size": 80},
+                    "encoding": {"x": x, "y": {"field": field, "type": "quantitative"}}}
+                   for field in ("upper", "lower")]
     if adjusted:
         layers.append({"mark": {"type": "line", "color": "#9aa5b1", "strokeDash": [2, 2]},
                        "encoding": {"x": x, "y": {"field": "raw", "type": "quantitative"}}})
