@@ -171,6 +171,12 @@ def test_cli_force_from_the_plan_and_from_the_option(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     [report] = json.loads(result.stdout)["files"]
     assert (report["kind"], report["rows_loaded"]) == ("points", 50)
+    told = " ".join(result.output.split())
+    assert "note: gm.csv holds only Burglary: the plan's measures of other crime types" in told
+    street = Path(__file__).parent / "data" / "policeuk" / "street"
+    full = runner.invoke(app, ["ingest", str(street / "2021-01-cambridgeshire-street.csv"),
+                               "--db", str(tmp_path / "c.duckdb"), "--format", "json"])
+    assert full.exit_code == 0 and "holds only" not in full.output
     other = runner.invoke(app, ["ingest", "--kind", "points", "--force", "lancashire",
                                 "--crime-type", "Burglary", str(DERIVED / "nottingham_burglary.csv.gz"),
                                 "--db", db, "--format", "json"])

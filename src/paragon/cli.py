@@ -25,8 +25,10 @@ from paragon.cli_common import (
     run,
     settings_for,
 )
+from paragon.ingest.engine import IngestReport
 from paragon.ingest.registry import ingest_paths
 from paragon.plan import Plan, load_plan
+from paragon.warehouse import Warehouse
 
 app = typer.Typer(
     name="paragon",
@@ -143,6 +145,29 @@ def plan_init(
     run(body)
 
 
+# a points file with fewer police.uk crime types than this is told which measures it cannot fill
+FEW_CRIME_TYPES = 8
+
+
+def points_notes(wh: Warehouse, reports: list[IngestReport]) -> list[str]:
+    """For each points file holding only a few crime types, a note that the plan's other count
+    measures (total crime among them) count only what is loaded."""
+    notes = []
+    for r in reports:
+        if r.kind != "points" or r.ingest_id is None or not r.rows_loaded:
+            continue
+        types = [row["category"] for row in wh.query(
+            "SELECT DISTINCT category FROM crimes WHERE ingest_id = ? ORDER BY category",
+            [r.ingest_id])]
+        if types and len(types) < FEW_CRIME_TYPES:
+            notes.append(
+                f"{Path(r.path).name} holds only {', '.join(types)}: the plan's measures of other "
+                "crime types, and total crime, count only what is loaded (delete them from the "
+                "plan, or load police.uk's full street files too)"
+            )
+    return notes
+
+
 @app.command("ingest")
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files, folders or zip archives.")],
@@ -199,6 +224,8 @@ def ingest(
 
             reports = ingest_paths(wh, paths, the_plan, kind=kind, adapter=adapter, on_file=on_file,
                                    force=force, crime_type=crime_type)
+            for note in points_notes(wh, reports):
+                err_console.print(f"note: {note}")
         if fmt is OutputFormat.json:
             print_json({"files": [r.as_dict() for r in reports]})
             return
