@@ -267,6 +267,8 @@ ALLOWED_KEYS = {
     # area changes compared over the months with data in both years (aggregates only)
     "months_covered", "months_expected", "months_compared", "compared_last", "compared",
     "p_value_adjusted", "dispersion", "against_text",
+    # place search: the postcode box's hint, streets (police.uk "On or near" names) found
+    "postcode_hint", "street", "neighbourhood_name",
 }
 FORBIDDEN_KEYS = {"crime_reference", "crime_key", "location", "longitude", "latitude", "bng_x",
                   "bng_y", "respondent_id", "answer", "weight", "updated_by", "password_hash",

@@ -37,6 +37,13 @@ class Settings(BaseSettings):
         default="https://data.police.uk/data/archive/",
         description="Base URL of the data.police.uk monthly archives used by `paragon fetch`.",
     )
+    postcode_directory: Path | None = Field(
+        default=None,
+        description="An ONS postcode directory CSV (ONSPD or NSPL, any force) for the web's "
+        "postcode search: columns `pcds` (or `pcd`, `pcd7`, `pcd8`, `postcode`) and `lsoa11` "
+        "(or `lsoa11cd`, `lsoa21`, `lsoa21cd`, `lsoa_code`); a .csv.gz is read too. Without it, "
+        "the bundled Birmingham (B) postcodes are used.",
+    )
     secret_key: str = Field(
         default="",
         description="Key that signs session cookies. Required by `paragon serve`; the demo makes "

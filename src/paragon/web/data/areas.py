@@ -121,20 +121,68 @@ def area_index(ctx: WebContext) -> AreaIndex:
     return ctx.cached(("area_index",), lambda: _build_index(ctx))
 
 
+STREET_PREFIX = "on or near "
+
+
 def search_areas(ctx: WebContext, query: str, limit: int = 20) -> list[dict[str, Any]]:
-    """Areas whose names (area, local authority, LSOAs) contain every word typed, any case."""
+    """Areas whose names (area, local authority, neighbourhood, LSOAs) contain every word typed,
+    any case; then streets (police.uk's "On or near ..." locations of the crimes loaded) that do,
+    each leading to the neighbourhood it is in."""
     words = [w for w in query.lower().split() if w][:6]
     if not words:
         return []
     index = area_index(ctx)
+    named: list[dict[str, Any]] = []  # the area's own name has every word: listed first
     found: list[dict[str, Any]] = []
     for area in [*index.lpus.values(), *index.neighbourhoods.values()]:
-        names = [area.name, area.local_authority or "", area.lpu_name or ""]
+        if all(w in area.name.lower() for w in words):
+            named.append(area.summary())
+            continue
+        names = [area.local_authority or "", area.lpu_name or ""]
         names += [index.lsoa_names.get(code, "") for code in area.lsoas]
         names += [*area.lsoas, area.id]
-        text = " ".join(names).lower()
+        text = " ".join([area.name, *names]).lower()
         if all(w in text for w in words):
             found.append(area.summary())
-        if len(found) >= limit:
-            break
+    found = [*named, *found][:limit]
+    return found + search_streets(ctx, words, limit - len(found))
+
+
+def _streets(ctx: WebContext) -> list[tuple[str, str, str, int]]:
+    """Every street of the crimes loaded for the force: (lower-case name, name, neighbourhood,
+    crimes), commonest first. A street in several neighbourhoods is listed once for each."""
+    def compute() -> list[tuple[str, str, str, int]]:
+        index = area_index(ctx)
+        rows = ctx.warehouse.query(
+            "SELECT location, lsoa_code, count(*) AS n FROM crimes WHERE force = ? AND "
+            "location IS NOT NULL AND lsoa_code IS NOT NULL GROUP BY 1, 2",
+            [ctx.plan().force])
+        counts: dict[tuple[str, str], int] = {}
+        for r in rows:
+            hood = index.lsoa_neighbourhood.get(r["lsoa_code"])
+            name = str(r["location"]).strip()
+            if name.lower().startswith(STREET_PREFIX):
+                name = name[len(STREET_PREFIX):].strip()
+            if hood is None or not name:
+                continue
+            counts[(name, hood)] = counts.get((name, hood), 0) + int(r["n"])
+        ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        return [(name.lower(), name, hood, n) for (name, hood), n in ordered]
+
+    return ctx.cached(("streets",), compute)
+
+
+def search_streets(ctx: WebContext, words: list[str], limit: int = 10) -> list[dict[str, Any]]:
+    """Streets whose name contains every word, with the neighbourhood each is in."""
+    if limit <= 0:
+        return []
+    index = area_index(ctx)
+    found: list[dict[str, Any]] = []
+    for low, name, hood, _ in _streets(ctx):
+        if all(w in low for w in words):
+            area = index.neighbourhoods[hood]
+            found.append({**area.summary(), "kind": "street", "street": name,
+                          "neighbourhood_name": area.name})
+            if len(found) >= limit:
+                break
     return found

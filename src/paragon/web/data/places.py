@@ -1,13 +1,17 @@
-"""Map shapes and postcodes: the packaged GeoJSON (built by scripts/build_web_geography.py) and the
-Birmingham postcode -> LSOA lookup (built by scripts/build_postcodes.py)."""
+"""Map shapes and postcodes: the packaged GeoJSON (built by scripts/build_web_geography.py), an ONS
+postcode directory file for any force (setting ``postcode_directory``) and the bundled Birmingham
+postcode -> LSOA lookup (built by scripts/build_postcodes.py)."""
 
 from __future__ import annotations
 
+import csv
 import gzip
 import json
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from paragon.errors import NotFoundError, ParagonError
@@ -67,6 +71,77 @@ def lsoa_points(ctx: WebContext, area: Area, counts: dict[str, int]) -> dict[str
     ]}
 
 
+POSTCODE_COLUMNS = ("pcds", "pcd", "pcd7", "pcd8", "postcode")
+LSOA_COLUMNS = ("lsoa11", "lsoa11cd", "lsoa21", "lsoa21cd", "lsoa_code")
+
+
+@dataclass(frozen=True)
+class PostcodeDirectory:
+    """The postcodes of one force's LSOAs taken from an ONS postcode directory file."""
+
+    path: str
+    postcodes: dict[str, str]
+    rows: int
+
+
+def _columns(path: Path, header: list[str]) -> tuple[int, int]:
+    lower = [h.strip().lower() for h in header]
+    found = []
+    for names, what in ((POSTCODE_COLUMNS, "postcode"), (LSOA_COLUMNS, "LSOA")):
+        at = next((lower.index(n) for n in names if n in lower), None)
+        if at is None:
+            raise ParagonError(f"{path}:1: no {what} column in the postcode directory's header "
+                               f"(expected one of {', '.join(names)})")
+        found.append(at)
+    return found[0], found[1]
+
+
+def read_postcode_directory(path: Path, lsoas: frozenset[str]) -> PostcodeDirectory:
+    """Postcode -> LSOA for the postcodes in ``lsoas`` from an ONS postcode directory CSV (ONSPD
+    or NSPL; ``.csv.gz`` too). Columns taken: the postcode (``pcds``, ``pcd``, ``pcd7``,
+    ``pcd8`` or ``postcode``) and the LSOA (``lsoa11``, ``lsoa11cd``, ``lsoa21``, ``lsoa21cd`` or
+    ``lsoa_code``); others are ignored. A postcode without an LSOA is skipped."""
+    if not path.is_file():
+        raise ParagonError(f"{path}: the postcode directory file does not exist")
+    opener = gzip.open if path.name.endswith(".gz") else open
+    out: dict[str, str] = {}
+    rows = 0
+    with opener(path, "rt", encoding="utf-8-sig", newline="") as f:
+        reader = csv.reader(f)
+        header = next(reader, None)
+        if header is None:
+            raise ParagonError(f"{path}:1: the postcode directory is empty")
+        pc_at, lsoa_at = _columns(path, header)
+        for line, row in enumerate(reader, start=2):
+            if not row:
+                continue
+            if len(row) <= max(pc_at, lsoa_at):
+                raise ParagonError(f"{path}:{line}: {len(row)} fields, but the header has "
+                                   f"{len(header)}")
+            rows += 1
+            lsoa = row[lsoa_at].strip()
+            if lsoa in lsoas:
+                out[re.sub(r"\s+", "", row[pc_at]).upper()] = lsoa
+    return PostcodeDirectory(str(path), out, rows)
+
+
+def _directory(ctx: WebContext) -> PostcodeDirectory | None:
+    """The configured postcode directory (PARAGON_POSTCODE_DIRECTORY) for the force's LSOAs."""
+    path = ctx.settings.postcode_directory
+    if path is None:
+        return None
+    lsoas = frozenset(area_index(ctx).lsoa_neighbourhood)
+    return ctx.cached(("postcode_directory", str(path), path.stat().st_mtime if path.exists()
+                       else None), lambda: read_postcode_directory(path, lsoas))
+
+
+def postcode_hint(ctx: WebContext) -> str:
+    """What the postcode box covers, in words."""
+    if ctx.settings.postcode_directory is not None:
+        return f"Any postcode in the {ctx.plan().force_name} area, for example B10 0AB."
+    return "Birmingham (B) postcodes, for example B10 0AB."
+
+
 @lru_cache(maxsize=1)
 def _postcodes() -> dict[str, str]:
     raw = resources.files("paragon.data").joinpath("geography/postcode_lsoa.csv.gz").read_bytes()
@@ -84,7 +159,15 @@ def normalise_postcode(text: str) -> str:
 def postcode_area(ctx: WebContext, text: str) -> Area:
     """The neighbourhood a postcode is in (Birmingham postcodes only, where the data allows)."""
     postcode = normalise_postcode(text)
-    lsoa = _postcodes().get(postcode)
+    directory = _directory(ctx)
+    lsoa = directory.postcodes.get(postcode) if directory is not None else None
+    lsoa = lsoa or _postcodes().get(postcode)
+    if lsoa is None and directory is not None:
+        raise NotFoundError(
+            f"We could not find {postcode[:-3]} {postcode[-3:]} in the {ctx.plan().force_name} "
+            "area. It may be outside the area, or too new for the postcode directory; please "
+            "search by place or street name, or use the map."
+        )
     if lsoa is None:
         where = "Birmingham (B) postcodes" if not postcode.startswith("B") or \
             postcode[1].isalpha() else "this postcode"

@@ -36,14 +36,16 @@ def find_area(request: Request, ctx: Ctx) -> Response:
     lpus = [{**a.summary(), "neighbourhoods": [index.neighbourhoods[c].summary()
                                                 for c in a.children]}
             for a in index.lpus.values()]
-    return page(request, "areas", {"lpus": lpus, "map": {"lpus": "/map/lpus.geojson"}})
+    return page(request, "areas", {"lpus": lpus, "map": {"lpus": "/map/lpus.geojson"},
+                                   "postcode_hint": places.postcode_hint(ctx)})
 
 
 @router.get("/areas/search", responses=PAGE, summary="Search areas by name")
 def search(request: Request, ctx: Ctx,
            q: Annotated[str, Query(max_length=100, description="Place name")] = "") -> Response:
     results = search_areas(ctx, q)
-    data = {"query": q, "results": results, "tables": ["results"]}
+    data = {"query": q, "results": results, "tables": ["results"],
+            "postcode_hint": places.postcode_hint(ctx)}
     if request.headers.get("hx-request") and not wants_json(request):
         return html(request, "partials/search_results.html", {"page": data})
     return page(request, "search", data)
@@ -52,14 +54,16 @@ def search(request: Request, ctx: Ctx,
 @router.get("/areas/postcode", responses={**PAGE, 303: {"description": "To the area page."}},
             summary="Find the neighbourhood of a postcode")
 def by_postcode(request: Request, ctx: Ctx,
-                postcode: Annotated[str, Query(max_length=12)] = "") -> Response:
+                postcode: Annotated[str, Query(max_length=40)] = "") -> Response:
     try:
         area = places.postcode_area(ctx, postcode)
     except ParagonError as exc:
         if wants_json(request):
             raise
-        return page(request, "search", {"query": postcode, "results": [],
-                                        "postcode_error": exc.message}, status=exc.status)
+        return page(request, "search", {"query": "", "postcode": postcode, "results": [],
+                                        "postcode_error": exc.message,
+                                        "postcode_hint": places.postcode_hint(ctx)},
+                    status=exc.status)
     if wants_json(request):
         return JSONResponse({"ok": True, "postcode": places.normalise_postcode(postcode),
                              "area": area.summary()})
