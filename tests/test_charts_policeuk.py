@@ -155,6 +155,9 @@ def test_recorded_break_rebases_greater_manchester_burglary(gm_db: Path, tmp_pat
         return sum(p["signal"] != "none" for p in points)
 
     plain = chart()
+    assert not db.with_suffix(".ops.sqlite").exists()  # reading breaks creates no store
+    assert json.loads(runner.invoke(app, ["breaks", "list", *where, "--format",
+                                          "json"]).stdout) == []
     assert plain["breaks"] == [] and len(plain["points"]) == 35
     assert flagged(plain["points"]) == 27
     assert flagged([p for p in plain["points"] if p["period"] < "2016-10"]) == 8
