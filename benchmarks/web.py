@@ -1,14 +1,16 @@
-"""Web latency under concurrent load: the public area page and the analyst dashboard against a
-static file served by the same server, in the same run, on 127.0.0.1 only.
+"""Web latency under concurrent load: the public overview, the public area pages, a public page
+revalidated with its ETag and the analyst dashboard against a static file served by the same
+server, in the same run, with 1 worker process and with 4 (``--workers``), on 127.0.0.1 only.
 
-Starts ``paragon``'s web app under uvicorn in a child process on a free local port, signs in a
-benchmark analyst, warms each page once (the cold times are reported too), then for each target
-runs ``--clients`` concurrent clients that each make ``--requests`` requests (bounded by
-``--seconds`` per target) and prints p50, p95 and max latency, throughput and errors.
+For each worker count, starts ``paragon serve --workers N`` (real uvicorn) on a free local port,
+signs in a benchmark analyst, warms each page once (the cold times are reported too), then for
+each target runs ``--clients`` concurrent clients that each make ``--requests`` requests (bounded
+by ``--seconds`` per target) and prints p50, p95, p99 and max latency, throughput, errors and the
+ratio of each page's p95 to the static file's p95 under the same server.
 
     .venv/bin/python benchmarks/web.py                      # the small sample warehouse
     .venv/bin/python benchmarks/web.py --demo               # the synthetic demo (1M crimes)
-    .venv/bin/python benchmarks/web.py --db FILE --clients 50 --requests 10 --format json
+    .venv/bin/python benchmarks/web.py --db FILE --clients 200 --requests 10 --workers 1 4
 
 The warehouse is copied under benchmarks/out/web/ (git-ignored) before the benchmark writes to it.
 """
@@ -20,6 +22,7 @@ import asyncio
 import json
 import os
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -70,29 +73,24 @@ def prepare(args: argparse.Namespace) -> Path:
     return target
 
 
-def serve(db: str, port: int) -> None:
-    """Child process: the web app under uvicorn on 127.0.0.1."""
-    import uvicorn
-
-    from paragon.settings import Settings
-    from paragon.web.app import create_app
-
-    app = create_app(Settings(db=Path(db), secret_key=SECRET), warm_cache=False)
-    uvicorn.run(app, host=HOST, port=port, log_level="warning", access_log=False)
-
-
-def start_server(db: Path, port: int) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen([sys.executable, __file__, "--serve", str(db), str(port)],
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    deadline = time.monotonic() + 60
+def start_server(db: Path, port: int, workers: int) -> subprocess.Popen[bytes]:
+    """``paragon serve --workers N`` on 127.0.0.1 (its log under benchmarks/out/web/)."""
+    log = open(OUT / f"serve-{workers}.log", "wb")  # noqa: SIM115  (the child writes it)
+    proc = subprocess.Popen([sys.executable, "-m", "paragon", "serve", "--workers", str(workers),
+                             "--host", HOST, "--port", str(port), "--db", str(db)],
+                            env={**os.environ, "PYTHONUNBUFFERED": "1",
+                                 "PARAGON_SECRET_KEY": SECRET}, stdout=log, stderr=log)
+    deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"http://{HOST}:{port}/health", timeout=1).status_code == 200:
                 return proc
         except httpx.HTTPError:
             time.sleep(0.2)
+        if proc.poll() is not None:
+            break
     proc.kill()
-    raise SystemExit("the server did not start")
+    raise SystemExit(f"the server did not start (see {log.name})")
 
 
 def sign_in(base: str) -> httpx.Cookies:
@@ -108,9 +106,10 @@ def sign_in(base: str) -> httpx.Cookies:
 
 
 async def load(base: str, paths: list[str], clients: int, requests: int, seconds: float,
-               cookies: httpx.Cookies | None) -> dict[str, Any]:
+               cookies: httpx.Cookies | None, revalidate: bool = False) -> dict[str, Any]:
     """``clients`` concurrent clients, each making up to ``requests`` requests in turn over
-    ``paths``, stopping at ``seconds``; returns latency percentiles in milliseconds."""
+    ``paths``, stopping at ``seconds``; returns latency percentiles in milliseconds. With
+    ``revalidate``, a client sends the ETag it was given (If-None-Match) and 304 counts as ok."""
     latencies: list[float] = []
     errors = 0
     stop_at = time.monotonic() + seconds
@@ -120,14 +119,19 @@ async def load(base: str, paths: list[str], clients: int, requests: int, seconds
 
         async def one_client(index: int) -> None:
             nonlocal errors
+            tags: dict[str, str] = {}
             for i in range(requests):
                 if time.monotonic() > stop_at:
                     return
                 path = paths[(index + i) % len(paths)]
+                headers = {"if-none-match": tags[path]} if revalidate and path in tags else {}
                 started = time.perf_counter()
                 try:
-                    response = await client.get(path)
-                    ok = response.status_code == 200
+                    response = await client.get(path, headers=headers)
+                    ok = response.status_code == 200 or (revalidate
+                                                         and response.status_code == 304)
+                    if "etag" in response.headers:
+                        tags[path] = response.headers["etag"]
                 except httpx.HTTPError:
                     ok = False
                 latencies.append((time.perf_counter() - started) * 1000)
@@ -142,6 +146,7 @@ async def load(base: str, paths: list[str], clients: int, requests: int, seconds
         "per_second": round(len(ordered) / elapsed, 1) if elapsed else None,
         "p50_ms": round(statistics.median(ordered), 1) if ordered else None,
         "p95_ms": round(ordered[int(0.95 * (len(ordered) - 1))], 1) if ordered else None,
+        "p99_ms": round(ordered[int(0.99 * (len(ordered) - 1))], 1) if ordered else None,
         "max_ms": round(ordered[-1], 1) if ordered else None,
     }
 
@@ -158,51 +163,66 @@ def cold(base: str, paths: list[str], cookies: httpx.Cookies | None) -> float:
 def targets(base: str) -> dict[str, list[str]]:
     areas = httpx.get(f"{base}/areas?format=json", timeout=300).json()
     lpus = [lpu["url"] for lpu in areas["lpus"]]
-    return {"static page": ["/static/vendor/VENDORED.md"], "area page": lpus,
-            "dashboard": ["/dashboard"]}
+    return {"static file": ["/static/vendor/VENDORED.md"], "overview": ["/"],
+            "area page": lpus, "area (304)": lpus, "dashboard": ["/dashboard"]}
+
+
+def run_workers(db: Path, workers: int, args: argparse.Namespace) -> dict[str, Any]:
+    port = free_port()
+    base = f"http://{HOST}:{port}"
+    server = start_server(db, port, workers)
+    measured: dict[str, Any] = {}
+    try:
+        cookies = sign_in(base)
+        for name, paths in targets(base).items():
+            jar = cookies if name == "dashboard" else None
+            first = cold(base, paths, jar)
+            result = asyncio.run(load(base, paths, args.clients, args.requests, args.seconds,
+                                      jar, revalidate=name.endswith("(304)")))
+            measured[name] = {"paths": len(paths), "cold_seconds": first, **result}
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    static = measured["static file"]["p95_ms"]
+    for r in measured.values():
+        r["p95_vs_static"] = round(r["p95_ms"] / static, 2) if static and r["p95_ms"] else None
+    return measured
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     db = prepare(args)
-    port = free_port()
-    base = f"http://{HOST}:{port}"
-    server = start_server(db, port)
-    try:
-        cookies = sign_in(base)
-        results: dict[str, Any] = {"clients": args.clients, "requests_per_client": args.requests,
-                                   "warehouse": str(db), "targets": {}}
-        for name, paths in targets(base).items():
-            jar = cookies if name == "dashboard" else None
-            first = cold(base, paths, jar)
-            measured = asyncio.run(load(base, paths, args.clients, args.requests,
-                                        args.seconds, jar))
-            results["targets"][name] = {"paths": len(paths), "cold_seconds": first, **measured}
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    results: dict[str, Any] = {"clients": args.clients, "requests_per_client": args.requests,
+                               "warehouse": str(db), "workers": {}}
+    for workers in args.workers:
+        results["workers"][str(workers)] = run_workers(db, workers, args)
     return results
 
 
 def print_table(results: dict[str, Any]) -> None:
     print(f"{results['clients']} concurrent clients x {results['requests_per_client']} requests, "
-          f"on {HOST} ({results['warehouse']})")
-    print(f"{'target':<13} {'requests':>8} {'errors':>6} {'req/s':>7} {'p50 ms':>8} "
-          f"{'p95 ms':>8} {'max ms':>8} {'cold s':>7}")
-    for name, r in results["targets"].items():
-        print(f"{name:<13} {r['requests']:>8} {r['errors']:>6} {r['per_second']:>7} "
-              f"{r['p50_ms']:>8} {r['p95_ms']:>8} {r['max_ms']:>8} {r['cold_seconds']:>7}")
+          f"on {HOST} ({results['warehouse']}, {os.cpu_count()} CPUs)")
+    print(f"{'workers':>7} {'target':<12} {'requests':>8} {'errors':>6} {'req/s':>7} "
+          f"{'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8} {'p95/static':>10} "
+          f"{'cold s':>7}")
+    for workers, measured in results["workers"].items():
+        for name, r in measured.items():
+            print(f"{workers:>7} {name:<12} {r['requests']:>8} {r['errors']:>6} "
+                  f"{r['per_second']:>7} {r['p50_ms']:>8} {r['p95_ms']:>8} {r['p99_ms']:>8} "
+                  f"{r['max_ms']:>8} {r['p95_vs_static']:>10} {r['cold_seconds']:>7}")
 
 
 def main() -> None:
-    if len(sys.argv) == 4 and sys.argv[1] == "--serve":
-        serve(sys.argv[2], int(sys.argv[3]))
-        return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", type=Path, help="warehouse to copy and serve")
     parser.add_argument("--demo", action="store_true", help="build and serve the synthetic demo")
-    parser.add_argument("--clients", type=int, default=50, help="concurrent clients (max 200)")
+    parser.add_argument("--clients", type=int, default=200, help="concurrent clients (max 200)")
     parser.add_argument("--requests", type=int, default=10, help="requests per client (max 100)")
     parser.add_argument("--seconds", type=float, default=60.0, help="time limit per target")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 4],
+                        help="worker counts to compare (default: 1 4)")
     parser.add_argument("--format", choices=("table", "json"), default="table")
     args = parser.parse_args()
     args.clients = max(1, min(args.clients, 200))

@@ -2,4 +2,5 @@
 
 from paragon.cli import app
 
-app()
+if __name__ == "__main__":  # not when a worker process of `serve --workers` imports it
+    app()

@@ -73,15 +73,37 @@ def serve_app(settings: Settings, host: str, port: int, *, demo: bool | None = N
     # X-Forwarded-* are read by the app itself, from PARAGON_TRUSTED_PROXIES only.
     options: dict[str, Any] = {"host": host, "port": port, "log_level": "info",
                                "proxy_headers": False, "server_header": False,
-                               "timeout_graceful_shutdown": 10}
+                               "timeout_graceful_shutdown": 10,
+                               "timeout_keep_alive": KEEP_ALIVE_SECONDS}
     if workers == 1:
         uvicorn.run(create_app(settings, demo=demo, warm_cache=True), **options)
         return
     os.environ.update(settings_environment(settings))
     if demo is not None:
         os.environ[DEMO_ENV] = "1" if demo else "0"
+    _fork_workers()
     uvicorn.run("paragon.web.app:app_from_environment", factory=True, workers=workers,
-                **options)
+                timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS, **options)
+
+
+WORKER_HEALTHCHECK_SECONDS = 60
+# Idle keep-alive connections are kept longer than a reverse proxy keeps its own (nginx: 60 s),
+# so the server never closes a connection just as the proxy, or a busy client, sends on it.
+KEEP_ALIVE_SECONDS = 75
+
+
+def _fork_workers() -> None:
+    """Start uvicorn's workers by forking this process, which has already imported the app,
+    instead of spawning fresh interpreters that import it again each (seconds of CPU per worker,
+    minutes on a busy machine). Each worker still builds its own app: nothing open is shared."""
+    import multiprocessing
+
+    from uvicorn import _subprocess
+
+    import paragon.web.app  # noqa: F401  (imported once, here, before the fork)
+
+    if hasattr(_subprocess, "spawn") and "fork" in multiprocessing.get_all_start_methods():
+        setattr(_subprocess, "spawn", multiprocessing.get_context("fork"))  # noqa: B010
 
 
 def serve(host: HostOption = "127.0.0.1", port: PortOption = 8000, db: DbOption = None,
