@@ -65,7 +65,7 @@ def build_demo(
         say("generating and ingesting survey responses")
         survey_csv = Path(tmp) / "west-midlands-survey-responses.csv"
         pacsv.write_csv(generate_survey_responses(plan, seed), survey_csv, PLAIN_CSV)
-        summary["surveys"] = ingest_file(wh, survey_csv, survey_format(plan)).as_dict()
+        summary["surveys"] = ingest_file(wh, survey_csv, survey_format(plan, bulk=True)).as_dict()
         say("generating anti-social behaviour and local priorities")
         summary["asb_incidents"] = _load_asb(wh, seed, plan.force)
         summary["priorities"] = _load_priorities(

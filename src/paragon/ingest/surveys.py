@@ -47,8 +47,11 @@ TABLE_COLUMNS: dict[str, pa.DataType] = {
 }
 
 
-def survey_format(plan: Plan) -> Format:
-    """The survey-responses format, checked against the plan's surveys and LPUs."""
+def survey_format(plan: Plan, *, bulk: bool = False) -> Format:
+    """The survey-responses format, checked against the plan's surveys and LPUs. With ``bulk``,
+    the same checks and keys on the engine's vectorised path (surveys_bulk.py)."""
+    from paragon.ingest.surveys_bulk import SurveyLoader
+
     surveys = {s.id for s in plan.surveys}
     lpus = {lpu.id for lpu in plan.lpus}
     lsoa_lpu = {x.lsoa_code: x.lpu_id for x in west_midlands_lsoas()}
@@ -95,4 +98,5 @@ def survey_format(plan: Plan) -> Format:
         columns=TABLE_COLUMNS,
         to_record=to_record,
         detect=lambda header: "respondent_id" in header and "question_id" in header,
+        bulk=SurveyLoader(plan, COLUMNS) if bulk else None,
     )

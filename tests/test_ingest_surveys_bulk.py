@@ -1,0 +1,86 @@
+"""The vectorised survey path loads, quarantines and counts exactly what the row path does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from paragon.ingest.engine import ingest_file
+from paragon.ingest.surveys import survey_format
+from paragon.plan import Plan
+from paragon.warehouse import Warehouse
+
+HEADER = "survey,respondent_id,interview_date,lpu_id,lsoa_code,victim_type,question_id,answer,weight"
+LINES = [
+    "feeling-the-difference,R1,2010-05-01,coventry,,,confidence_in_police,tend_to_agree,1.2",
+    "feeling-the-difference,R2,2010-05-02,,E01009946,,confidence_in_police,strongly_disagree,0.8",
+    " contact-counts , V1 , 20100601 , dudley , , crime , satisfaction_actions , very_satisfied , 1 ",
+    "opinion-poll,X1,2010-06-01,dudley,,,q,yes,1",
+    ",X2,2010-06-01,dudley,,,q,yes,1",
+    "contact-counts,,2010-06-01,dudley,,,q,yes,1",
+    "contact-counts,X3,,dudley,,,q,yes,1",
+    "contact-counts,X4,2010-13-01,dudley,,,q,yes,1",
+    "contact-counts,X5,01/06/2010,dudley,,,q,yes,1",
+    "contact-counts,X6,2010-06-01,dudley,NOTANLSOA,,q,yes,1",
+    "contact-counts,V5,2010-06-01,,,crime,satisfaction_actions,very_satisfied,1",
+    "contact-counts,V6,2010-06-01,,E01999999,crime,satisfaction_actions,very_satisfied,1",
+    "contact-counts,V3,2010-06-01,nowhere,,crime,satisfaction_actions,very_satisfied,1",
+    "contact-counts,V2,2010-06-01,dudley,,burglary,satisfaction_actions,very_satisfied,1",
+    "contact-counts,V7,2010-06-01,dudley,,crime,,very_satisfied,1",
+    "contact-counts,V8,2010-06-01,dudley,,crime,q,very_satisfied,heavy",
+    "contact-counts,V9,2010-06-01,dudley,,crime,q,very_satisfied,nan",
+    "contact-counts,V10,2010-06-01,dudley,,crime,q,very_satisfied,1001",
+    "contact-counts,V4,2010-06-01,dudley,,crime,q,very_satisfied,-2",
+    "contact-counts,V11,2010-06-01,dudley,,crime,q,very_satisfied,0",
+    "contact-counts,V12,2010-06-01,dudley,,crime,q,very_satisfied,",
+    "contact-counts,V13,2010-06-01,dudley,,crime,q,,1",
+    "contact-counts,V14,2010-06-01,dudley,,asb,q,fair,1_000",
+    "contact-counts,V15,2010-06-01,dudley",
+    "",
+    "feeling-the-difference,R1,2010-05-01,coventry,,,confidence_in_police,tend_to_agree,1.2",
+    'feeling-the-difference,"R3",2010-05-01,coventry,,,confidence_in_police,"tend_to_agree",1',
+]
+PLAIN = [line for line in LINES if '"' not in line and line and line.count(",") == 8]
+
+
+def _load(tmp_path: Path, plan: Plan, name: str, bulk: bool,
+          files: list[list[str]]) -> dict[str, Any]:
+    with Warehouse.open(tmp_path / f"{name}.duckdb") as wh:
+        reports = []
+        for i, lines in enumerate(files):
+            path = tmp_path / f"{name}-{i}.csv"
+            path.write_text("\n".join([HEADER, *lines]) + "\n", encoding="utf-8")
+            got = ingest_file(wh, path, survey_format(plan, bulk=bulk)).as_dict()
+            got.pop("path")
+            got.pop("ingest_id")
+            reports.append(got)
+        rows = wh.cursor().execute(
+            "SELECT * EXCLUDE (ingest_id) FROM survey_responses ORDER BY response_key"
+        ).fetchall()
+        quarantine = wh.cursor().execute(
+            "SELECT line_number, column_name, reason, raw_text FROM quarantine "
+            "ORDER BY ingest_id, line_number"
+        ).fetchall()
+    return {"reports": reports, "rows": rows, "quarantine": quarantine}
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        pytest.param([LINES], id="awkward file"),
+        pytest.param([PLAIN], id="plain file"),
+        pytest.param([PLAIN[:4], LINES, PLAIN], id="overlapping and repeated files"),
+    ],
+)
+def test_bulk_path_matches_row_path(tmp_path: Path, plan: Plan, files: list[list[str]]) -> None:
+    rows = _load(tmp_path, plan, "rows", False, files)
+    bulk = _load(tmp_path, plan, "bulk", True, files)
+    assert bulk["quarantine"] == rows["quarantine"]
+    assert bulk["reports"] == rows["reports"]
+    assert bulk["rows"] == rows["rows"]
+    if files == [LINES]:
+        assert rows["reports"][0]["rows_loaded"] == 5  # R1, R2, V1, V14, R3
+        assert rows["reports"][0]["rows_quarantined"] == 20
+        assert rows["reports"][0]["rows_duplicate"] == 1
