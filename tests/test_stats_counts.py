@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -10,7 +11,13 @@ from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 from statsmodels.stats.rates import test_poisson_2indep as sm_test_poisson_2indep
 
-from paragon.stats.counts import compare_counts, etest_pvalue, rate_ratio_interval
+from paragon.stats.counts import (
+    PeriodDispersion,
+    compare_counts,
+    etest_pvalue,
+    period_dispersion,
+    rate_ratio_interval,
+)
 
 CASES = [
     (10, 20, 1.0, 1.0),
@@ -206,3 +213,52 @@ def test_false_real_change_rate_near_nominal_when_overdispersed() -> None:
         quasi += compare_periods(list(y[:12]), list(y[12:])).p_value < 0.05
     assert plain / trials > 0.15
     assert 0.01 <= quasi / trials <= 0.10
+
+
+def _dispersion_by_hand(before: list[float], after: list[float]) -> tuple[float, int, float, float]:
+    """period_dispersion's documented recipe, written out again with loops."""
+    cols = [i for i in range(len(before)) if before[i] + after[i] > 0]
+    rows = [[before[i] for i in cols], [after[i] for i in cols]]
+    total = sum(map(sum, rows))
+    resid = [[(rows[r][c] - sum(rows[r]) * (rows[0][c] + rows[1][c]) / total)
+              / math.sqrt(sum(rows[r]) * (rows[0][c] + rows[1][c]) / total)
+              for c in range(len(cols))] for r in range(2)]
+    df = len(cols) - 1
+    ss = sum(x * x for row in resid for x in row)
+    lag = sum(row[c] * row[c - 1] for row in resid for c in range(1, len(cols)))
+    n = len(before)
+    rho = max(0.0, min(0.95, (lag / ss * n + 1) / (n - 3))) if len(cols) >= 3 and n > 3 else 0.0
+    inflation = 1 + 2 * sum((1 - k / n) * rho**k for k in range(1, n))
+    t = (stats.t.ppf(0.975, df) / stats.norm.ppf(0.975)) ** 2
+    factor = max(1.0, ss / df * inflation * t) if ss / df * inflation > 1 else 1.0
+    return ss / df, df, rho, factor
+
+
+@pytest.mark.parametrize("case", range(4))
+def test_period_dispersion_matches_a_hand_computation(case: int) -> None:
+    rng = np.random.default_rng(case)
+    months = [12, 6, 5, 24][case]
+    drift = np.exp(np.cumsum(rng.normal(0, 0.15, 2 * months)))  # autocorrelated level
+    counts = rng.poisson(80 * drift).astype(float)
+    before, after = counts[:months].tolist(), counts[months:].tolist()
+    got = period_dispersion(before, after)
+    ref = _dispersion_by_hand(before, after)
+    assert (got.pearson, got.df, got.autocorrelation, got.factor) == pytest.approx(ref, rel=1e-9)
+
+
+def test_period_dispersion_edges() -> None:
+    # a month with no events in either period is left out; zero counts are valid
+    a = period_dispersion([0, 10, 12, 9, 30], [0, 11, 9, 14, 2])
+    b = period_dispersion([10, 12, 9, 30], [11, 9, 14, 2])
+    assert a.df == b.df == 3 and a.pearson == pytest.approx(b.pearson)
+    assert period_dispersion([0, 0, 0], [4, 5, 6]) == PeriodDispersion(1.0, 0, 0.0, 1.0)
+    assert period_dispersion([5, 0], [0, 5]).autocorrelation == 0.0  # two months: no lag-1
+    two = period_dispersion([50, 10], [10, 50])
+    assert two.df == 1 and two.pearson > 1 and two.factor > two.pearson
+    assert period_dispersion([5, 6, 5], [6, 5, 6]).autocorrelation == 0.0  # n <= 3
+    with pytest.raises(ValueError, match="non-negative and finite"):
+        period_dispersion([1, 2], [1, math.inf])
+    with pytest.raises(ValueError, match="same number of months"):
+        period_dispersion([1, 2], [1])
+    with pytest.raises(ValueError, match="non-negative"):
+        period_dispersion([1, -2], [1, 2])
