@@ -214,7 +214,8 @@ def outcomes_detections(
 ) -> None:
     """Each outcome month loaded: outcome rows, crimes first detected that month (as the plan
     defines detected), and the rate against crimes recorded that month where street rows are
-    loaded; then every outcome type and whether it counts as a detection."""
+    loaded, with its 95% Wilson interval; then every outcome type and whether it counts as a
+    detection."""
 
     def body() -> None:
         settings = settings_for(db, plan)
@@ -222,6 +223,12 @@ def outcomes_detections(
         with open_warehouse(settings, read_only=True) as wh:
             the_force, note = oc.choose_force(wh, force, the_plan.force)
             months = oc.detections_by_month(wh, the_plan, the_force)
+            for r in months:  # the detection rate's 95% Wilson interval, where it has one
+                rate = (ss.share(min(r["detected"], r["recorded_street_rows"]),
+                                 r["recorded_street_rows"])
+                        if r["recorded_street_rows"] else {"lower": None, "upper": None})
+                r["detection_rate_lower"], r["detection_rate_upper"] = (rate["lower"],
+                                                                        rate["upper"])
             types = oc.detections_by_type(wh, the_plan, the_force)
             report = oc.outcome_lag(wh, the_plan, the_force)
         _note(note)
@@ -234,14 +241,14 @@ def outcomes_detections(
             print_csv(months)
             return
         table = Table("month", "outcome rows", "crimes with an outcome", "first detected",
-                      "recorded (street)", "rate %", title=f"Detections, {the_force}")
+                      "recorded (street)", "rate % [95%]", title=f"Detections, {the_force}")
         for r in months:
             table.add_row(r["month"], f"{r['outcome_rows']:,}", f"{r['crimes_with_outcome']:,}",
                           f"{r['detected']:,}",
                           "—" if r["recorded_street_rows"] is None
                           else f"{r['recorded_street_rows']:,}",
-                          "—" if r["detection_rate_pct"] is None
-                          else f"{r['detection_rate_pct']:.1f}")
+                          _pct(r["detection_rate_pct"], r["detection_rate_lower"],
+                               r["detection_rate_upper"]))
         out_console.print(table)
         kinds = Table("outcome type", "published as", "rows", "crimes", "detected?")
         for t in types:
