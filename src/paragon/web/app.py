@@ -24,7 +24,7 @@ from paragon.warehouse import Warehouse
 from paragon.web.context import WebContext
 from paragon.web.errors import install_error_handlers
 from paragon.web.http_cache import HttpCacheMiddleware
-from paragon.web.routes import admin, analyst, areas, login, policeuk, public, tasking
+from paragon.web.routes import admin, analyst, areas, jobs, login, policeuk, public, tasking
 from paragon.web.security import SecurityMiddleware
 
 log = logging.getLogger("paragon.web")
@@ -82,7 +82,7 @@ def create_app(settings: Settings, *, warehouse: Warehouse | None = None,
     app.state.proxy_networks = settings.proxy_networks()
     app.state.hash_slots = threading.BoundedSemaphore(settings.login_hash_concurrency)
     install_error_handlers(app)
-    for module in (public, areas, login, analyst, policeuk, tasking, admin):
+    for module in (public, areas, login, analyst, policeuk, tasking, admin, jobs):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

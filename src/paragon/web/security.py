@@ -55,7 +55,7 @@ CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 ADDRESS_FACTOR = 5  # failed logins allowed per address (any user name) = this x the per-name limit
 FORM_LIMIT = 64 * 1024  # bytes of a form body, unless the route says otherwise
-BODY_LIMITS = {"/admin/plan": 1_000_000 + 64 * 1024}
+BODY_LIMITS = {"/admin/plan": 1_000_000 + 64 * 1024, "/admin/jobs/upload": 200 * 1024 * 1024}
 ROLE_PREFIXES = (("/admin", "admin"), ("/dashboard", "analyst"), ("/measures", "analyst"),
                  ("/quality", "analyst"))
 HASH_WAIT_SECONDS = 0.5

@@ -64,6 +64,7 @@ def home(request: Request, user: Admin) -> Response:
         {"url": "/admin/priorities", "title": "Local priorities"},
         {"url": "/admin/users", "title": "Users and roles"},
         {"url": "/admin/plan", "title": "The plan"},
+        {"url": "/admin/jobs", "title": "Data jobs: fetch the next month, upload files"},
         {"url": "/admin/breaks", "title": "Breaks in recording practice"},
         {"url": "/admin/audit", "title": "Audit log"},
     ]})
