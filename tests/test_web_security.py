@@ -507,6 +507,9 @@ def test_password_checks_are_capped_and_excess_answered_at_once(db: Path) -> Non
         finally:
             slots.release()
         assert busy.status_code == 503 and busy.headers["retry-after"]
+        ops = c.app.state.ctx.ops  # type: ignore[attr-defined]
+        assert ops.scalar("SELECT count(*) FROM login_attempts") == 0  # no password checked:
+        # the busy answer uses up none of the account's attempts
         assert sign_in(c, "ana", PASSWORD).status_code == 200
 
 
@@ -708,8 +711,13 @@ def test_hostile_plans_are_refused_and_audited(client: TestClient) -> None:
 
 
 def test_no_off_site_links_from_the_path(client: TestClient) -> None:
-    html = client.get("//evil.example/x").text
-    assert 'href="//evil.example' not in html and "//evil.example/x?format" not in html
+    for path in ("//evil.example/x", "/\\evil.example/x"):
+        response = client.get(f"http://testserver{path}")  # the path as sent, not a host
+        html = response.text
+        assert response.status_code == 404 and 'rel="alternate"' in html
+        assert 'href="//evil.example' not in html and 'href="/\\evil' not in html
+    assert 'href="/evil.example/x?format=json"' in client.get(
+        "http://testserver//evil.example/x").text
 
 
 def test_api_docs_need_no_outside_scripts(client: TestClient) -> None:

@@ -229,6 +229,13 @@ def finish_login_attempt(request: Request, attempt_id: int, success: bool) -> No
                     [success, attempt_id])
 
 
+def cancel_login_attempt(request: Request, attempt_id: int) -> None:
+    """Forget an attempt whose password was never checked (the service was busy): it is not a
+    failure and must not use up the account's or the address's limit."""
+    with ctx_of(request).ops.transaction() as cur:
+        cur.execute("DELETE FROM login_attempts WHERE attempt_id = ?", [attempt_id])
+
+
 @contextmanager
 def hashing_slot(request: Request) -> Iterator[None]:
     """One of the few password checks allowed at once; 503 at once when all are taken."""

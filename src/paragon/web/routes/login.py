@@ -11,12 +11,13 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from paragon.web.auth import create_session, end_session, verify_login
 from paragon.web.deps import Ctx
-from paragon.web.errors import envelope
+from paragon.web.errors import ServiceBusyError, envelope
 from paragon.web.render import page, wants_json
 from paragon.web.routes.public import Responses
 from paragon.web.security import (
     audit,
     begin_login_attempt,
+    cancel_login_attempt,
     finish_login_attempt,
     hashing_slot,
     new_csrf_cookie,
@@ -53,8 +54,12 @@ def login(request: Request, ctx: Ctx,
           next: Annotated[str, Form(max_length=500)] = "/dashboard") -> Response:
     name = user_name.strip().lower()[:40]
     attempt = begin_login_attempt(request, name)
-    with hashing_slot(request):
-        user = verify_login(ctx.ops, name, password)
+    try:
+        with hashing_slot(request):
+            user = verify_login(ctx.ops, name, password)
+    except ServiceBusyError:
+        cancel_login_attempt(request, attempt)
+        raise
     finish_login_attempt(request, attempt, user is not None)
     if user is None:
         audit(request, "login failed", name)  # by nobody yet: the name tried is the target
