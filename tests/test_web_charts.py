@@ -16,6 +16,7 @@ from paragon.web.app import create_app
 from paragon.web.data.analysis import too_few
 from paragon.web.data.charts import spark_summary, sparkline_svg, xmr_spec
 from paragon.web.fixtures import csrf_from, sample_with_users, sign_in
+from test_web_accessibility import Structure
 
 SECRET = "s" * 32
 PASSWORD = "a long enough password"
@@ -125,6 +126,12 @@ def test_admin_records_a_break_and_the_charts_rebase_there(admin_db: Path) -> No
         assert "New segment from April 2011: New crime recording system" in html
         listing = c.get("/admin/breaks").text
         assert "New crime recording system" in listing and "/admin/breaks/1/remove" in listing
+        structure = Structure()  # the accessibility checks every page passes
+        structure.feed(listing)
+        assert structure.h1 == 1 and structure.skip_link and structure.main
+        assert all(f.get("id") in structure.labels or f.get("aria-label")
+                   for f in structure.fields)
+        assert structure.captions == structure.tables == 1  # the plan dates no breaks
         assert "burglary" in c.get("/admin/breaks?format=csv&table=breaks").text.lower()
         # bad input is refused on the page, with the reason
         bad = c.post("/admin/breaks", data={"month": "2011-13", "reason": "x",
