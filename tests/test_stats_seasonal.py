@@ -144,3 +144,25 @@ def test_real_greater_manchester_verdicts_follow_the_adjusted_chart(
     assert not any("concern" in v for v in adjusted.values())
     assert sorted(a for a, v in adjusted.items() if "improvement" in v) == [
         "Bolton", "Bury", "Greater Manchester", "Rochdale", "Stockport", "Tameside"]
+
+
+MONTHLY = Path(__file__).parent / "data" / "policeuk" / "monthly" / "monthly_counts.csv"
+
+
+@pytest.mark.parametrize(
+    ("series", "verdict"),
+    [("merseyside-shoplifting", "Last 6 months: improvement signal"),
+     ("nottingham-burglary", COMMON_ONLY), ("nottingham-robbery", COMMON_ONLY)])
+def test_short_real_series_are_charted_raw_and_say_so(series: str, verdict: str) -> None:
+    """Merseyside shoplifting (13 months) and Nottingham burglary and robbery (12 months, 2022)
+    are too short for a seasonal profile: charted raw, with the caveat on the chart. Measured:
+    Merseyside's shoplifting ends on an improvement (9 of 13 months flagged: about 400 a month in
+    April and May 2020, against 580 to 720 before);
+    Nottingham's two series show common-cause variation only."""
+    with MONTHLY.open() as f:
+        rows = [(r["month"], float(r["crimes"])) for r in csv.DictReader(f)
+                if r["series"] == series]
+    chart = count_chart([c for _, c in rows], [m for m, _ in rows], better="lower").to_dict()
+    assert chart["method"] == "xmr" and chart["seasonal"] is None
+    assert chart["caveats"][0].startswith("Seasonality not removed")
+    assert spark_summary(chart) == verdict
