@@ -218,6 +218,13 @@ def test_an_in_year_drop_moves_the_projection_to_the_new_level() -> None:
     assert steady.level_change is None and steady.projected == pytest.approx(1200)
 
 
+def test_months_with_no_crime_in_earlier_years_do_not_break_the_change_test() -> None:
+    years = [[0.0, 0.0] + [30.0] * 10, [0.0, 0.0] + [34.0] * 10]
+    r = project_count_year_end([0.0, 0.0, 30.0, 31.0, 29.0, 33.0], years, 300)
+    assert r.level_change is None and r.projected == pytest.approx(123 + 6 * 30.5, rel=0.05)
+    assert detect_level_change([0.0, 0.0, 9.0, 9.0], [0.0, 0.0, 0.5, 0.5]) is None
+
+
 def test_probability_counts_a_milestone_between_whole_numbers_down() -> None:
     # at most 1,100.6 crimes means at most 1,100: the chance is P(rest <= 560), not <= 561
     r = project_count_year_end([90.0] * 6, FLAT, 1100.6)

@@ -217,6 +217,8 @@ def detect_level_change(
     best: LevelChange | None = None
     level = x.sum() / w.sum()
     for c in splits:
+        if w[:c].sum() <= 0 or w[c:].sum() <= 0:
+            continue  # no usual share in one part (months with no crime in earlier years)
         a, b = float(x[:c].sum()), float(x[c:].sum())
         l1, l2 = a / float(w[:c].sum()), b / float(w[c:].sum())
         g = 2.0 * (_xlogy(a, l1 / level) + _xlogy(b, l2 / level)) / dispersion
