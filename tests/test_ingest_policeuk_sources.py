@@ -214,17 +214,34 @@ def test_kind_option_and_json_contract(tmp_path: Path) -> None:
     assert wrong.exit_code == 1 and "missing column(s)" in wrong.output
 
 
-def test_a_crime_id_seen_in_another_month_is_a_duplicate(wh: Warehouse, plan: Plan,
-                                                          tmp_path: Path) -> None:
-    """The new-month fast path meets a known Crime ID: the file is loaded again checking keys."""
+def test_a_republished_force_month_counts_known_crime_ids_as_duplicates(
+        wh: Warehouse, plan: Plan, tmp_path: Path) -> None:
+    """A force's month published again, changed (here: one crime given a new Crime ID): its known
+    Crime IDs and anti-social behaviour rows are duplicates, checked against that force-month."""
+    ingest_paths(wh, [LONDON], plan)
+    lines = LONDON.read_text().splitlines(keepends=True)
+    first_crime = next(i for i, line in enumerate(lines) if i and not line.startswith(","))
+    again = tmp_path / "2021-01-city-of-london-street.csv"
+    lines[first_crime] = "f" * 64 + lines[first_crime][64:]
+    again.write_text("".join(lines))
+    [report] = ingest_paths(wh, [again], plan)
+    assert report.rows_read == report.rows_loaded + report.rows_duplicate == 247
+    assert report.rows_loaded == 1
+    assert wh.scalar("SELECT crime_key FROM crimes WHERE ingest_id = ?",
+                     [report.ingest_id]) == "policeuk:" + "f" * 64
+    assert wh.scalar("SELECT count(*) FROM crimes") == 187
+
+
+def test_a_force_month_is_the_unit_of_duplicates(wh: Warehouse, plan: Plan,
+                                                  tmp_path: Path) -> None:
+    """police.uk lists a crime in its month's file only: a month the warehouse lacks is loaded
+    without a key check, so the same Crime IDs under another month are that month's rows."""
     ingest_paths(wh, [LONDON], plan)
     moved = tmp_path / "2021-02-city-of-london-street.csv"
     moved.write_text(LONDON.read_text().replace(",2021-01,", ",2021-02,"))
     [report] = ingest_paths(wh, [moved], plan)
-    assert report.rows_read == report.rows_loaded + report.rows_duplicate == 247
-    assert report.rows_duplicate == 186  # the crimes, by Crime ID; ASB rows are new (new month)
-    assert wh.scalar("SELECT count(*) FROM ingests") == 2
-    assert wh.scalar("SELECT count(*) FROM crimes WHERE ingest_id = ?", [report.ingest_id]) == 0
+    assert report.rows_loaded == report.rows_read == 247
+    assert wh.scalar("SELECT count(*) FROM loaded_months WHERE table_name = 'crimes'") == 2
 
 
 def test_quoted_fields_and_exact_line_numbers(wh: Warehouse, plan: Plan, tmp_path: Path) -> None:

@@ -1,8 +1,11 @@
 """The ingest engine: every source format goes through here, so every format keeps the invariants.
 
 - rows read = rows loaded + rows quarantined + rows duplicate, reported per file;
-- the same file twice loads nothing new (rows are keyed; duplicates are counted, not loaded);
-- the whole file commits in one transaction: an interrupted ingest leaves the warehouse as it was;
+- the same file twice loads nothing new (rows are keyed; duplicates are counted, not loaded), and
+  a file whose exact bytes were ingested before (same SHA-256, same kind) is not parsed again: it
+  is a check, reported with the first ingest's counts as duplicates (:func:`stage_source`);
+- a file commits whole or not at all, alone or with the files loaded beside it in one
+  :func:`batch`: an interrupted ingest leaves the warehouse as it was before the file's batch;
 - a bad row never stops a good file: it is kept in ``quarantine`` with its line, column and reason.
 
 A format is a :class:`Format`: the columns it needs, the table it fills, and either a function that
@@ -19,8 +22,11 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -96,6 +102,7 @@ class Format:
     finalize: Callable[[pa.Table], pa.Table] | None = None
     detect: Callable[[list[str]], bool] | None = None
     bulk: BulkLoader | None = None
+    skip_identical: bool = True  # False when the same bytes may load other rows (options apply)
 
 
 @dataclass
@@ -232,12 +239,17 @@ class Staged:
     sha256: str
     data: bytes | None  # the row path parses inside load_staged
     prepared: Any = None
+    identical: bool = False  # the same bytes, as the same kind, were ingested before
 
 
-def stage_source(source: Source, fmt: Format, data: bytes | None = None) -> Staged:
-    """Read (unless ``data`` is given) and prepare one file."""
+def stage_source(source: Source, fmt: Format, data: bytes | None = None, *,
+                 known: Collection[tuple[str, str]] = ()) -> Staged:
+    """Read (unless ``data`` is given) and prepare one file. A file whose (SHA-256, kind) is in
+    ``known`` (complete ingests, :func:`known_files`) is not prepared: loading it is a check."""
     data = source.read() if data is None else data
     sha256 = hashlib.sha256(data).hexdigest()
+    if fmt.skip_identical and (sha256, fmt.kind) in known:
+        return Staged(source, fmt, sha256, None, identical=True)
     if fmt.bulk is not None:
         return Staged(source, fmt, sha256, None, fmt.bulk.prepare(data, source))
     return Staged(source, fmt, sha256, data)
@@ -248,7 +260,9 @@ def load_staged(wh: Warehouse, staged: Staged, *, adapter: str | None = None,
     """Load a staged file in one transaction and return its report."""
     source, fmt = staged.source, staged.fmt
     report = IngestReport(path=source.path, kind=fmt.kind)
-    if fmt.bulk is not None:
+    if staged.identical:
+        _ingest_identical(wh, staged, adapter, report)
+    elif fmt.bulk is not None:
         _ingest_bulk(wh, staged, fmt.bulk, adapter, report)
     else:
         assert staged.data is not None
@@ -256,6 +270,61 @@ def load_staged(wh: Warehouse, staged: Staged, *, adapter: str | None = None,
     if progress:
         progress(report.rows_read)
     return report
+
+
+BATCH_ROWS = 1_000_000  # rows loaded per transaction, about: one commit, flat memory
+BATCH_FILES = 256
+
+
+def load_queue(wh: Warehouse, queue: list[Source],
+               stage: Callable[[Source, Collection[tuple[str, str]]], Staged], *,
+               adapter: str | None = None,
+               on_file: Callable[[IngestReport], None] | None = None) -> list[IngestReport]:
+    """Stage (``stage(source, known)``, on a second thread, one file ahead) and load every source,
+    about BATCH_ROWS rows to a transaction. ``on_file`` hears of each file once its batch has
+    committed. A file that fails rolls its batch back; the batch's files are then loaded one per
+    transaction, so the error stops the run where it did when every file committed alone."""
+    known = known_files(wh)
+    reports: list[IngestReport] = []
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        ahead: dict[int, Future[Staged]] = {}
+
+        def staged_at(i: int) -> Staged:
+            future = ahead.pop(i, None) or pool.submit(stage, queue[i], known)
+            if i + 1 < len(queue):
+                ahead[i + 1] = pool.submit(stage, queue[i + 1], known)
+            return future.result()
+
+        i = 0
+        while i < len(queue):
+            start, rows = i, 0
+            done: list[IngestReport] = []
+            try:
+                with batch(wh):
+                    while i < len(queue) and rows < BATCH_ROWS and len(done) < BATCH_FILES:
+                        staged = staged_at(i)
+                        report = load_staged(wh, staged, adapter=adapter)
+                        rows += 0 if staged.identical else report.rows_read
+                        del staged
+                        done.append(report)
+                        i += 1
+            except Exception:  # rolled back: again, each file alone (the failing one raises)
+                ahead.pop(i, None)
+                for j in range(start, i + 1):
+                    done = [load_staged(wh, stage(queue[j], known), adapter=adapter)]
+                    _heard(done, reports, on_file)
+                i += 1
+                continue
+            _heard(done, reports, on_file)
+    return reports
+
+
+def _heard(done: list[IngestReport], reports: list[IngestReport],
+           on_file: Callable[[IngestReport], None] | None) -> None:
+    for report in done:
+        if on_file:
+            on_file(report)
+        reports.append(report)
 
 
 def ingest_source(wh: Warehouse, source: Source, fmt: Format, *, adapter: str | None = None,
@@ -280,11 +349,81 @@ def _ingest_rows(wh: Warehouse, source: Source, data: bytes, sha256: str, fmt: F
     _commit(wh, source, sha256, fmt, adapter, records, bad, report)
 
 
+def known_files(wh: Warehouse) -> set[tuple[str, str]]:
+    """(SHA-256, kind) of every file ingested completely: :func:`stage_source` skips them."""
+    return {(str(sha), str(kind)) for sha, kind in wh.con.execute(
+        "SELECT DISTINCT sha256, kind FROM ingests WHERE status = 'complete'").fetchall()}
+
+
+_BATCHES: dict[int, duckdb.DuckDBPyConnection] = {}  # id(warehouse) -> its open batch
+
+
+@contextmanager
+def batch(wh: Warehouse) -> Iterator[None]:
+    """Load the files staged inside in one transaction: all of them commit together (one commit
+    for many files, a sixth of a small file's ingest time) or none do. A file that fails inside a
+    batch rolls the batch back; the caller loads the batch's files again one per transaction."""
+    with wh.transaction() as con:
+        _BATCHES[id(wh)] = con
+        try:
+            yield
+        finally:
+            del _BATCHES[id(wh)]
+
+
+@contextmanager
+def _transaction(wh: Warehouse) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The open batch's transaction, or one for this file alone."""
+    con = _BATCHES.get(id(wh))
+    if con is not None:
+        yield con
+        return
+    with wh.transaction() as con:
+        yield con
+
+
+NOTE = re.compile(r"([0-9,]+) rows with (.+) \(kept\)")
+
+
+def _ingest_identical(wh: Warehouse, staged: Staged, adapter: str | None,
+                      report: IngestReport) -> None:
+    """A file ingested before, byte for byte: nothing is parsed or loaded; the report gives the
+    first ingest's rows read, quarantined (with their reasons) and notes, every other row a
+    duplicate, and is recorded like any ingest."""
+    started = datetime.now()
+    with _transaction(wh) as con:
+        seen = _seen(con, staged.sha256, staged.fmt.kind)
+        if seen is None:
+            raise IngestError(f"{staged.source.path}: internal error: staged as ingested before, "
+                              "but no complete ingest has its SHA-256")
+        rows_read, quarantined, message = con.execute(
+            "SELECT rows_read, rows_quarantined, message FROM ingests WHERE ingest_id = ?",
+            [seen]).fetchall()[0]
+        report.rows_read, report.rows_quarantined = int(rows_read), int(quarantined)
+        report.rows_duplicate = report.rows_read - report.rows_quarantined
+        report.reasons = Counter({str(reason): int(n) for reason, n in con.execute(
+            "SELECT reason, count(*) FROM quarantine WHERE ingest_id = ? GROUP BY reason",
+            [seen]).fetchall()})
+        if report.rows_duplicate:
+            report.reasons["duplicate"] = report.rows_duplicate
+        for n, note in NOTE.findall(message or ""):
+            report.notes[note] = int(n.replace(",", ""))
+        report.message = "; ".join(
+            m for m in (f"identical to ingest {seen}: nothing new loaded", message) if m)
+        ingest_id = _next_ingest_id(con)
+        _record_ingest(con, ingest_id, staged.source, staged.sha256, staged.fmt, adapter, started,
+                       report)
+    report.ingest_id = ingest_id
+    _check_counts(report)
+
+
 def _ingest_bulk(wh: Warehouse, staged: Staged, loader: BulkLoader, adapter: str | None,
                  report: IngestReport) -> None:
     try:
         _load_bulk(wh, staged, loader, adapter, report, careful=False)
     except duckdb.ConstraintException:  # a key thought new was not: again, checking each key
+        if id(wh) in _BATCHES:
+            raise  # the batch is lost: its files are loaded again one by one
         fresh = IngestReport(path=report.path, kind=report.kind)
         _load_bulk(wh, staged, loader, adapter, fresh, careful=True)
         report.__dict__.update(fresh.__dict__)
@@ -293,9 +432,9 @@ def _ingest_bulk(wh: Warehouse, staged: Staged, loader: BulkLoader, adapter: str
 def _load_bulk(wh: Warehouse, staged: Staged, loader: BulkLoader, adapter: str | None,
                report: IngestReport, *, careful: bool) -> None:
     started = datetime.now()
-    with wh.transaction() as con:
+    with _transaction(wh) as con:
         ingest_id = _next_ingest_id(con)
-        seen = _seen(con, staged.sha256)
+        seen = _seen(con, staged.sha256, staged.fmt.kind)
         ctx = BulkContext(staged.source, ingest_id, seen is None, careful)
         loader.load(con, staged.prepared, ctx, report)
         if seen is not None:
@@ -312,11 +451,11 @@ def _next_ingest_id(con: duckdb.DuckDBPyConnection) -> int:
     return int(con.execute("SELECT nextval('ingest_id_seq')").fetchall()[0][0])
 
 
-def _seen(con: duckdb.DuckDBPyConnection, sha256: str) -> int | None:
-    """The first complete ingest of a file with these exact bytes, if any."""
+def _seen(con: duckdb.DuckDBPyConnection, sha256: str, kind: str) -> int | None:
+    """The first complete ingest of a file with these exact bytes, as this kind, if any."""
     row = con.execute(
-        "SELECT min(ingest_id) FROM ingests WHERE sha256 = ? AND status = 'complete'", [sha256]
-    ).fetchall()[0][0]
+        "SELECT min(ingest_id) FROM ingests WHERE sha256 = ? AND kind = ? AND status = 'complete'",
+        [sha256, kind]).fetchall()[0][0]
     return None if row is None else int(row)
 
 
@@ -362,7 +501,7 @@ def _commit(wh: Warehouse, source: Source, sha256: str, fmt: Format, adapter: st
     table = _records_table(fmt, records)
     if fmt.finalize is not None:
         table = fmt.finalize(table)
-    with wh.transaction() as con:
+    with _transaction(wh) as con:
         ingest_id = _next_ingest_id(con)
         table = table.append_column("ingest_id", pa.array([ingest_id] * len(records), pa.int64()))
         con.register("incoming", table)
@@ -380,7 +519,7 @@ def _commit(wh: Warehouse, source: Source, sha256: str, fmt: Format, adapter: st
         report.reasons = Counter(q.reason for q in bad)
         if report.rows_duplicate:
             report.reasons["duplicate"] = report.rows_duplicate
-        seen = _seen(con, sha256)
+        seen = _seen(con, sha256, fmt.kind)
         if seen is not None:
             report.message = f"identical to ingest {seen}: nothing new loaded"
         if bad and seen is None:

@@ -207,4 +207,5 @@ def points_format(force: str, crime_type: str | None = None) -> Format:
         columns={"crime_key": pa.string()},
         detect=detect,
         bulk=PointsLoader(force, crime_type),
+        skip_identical=False,  # the same file under another --force or --crime-type is new rows
     )

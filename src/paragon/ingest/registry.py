@@ -4,8 +4,7 @@ files, folders (every CSV and zip inside) and zip archives (every CSV member, re
 from __future__ import annotations
 
 import gzip
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from paragon.ingest.engine import (
     Staged,
     check_header,
     decode,
-    load_staged,
+    load_queue,
     read_header,
     stage_source,
 )
@@ -143,17 +142,18 @@ def sources(paths: Iterable[Path]) -> list[Source]:
     return out
 
 
-def _stage(source: Source, known: dict[str, Format], kind: str | None) -> Staged:
+def _stage(source: Source, known: dict[str, Format], kind: str | None,
+           ingested: Collection[tuple[str, str]] = ()) -> Staged:
     data = source.read()
     fmt = pick_format(header_of(data, source.name), source.name, known, kind)
-    return stage_source(source, fmt, data)
+    return stage_source(source, fmt, data, known=ingested)
 
 
 @contextmanager
 def _one_checkpoint(wh: Warehouse) -> Iterator[None]:
     """Checkpoint once at the end of a run instead of every 16 MB of log: each checkpoint rewrites
     the primary-key indexes, so frequent ones make a long run quadratic. Every file still commits
-    on its own (the write-ahead log keeps it if the run is killed)."""
+    on its batch's commit (the write-ahead log keeps it if the run is killed)."""
     previous = wh.scalar("SELECT current_setting('checkpoint_threshold')")
     wh.con.execute(f"SET checkpoint_threshold = '{CHECKPOINT_EVERY}'")
     try:
@@ -182,20 +182,9 @@ def ingest_sources(
     known = formats(plan, force, crime_type)
     if kind is not None and kind not in known and kind not in VARIANTS:
         raise IngestError(f"no ingest for kind '{kind}' yet (available: {', '.join(known)})")
-    queue = list(items)
-    reports: list[IngestReport] = []
-    with ThreadPoolExecutor(max_workers=1) as pool, _one_checkpoint(wh):
-        ahead = pool.submit(_stage, queue[0], known, kind) if queue else None
-        for i in range(len(queue)):
-            assert ahead is not None
-            staged = ahead.result()
-            ahead = pool.submit(_stage, queue[i + 1], known, kind) if i + 1 < len(queue) else None
-            report = load_staged(wh, staged, adapter=adapter)
-            del staged
-            if on_file:
-                on_file(report)
-            reports.append(report)
-    return reports
+    with _one_checkpoint(wh):
+        return load_queue(wh, list(items), lambda source, ingested: _stage(
+            source, known, kind, ingested), adapter=adapter, on_file=on_file)
 
 
 def ingest_paths(

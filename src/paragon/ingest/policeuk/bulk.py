@@ -8,9 +8,12 @@ How one file goes through (the engine runs ``load`` inside the file's one transa
    first failing check, in the spec's order, as ``reason`` and ``column_name``;
 3. the typed values join the text columns in Arrow (no copy); ``geo`` adds British National Grid
    (or lon/lat) with pyproj;
-4. each target table gets its good rows in one ``INSERT OR IGNORE``: its primary key makes a row
-   already in the warehouse a duplicate; rows of the file that share a key are numbered, so every
-   row of a file is loaded once and the same file again loads nothing;
+4. each target table gets its good rows in one ``INSERT``. The tables have no primary-key index
+   (it was most of the warehouse file and of the ingest time): police.uk publishes a force's month
+   whole, so the small ``loaded_months`` ledger says which forces and months a table holds; rows
+   of a force-month it lacks go in unchecked, and rows of one it holds are checked against that
+   force-month's keys only (a key already there is a duplicate). Rows of the file that share a
+   key are numbered, so every row of a file is loaded once and the same file again loads nothing;
 5. bad rows go to ``quarantine`` with their line, column, reason and raw text.
 
 A :class:`Spec` declares all of this for one format (street.py, outcomes.py, stop_search.py).
@@ -127,8 +130,8 @@ class SqlLoader:
             con.register("_pu_v", rows)
             bad = _bad(parsed, rows)
             _report_counts(report, parsed, bad)
-            new = new_to_tables(con, spec, rows)
-            report.rows_loaded = sum(_insert(con, spec, i, new[i], ctx)
+            months = held_months(con, spec, rows)
+            report.rows_loaded = sum(_insert(con, spec, i, months[i], ctx)
                                      for i in range(len(spec.targets)))
             report.rows_duplicate = report.rows_read - report.rows_quarantined - report.rows_loaded
             if report.rows_duplicate:
@@ -251,43 +254,88 @@ def _report_counts(report: IngestReport, parsed: Parsed,
     report.reasons = Counter(reason for _, _, reason in bad)
 
 
-def insert_sql(spec: Spec, index: int, ingest_id: int, *, check_keys: bool = True) -> str:
-    """Insert the good rows of target ``index``; the statement returns how many went in. With
-    ``check_keys`` a key already in the table is skipped (a duplicate); without, it is an error."""
+def insert_sql(spec: Spec, index: int, ingest_id: int, *, scope: str | None = "true") -> str:
+    """Insert the good rows of target ``index``; the statement returns how many went in. A row
+    whose key the table already holds among its rows where ``scope`` (SQL) holds is skipped (a
+    duplicate); ``scope=None`` inserts without looking (the file's forces and months are new)."""
     target = spec.targets[index]
     columns = ", ".join(f"{expr} AS {name}" for name, expr in target.columns.items())
     texts = ", ".join(f"nullif({alias}, '') AS {alias}" for alias in spec.fields)
+    known = "" if scope is None else (
+        f"WHERE NOT EXISTS (SELECT 1 FROM (SELECT {target.key_column} AS _held FROM "
+        f"{target.table} WHERE {scope}) h WHERE h._held = v._key)")
     return f"""
-        INSERT {"OR IGNORE " if check_keys else ""}INTO {target.table} BY NAME
+        INSERT INTO {target.table} BY NAME
         SELECT v._key AS {target.key_column}, {ingest_id} AS ingest_id, {columns}
         FROM (SELECT * REPLACE ({texts}) FROM _pu_v WHERE reason IS NULL AND _target = {index}) v
-        {target.joins}"""
+        {target.joins} {known}"""
 
 
-def new_to_tables(con: duckdb.DuckDBPyConnection, spec: Spec, rows: pa.Table) -> list[bool]:
-    """For each target, whether its table holds no row of the forces and months of the file's
-    rows that go to it (every spec types ``force`` and ``month``): then their keys are new and
-    the insert needs no per-key check, which costs more than the insert itself."""
+TARGET_TABLES = ("crimes", "asb_incidents", "outcomes", "stop_search")
+
+
+def _fill_ledger(con: duckdb.DuckDBPyConnection) -> None:
+    """A warehouse made before ``loaded_months`` existed: list the forces and months its tables
+    hold, once (while the ledger is empty and a table is not)."""
+    if con.execute("SELECT count(*) FROM loaded_months").fetchall()[0][0]:
+        return
+    for table in TARGET_TABLES:
+        con.execute(f"INSERT INTO loaded_months SELECT DISTINCT '{table}', force, month "
+                    f"FROM {table} WHERE force IS NOT NULL AND month IS NOT NULL")
+
+
+def held_months(con: duckdb.DuckDBPyConnection, spec: Spec,
+                rows: pa.Table) -> list[tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
+    """For each target: the forces and months of the file's rows that go to it, and those of
+    them its table already holds (from the small ``loaded_months`` ledger, never a scan of the
+    table: police.uk publishes a force's month whole, so a force-month the table lacks has no row
+    of the file already, and its rows need no key check)."""
+    _fill_ledger(con)
     good = rows.filter(rows["reason"].is_null())
-    pairs = good.group_by(["_target", "force", "month"]).aggregate([]).to_pylist()
-    tests = []
+    pairs = [p for p in good.group_by(["_target", "force", "month"]).aggregate([]).to_pylist()
+             if p["force"] is not None and p["month"] is not None and p["_target"] is not None]
+    out = []
     for index, target in enumerate(spec.targets):
-        mine = [p for p in pairs if p["_target"] == index]
-        if len(mine) > MAX_PAIRS:
-            tests.append("true")
-        elif not mine:
-            tests.append("false")
-        else:
-            where = " OR ".join(f"(force = {literal(p['force'])} AND month = DATE '{p['month']}')"
-                                for p in mine)
-            tests.append(f"EXISTS (SELECT 1 FROM {target.table} WHERE {where})")
-    return [not bool(x) for x in con.execute(f"SELECT {', '.join(tests)}").fetchall()[0]]
+        mine = [{"force": p["force"], "month": p["month"]} for p in pairs if p["_target"] == index]
+        held: list[dict[str, Any]] = []
+        if mine:
+            con.register("_pu_pairs", pa.Table.from_pylist(mine, pa.schema(
+                [("force", pa.string()), ("month", pa.date32())])))
+            held = [{"force": f, "month": m} for f, m in con.execute(
+                "SELECT p.force, p.month FROM _pu_pairs p JOIN loaded_months l "
+                "ON l.table_name = ? AND l.force = p.force AND l.month = p.month",
+                [target.table]).fetchall()]
+            con.unregister("_pu_pairs")
+        out.append((mine, held))
+    return out
 
 
-def _insert(con: duckdb.DuckDBPyConnection, spec: Spec, index: int, new: bool,
-            ctx: BulkContext) -> int:
-    sql = insert_sql(spec, index, ctx.ingest_id, check_keys=ctx.careful or not new)
-    return int(con.execute(sql).fetchall()[0][0])
+def _scope(held: list[dict[str, Any]]) -> str:
+    """SQL: the rows of the held forces and months (all rows beyond MAX_PAIRS of them)."""
+    if len(held) > MAX_PAIRS:
+        return "true"
+    return " OR ".join(f"(force = {literal(p['force'])} AND month = DATE '{p['month']}')"
+                       for p in held)
+
+
+def _insert(con: duckdb.DuckDBPyConnection, spec: Spec, index: int,
+            months: tuple[list[dict[str, Any]], list[dict[str, Any]]], ctx: BulkContext) -> int:
+    mine, held = months
+    if not mine:
+        return 0
+    scope = "true" if ctx.careful else (_scope(held) if held else None)
+    sql = insert_sql(spec, index, ctx.ingest_id, scope=scope)
+    inserted = int(con.execute(sql).fetchall()[0][0])
+    table = spec.targets[index].table
+    new = [p for p in mine if p not in held]
+    if new:
+        con.register("_pu_pairs", pa.Table.from_pylist(new, pa.schema(
+            [("force", pa.string()), ("month", pa.date32())])))
+        con.execute(f"INSERT INTO loaded_months SELECT '{table}', force, month FROM _pu_pairs "
+                     f"WHERE NOT EXISTS (SELECT 1 FROM loaded_months l WHERE l.table_name = "
+                     f"'{table}' AND l.force = _pu_pairs.force AND l.month = _pu_pairs.month)")
+        con.unregister("_pu_pairs")
+    return inserted
 
 
 def _quarantine(con: duckdb.DuckDBPyConnection, ctx: BulkContext, parsed: Parsed,
