@@ -317,7 +317,9 @@ def page_urls(client: httpx.Client, ds: Dataset) -> list[str]:
     areas = client.get("/areas", params={"format": "json"}).json()
     dash = client.get("/dashboard", params={"format": "json"}).json()
     urls = ["/", "/plan", "/areas", "/data", "/methods", "/quality", "/outcomes", "/stop-search",
-            "/areas/search?q=a", "/map/lpus.geojson"]
+            "/tasking", "/areas/search?q=a", "/areas/search?q=road", "/map/lpus.geojson"]
+    opendata = client.get("/data", params={"format": "json"}).json()
+    urls += [d["downloads"]["csv"] for d in opendata["datasets"]]
     urls += [f"/plan/{p.id}" for p in ds.plan.priorities]
     urls += [f"/dashboard?year={y}" for y in dash["years"]]
     urls += [f"/dashboard?year={dash['years'][-1]}&lpu={ds.plan.lpus[0].id}"]
@@ -345,6 +347,8 @@ def test_every_page_answers_on_real_data(built: dict[str, Dataset], servers: dic
             return [f"{url}: {html.status_code} {html.text[:200]}"]
         if url.endswith(".geojson"):
             return zero_months(html.json(), ds, url)
+        if url.endswith(".csv"):
+            return []
         answer = client.get(url, headers={"Accept": "application/json"})
         if answer.status_code != 200:
             return [f"{url} (JSON): {answer.status_code} {answer.text[:200]}"]
