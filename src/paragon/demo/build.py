@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from paragon.demo.community import generate_asb, generate_priorities
@@ -32,6 +33,7 @@ from paragon.warehouse import Warehouse
 # Fields are written without quotes (pyarrow refuses a value holding a comma or quote rather
 # than write it unquoted), as a force's export usually is: quoted lines take the ingest's slow path.
 PLAIN_CSV = pacsv.WriteOptions(quoting_style="none")
+DEMO_DUCKDB_MEMORY = "400MB"
 DEMO_LABEL = "Synthetic demonstration data calibrated to the West Midlands Police plan 2011-15"
 
 
@@ -54,11 +56,15 @@ def build_demo(
     started = time.perf_counter()
     summary: dict[str, Any] = {"db": str(db_path), "seed": seed}
     with Warehouse.open(db_path) as wh, tempfile.TemporaryDirectory() as tmp:
+        # DuckDB may otherwise keep up to 80% of the machine's memory of the loads' pages; the
+        # demo's writes go to the file instead (the build's peak memory: docs/methods.md).
+        wh.con.execute(f"SET memory_limit = '{DEMO_DUCKDB_MEMORY}'")
         say("loading geography")
         summary["lsoas"] = load_geography(wh)
         say("generating crime records")
         crimes_csv = Path(tmp) / "west-midlands-force-crimes.csv"
         pacsv.write_csv(generate_crimes(seed, plan), crimes_csv, PLAIN_CSV)
+        pa.default_memory_pool().release_unused()  # the generated table is on disk now
         say("ingesting crime records")
         crimes_format = force_crimes_format(plan.force, bulk=True)
         summary["crimes"] = ingest_file(wh, crimes_csv, crimes_format).as_dict()
