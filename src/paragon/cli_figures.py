@@ -290,7 +290,7 @@ def register(app: typer.Typer) -> None:
             the_plan = plan_for(settings)
             with _open_store(settings) as store:
                 new_id = recorded_breaks.add_break(store, the_plan, month, reason, measure,
-                                                   added_by="cli")
+                                                   added_by="command line")
             out_console.print(f"break #{new_id} at {month.strip()} for "
                               f"{measure or 'every measure'}: {reason.strip()}",
                               highlight=False, soft_wrap=True)
