@@ -48,15 +48,22 @@ def plan_lpu_shapes(plan: Plan) -> dict[str, Any] | None:
     """A GeoJSON FeatureCollection (WGS84) with one feature per LPU of the plan (properties
     ``id``, ``name``, ``kind`` 'lpu', ``label_lon``, ``label_lat``), or None when some LPU has no
     boundary here (part of a split district, or a district without a bundled polygon)."""
+    built = plan_lpu_shapes_or_reason(plan)
+    return built if isinstance(built, dict) else None
+
+
+def plan_lpu_shapes_or_reason(plan: Plan) -> dict[str, Any] | str:
+    """:func:`plan_lpu_shapes`, or in plain words why no boundary can be drawn."""
     polygons = _district_polygons()
     by_key = {k.lower(): code for code, name in force_districts(plan.force) for k in (code, name)}
     features = []
     for lpu in plan.lpus:
         if lpu.split is not None:
-            return None
+            return (f"{lpu.name} is part of a council district that the plan splits between "
+                    "policing units, and no boundary is held for such a part.")
         codes = [by_key.get(d.lower()) for d in lpu.districts()]
         if any(c is None or c not in polygons for c in codes):
-            return None
+            return f"No boundary is held for the council district(s) of {lpu.name}."
         merged = shapely.union_all([polygons[c] for c in codes if c is not None])
         label = _to_lonlat(merged.representative_point())
         features.append({
@@ -67,3 +74,13 @@ def plan_lpu_shapes(plan: Plan) -> dict[str, Any] | None:
             "geometry": mapping(_to_lonlat(merged)),
         })
     return {"type": "FeatureCollection", "features": features}
+
+
+def force_area_bng(force: str) -> Any | None:
+    """The whole area of a force (the union of its districts' polygons) in British National Grid
+    metres, or None when a district has no bundled polygon (Welsh forces)."""
+    polygons = _district_polygons()
+    codes = [code for code, _ in force_districts(force)]
+    if not codes or any(c not in polygons for c in codes):
+        return None
+    return shapely.union_all([polygons[c] for c in codes])

@@ -12,11 +12,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from paragon.errors import NotFoundError, ParagonError
 from paragon.web.context import WebContext
 from paragon.web.data.areas import Area, area_index
+
+if TYPE_CHECKING:
+    from paragon.plan import Plan
 
 POSTCODE_PATTERN = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]?[0-9][A-Z]{2}$")
 
@@ -28,11 +31,67 @@ def _geojson(name: str) -> dict[str, Any]:
     return data
 
 
-def lpu_shapes() -> dict[str, Any]:
-    return _geojson("lpus")
+@dataclass(frozen=True)
+class PlanMap:
+    """The map shapes for one plan: its LPU boundaries (None with ``reason`` when none can be
+    drawn) and whether the packaged neighbourhood boundaries belong to its LPUs."""
+
+    lpus: dict[str, Any] | None
+    reason: str | None
+    neighbourhoods: bool
 
 
-def neighbourhood_shapes(lpu_id: str | None = None) -> dict[str, Any]:
+def _packaged_fits(plan: Plan) -> bool:
+    """The packaged shapes are the shipped West Midlands plan's: used only for a plan with exactly
+    its LPUs (same ids, names and districts, split the same way)."""
+    from paragon.plan import default_plan
+
+    return plan_key(plan) == plan_key(default_plan())
+
+
+def plan_key(plan: Plan) -> tuple[Any, ...]:
+    return (plan.force, tuple((lpu.id, lpu.name, tuple(lpu.districts()), repr(lpu.split))
+                              for lpu in plan.lpus))
+
+
+_PLAN_MAPS: dict[tuple[Any, ...], PlanMap] = {}
+
+
+def plan_map(plan: Plan) -> PlanMap:
+    """The map for any plan: the packaged West Midlands shapes for the plan they were drawn for;
+    otherwise LPU boundaries built from whole council districts (paragon.geography.shapes), or
+    the reason none can be built. Never another force's or plan's shapes."""
+    key = plan_key(plan)
+    found = _PLAN_MAPS.get(key)
+    if found is None:
+        if _packaged_fits(plan):
+            found = PlanMap(_geojson("lpus"), None, True)
+        else:
+            from paragon.geography.shapes import plan_lpu_shapes_or_reason
+
+            built = plan_lpu_shapes_or_reason(plan)
+            found = (PlanMap(built, None, False) if isinstance(built, dict)
+                     else PlanMap(None, built, False))
+        if len(_PLAN_MAPS) > 8:
+            _PLAN_MAPS.clear()
+        _PLAN_MAPS[key] = found
+    return found
+
+
+def lpu_shapes(plan: Plan) -> dict[str, Any]:
+    """The plan's LPU boundaries; NotFoundError saying why when there are none."""
+    found = plan_map(plan)
+    if found.lpus is None:
+        raise NotFoundError(f"No map of {plan.force_name}'s policing units: {found.reason}")
+    return found.lpus
+
+
+def neighbourhood_shapes(plan: Plan, lpu_id: str | None = None) -> dict[str, Any]:
+    """The neighbourhood boundaries of the plan (of one LPU); only the West Midlands plan has
+    them so far, otherwise NotFoundError."""
+    if not plan_map(plan).neighbourhoods:
+        raise NotFoundError(f"No neighbourhood boundaries are held for {plan.force_name}'s plan; "
+                            "the map shows the policing units only.")
     data = _geojson("neighbourhoods")
     if lpu_id is None:
         return data

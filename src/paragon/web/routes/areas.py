@@ -36,7 +36,7 @@ def find_area(request: Request, ctx: Ctx) -> Response:
     lpus = [{**a.summary(), "neighbourhoods": [index.neighbourhoods[c].summary()
                                                 for c in a.children]}
             for a in index.lpus.values()]
-    return page(request, "areas", {"lpus": lpus, "map": {"lpus": "/map/lpus.geojson"},
+    return page(request, "areas", {"lpus": lpus, "map": _map(ctx),
                                    "postcode_hint": places.postcode_hint(ctx)})
 
 
@@ -104,8 +104,7 @@ def lpu_page(request: Request, ctx: Ctx, lpu_id: str) -> Response:
     area = index.lpu(lpu_id)
     data = dict(_area_data(ctx, area))
     data["neighbourhoods"] = [index.neighbourhoods[c].summary() for c in area.children]
-    data["map"] = {"lpus": "/map/lpus.geojson", "focus": area.id,
-                   "neighbourhoods": f"/map/neighbourhoods.geojson?lpu={area.id}"}
+    data["map"] = {**_map(ctx, area.id), "focus": area.id}
     return page(request, "area", data)
 
 
@@ -118,10 +117,26 @@ def neighbourhood_page(request: Request, ctx: Ctx, code: str) -> Response:
     data["lsoas"] = [{"lsoa_code": c, "name": index.lsoa_names.get(c, c),
                       "crimes_last_12_months": counts.get(c, 0)} for c in area.lsoas]
     data["tables"] = [*data["tables"], "lsoas"]
-    data["map"] = {"lpus": "/map/lpus.geojson", "focus": area.lpu_id,
-                   "neighbourhoods": f"/map/neighbourhoods.geojson?lpu={area.lpu_id}",
-                   "highlight": area.id, "points": f"/map/lsoas.geojson?neighbourhood={area.id}"}
+    data["map"] = {**_map(ctx, area.lpu_id), "focus": area.lpu_id, "highlight": area.id,
+                   "points": f"/map/lsoas.geojson?neighbourhood={area.id}"}
     return page(request, "area", data)
+
+
+def _map(ctx: Ctx, lpu_id: str | None = None) -> dict[str, Any]:
+    """What the page's map draws for the active plan: the LPU shapes' address, the neighbourhood
+    shapes' (when held for the plan), or a note saying why there is no map."""
+    plan = ctx.plan()
+    found = places.plan_map(plan)
+    if found.lpus is None:
+        return {"note": f"No map can be drawn for {plan.force_name}'s policing units: "
+                        f"{found.reason} Use the list of areas on this page instead."}
+    out: dict[str, Any] = {"lpus": "/map/lpus.geojson"}
+    if lpu_id is not None and found.neighbourhoods:
+        out["neighbourhoods"] = f"/map/neighbourhoods.geojson?lpu={lpu_id}"
+    elif lpu_id is not None:
+        out["note"] = ("Neighbourhood boundaries are not held for this plan, so the map shows the "
+                       "policing units only.")
+    return out
 
 
 def _geojson(data: dict[str, Any]) -> Response:
@@ -137,9 +152,11 @@ def lpu_geojson(ctx: Ctx) -> Response:
         counts = {a.id: sum(r["last_12_months"] for r in crime_summary(ctx, a)["categories"])
                   for a in index.lpus.values()}
         pops = {a.id: a.population for a in index.lpus.values()}
-        return places.with_counts(places.lpu_shapes(), counts, pops)
+        return places.with_counts(shapes, counts, pops)
 
-    return _geojson(ctx.cached(("lpu_geojson",), compute))
+    plan = ctx.plan()
+    shapes = places.lpu_shapes(plan)
+    return _geojson(ctx.cached(("lpu_geojson", places.plan_key(plan)), compute))
 
 
 @router.get("/map/neighbourhoods.geojson", responses=GEOJSON,
@@ -151,9 +168,11 @@ def neighbourhood_geojson(ctx: Ctx, lpu: Annotated[str, Query(max_length=60)]) -
     def compute() -> dict[str, Any]:
         counts = neighbourhood_counts(ctx, area)
         pops = {c: index.neighbourhoods[c].population for c in area.children}
-        return places.with_counts(places.neighbourhood_shapes(area.id), counts, pops)
+        return places.with_counts(shapes, counts, pops)
 
-    return _geojson(ctx.cached(("hood_geojson", area.id), compute))
+    plan = ctx.plan()
+    shapes = places.neighbourhood_shapes(plan, area.id)
+    return _geojson(ctx.cached(("hood_geojson", area.id, places.plan_key(plan)), compute))
 
 
 @router.get("/map/lsoas.geojson", responses=GEOJSON,

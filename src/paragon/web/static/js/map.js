@@ -94,8 +94,9 @@ async function draw(el) {
       map.addLayer({ id: "points", type: "circle", source: "points",
         paint: { "circle-color": "#b35900", "circle-opacity": 0.85, "circle-stroke-color": "#fff",
           "circle-stroke-width": 1, "circle-radius": ["interpolate", ["linear"], ["sqrt", ["get", "crimes"]], 0, 3, 30, 18] } });
-      const highlighted = hoods.features.filter((f) => f.properties.id === el.dataset.highlight);
-      if (highlighted.length) { map.fitBounds(bounds(highlighted), { padding: 30, animate: false }); }
+      const around = hoods ? hoods.features.filter((f) => f.properties.id === el.dataset.highlight)
+        : points.features;
+      if (around.length) { map.fitBounds(bounds(around), { padding: 30, animate: false }); }
     }
     map.once("idle", () => el.setAttribute("data-ready", "true"));
   });
