@@ -118,3 +118,24 @@ def test_history_takes_the_complete_earlier_years_oldest_first(
     # the year 2008-09 is the first with data: for 2010-11 only two complete years precede it
     closed = covered_period(cov, "2010-11")
     assert len(_history(wh, plan, measure, closed, cov, None)) == 2
+
+
+SURVEY = """survey,respondent_id,interview_date,lpu_id,lsoa_code,victim_type,question_id,answer,weight
+feeling-the-difference,1,2010-05-03,coventry,,,confidence_in_police,strongly_agree,1
+feeling-the-difference,2,2010-06-12,dudley,,,confidence_in_police,tend_to_agree,1
+"""
+
+
+def test_survey_months_are_whole_months_and_no_data_has_no_end(
+    wh: Warehouse, plan: Plan, tmp_path: Path
+) -> None:
+    measure = plan.measure("confidence")
+    assert coverage(wh, plan, measure) is None and data_end(wh, plan, measure) is None
+    (tmp_path / "s.csv").write_text(SURVEY, encoding="utf-8")
+    ingest_paths(wh, [tmp_path / "s.csv"], plan)
+    cov = coverage(wh, plan, measure)
+    assert cov is not None and cov.source == "survey"
+    # the last interview on 12 June: June still counts (surveys are judged by whole months)
+    assert sorted(cov.months) == [date(2010, 5, 1), date(2010, 6, 1)]
+    assert data_end(wh, plan, measure) == date(2010, 7, 1)
+    assert coverage(wh, plan, plan.measure("total-recorded-crime")) is None
