@@ -409,7 +409,7 @@ def _names(names: Sequence[str], index: np.ndarray) -> pa.Array:
 
 
 def _yn(flags: np.ndarray) -> pa.Array:
-    return pa.array(np.where(flags, "Y", "N"))
+    return pc.if_else(pa.array(flags), "Y", "N")
 
 
 def generate_crimes(seed: int, plan: Plan) -> pa.Table:

@@ -87,5 +87,5 @@ def place(
     x = np.round(pts.x[pick] + rng.normal(0, JITTER_METRES, n))
     y = np.round(pts.y[pick] + rng.normal(0, JITTER_METRES, n))
     tree, _ = _lsoa_index()
-    _, nearest = tree.query(np.column_stack([x, y]))
+    _, nearest = tree.query(np.column_stack([x, y]), workers=-1)
     return x, y, pts.location[pick], np.asarray(nearest, np.int64)
