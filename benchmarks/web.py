@@ -6,7 +6,9 @@ For each worker count, starts ``paragon serve --workers N`` (real uvicorn) on a 
 signs in a benchmark analyst, warms each page once (the cold times are reported too), then for
 each target runs ``--clients`` concurrent clients that each make ``--requests`` requests (bounded
 by ``--seconds`` per target) and prints p50, p95, p99 and max latency, throughput, errors and the
-ratio of each page's p95 to the static file's p95 under the same server.
+ratio of each page's p95 to the static file's p95 under the same server. Before timing, a short
+untimed load makes every worker compute every page; ``load`` is the machine's 1-minute load
+average during each target (other processes compete for the same CPUs).
 
     .venv/bin/python benchmarks/web.py                      # the small sample warehouse
     .venv/bin/python benchmarks/web.py --demo               # the synthetic demo (1M crimes)
@@ -174,12 +176,20 @@ def run_workers(db: Path, workers: int, args: argparse.Namespace) -> dict[str, A
     measured: dict[str, Any] = {}
     try:
         cookies = sign_in(base)
-        for name, paths in targets(base).items():
+        pages = targets(base)
+        colds = {}
+        for name, paths in pages.items():  # every worker computes every page before timing
             jar = cookies if name == "dashboard" else None
-            first = cold(base, paths, jar)
+            colds[name] = cold(base, paths, jar)
+            asyncio.run(load(base, paths, 4 * workers, 3 * len(paths), args.seconds, jar))
+        for name, paths in pages.items():
+            jar = cookies if name == "dashboard" else None
+            load_before = os.getloadavg()[0]
             result = asyncio.run(load(base, paths, args.clients, args.requests, args.seconds,
                                       jar, revalidate=name.endswith("(304)")))
-            measured[name] = {"paths": len(paths), "cold_seconds": first, **result}
+            measured[name] = {"paths": len(paths), "cold_seconds": colds[name],
+                              "load_average": round((load_before + os.getloadavg()[0]) / 2, 1),
+                              **result}
     finally:
         server.send_signal(signal.SIGINT)
         try:
@@ -206,12 +216,13 @@ def print_table(results: dict[str, Any]) -> None:
           f"on {HOST} ({results['warehouse']}, {os.cpu_count()} CPUs)")
     print(f"{'workers':>7} {'target':<12} {'requests':>8} {'errors':>6} {'req/s':>7} "
           f"{'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8} {'p95/static':>10} "
-          f"{'cold s':>7}")
+          f"{'cold s':>7} {'load':>5}")
     for workers, measured in results["workers"].items():
         for name, r in measured.items():
             print(f"{workers:>7} {name:<12} {r['requests']:>8} {r['errors']:>6} "
                   f"{r['per_second']:>7} {r['p50_ms']:>8} {r['p95_ms']:>8} {r['p99_ms']:>8} "
-                  f"{r['max_ms']:>8} {r['p95_vs_static']:>10} {r['cold_seconds']:>7}")
+                  f"{r['max_ms']:>8} {r['p95_vs_static']:>10} {r['cold_seconds']:>7} "
+                  f"{r['load_average']:>5}")
 
 
 def main() -> None:
