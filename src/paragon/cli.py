@@ -5,10 +5,9 @@ arguments."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from paragon import cli_data, cli_figures, cli_policeuk, cli_tasking, cli_web
@@ -25,10 +24,11 @@ from paragon.cli_common import (
     run,
     settings_for,
 )
-from paragon.ingest.engine import IngestReport
-from paragon.ingest.registry import ingest_paths
-from paragon.plan import Plan, load_plan
-from paragon.warehouse import Warehouse
+
+if TYPE_CHECKING:  # heavy modules are imported by the commands that need them (fast start)
+    from paragon.ingest.engine import IngestReport
+    from paragon.plan import Plan
+    from paragon.warehouse import Warehouse
 
 app = typer.Typer(
     name="paragon",
@@ -53,6 +53,8 @@ def plan_show(
     """Print the plan: priorities, control plans, LPUs and every measure with its id and title."""
 
     def body() -> None:
+        from paragon.plan import load_plan
+
         the_plan = load_plan(file) if file else plan_for(settings_for(db, plan))
         if fmt is OutputFormat.json:
             data = the_plan.model_dump(mode="json")
@@ -93,6 +95,8 @@ def plan_validate(
     """Check a plan file; a bad plan is reported with its file, line and reason."""
 
     def body() -> None:
+        from paragon.plan import load_plan
+
         the_plan = load_plan(file)
         summary = {
             "ok": True,
@@ -136,6 +140,8 @@ def plan_init(
             raise ParagonError(f"{out} exists already: choose another --out or remove it")
         text = starter_plan_text(force, first_year, years)
         out.write_text(text, encoding="utf-8")
+        from paragon.plan import load_plan
+
         the_plan = load_plan(out)
         err_console.print(
             f"wrote {out}: {len(the_plan.lpus)} LPUs, {len(the_plan.measures)} measures, "
@@ -203,6 +209,8 @@ def ingest(
     """Load files into the warehouse. Bad rows are quarantined and counted, never dropped."""
 
     def body() -> None:
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
         settings = settings_for(db, plan)
         the_plan = plan_for(settings)
         with (
@@ -221,6 +229,8 @@ def ingest(
                 progress.update(
                     task, advance=1, description=f"ingested {getattr(report, 'path', '')}"
                 )
+
+            from paragon.ingest.registry import ingest_paths
 
             reports = ingest_paths(wh, paths, the_plan, kind=kind, adapter=adapter, on_file=on_file,
                                    force=force, crime_type=crime_type)

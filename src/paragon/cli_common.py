@@ -10,15 +10,17 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
 from paragon.errors import ParagonError
-from paragon.plan import Plan, load_plan
-from paragon.settings import Settings
-from paragon.warehouse import Warehouse
+
+if TYPE_CHECKING:  # imported when a command runs, not when the command line starts
+    from paragon.plan import Plan
+    from paragon.settings import Settings
+    from paragon.warehouse import Warehouse
 
 err_console = Console(stderr=True)
 # Wide tables when piped: figures are read in files and logs, not only on an 80-column terminal.
@@ -46,6 +48,8 @@ FormatOption = Annotated[
 
 
 def settings_for(db: Path | None = None, plan: Path | None = None) -> Settings:
+    from paragon.settings import Settings
+
     overrides: dict[str, Any] = {}
     if db is not None:
         overrides["db"] = db
@@ -55,6 +59,8 @@ def settings_for(db: Path | None = None, plan: Path | None = None) -> Settings:
 
 
 def plan_for(settings: Settings) -> Plan:
+    from paragon.plan import load_plan
+
     return load_plan(settings.plan)
 
 
@@ -68,6 +74,7 @@ def open_warehouse(settings: Settings, *, read_only: bool = False) -> Iterator[W
     import shutil
 
     from paragon.publish import layout
+    from paragon.warehouse import Warehouse
 
     db = Path(settings.db)
     new = not read_only and not db.exists()

@@ -3,18 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
-)
 from rich.table import Table
 
 from paragon.cli_common import (
@@ -31,24 +22,26 @@ from paragon.cli_common import (
     run,
     settings_for,
 )
-from paragon.ingest.engine import IngestReport
-from paragon.ingest.policeuk.fetch import MONTH
-from paragon.ingest.policeuk.fetch import fetch as fetch_archives
-from paragon.ingest.policeuk.vocab import FORCES
-from paragon.ingest.registry import ingest_sources
-from paragon.warehouse import Warehouse
+
+if TYPE_CHECKING:  # ingest modules are imported by the commands that use them
+    from paragon.ingest.engine import IngestReport
+    from paragon.warehouse import Warehouse
 
 quarantine_app = typer.Typer(help="See the rows ingest refused, and why.", no_args_is_help=True)
 TOP_REASONS = 3
 
 
 def _force(value: str) -> str:
+    from paragon.ingest.policeuk.vocab import FORCES
+
     if value not in FORCES:
         raise typer.BadParameter(f"unknown police.uk force '{value}' (one of: {', '.join(FORCES)})")
     return value
 
 
 def _month(value: str) -> str:
+    from paragon.ingest.policeuk.fetch import MONTH
+
     if not MONTH.match(value):
         raise typer.BadParameter(f"'{value}' is not a month (YYYY-MM)")
     return value
@@ -91,6 +84,16 @@ def fetch(
     """Download data.police.uk archives (resumable, verified) and ingest one force's files."""
 
     def body() -> None:
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            Progress,
+            TaskID,
+            TextColumn,
+            TimeRemainingColumn,
+            TransferSpeedColumn,
+        )
+
         settings = settings_for(db, plan)
         folder = cache or Path(settings.db).parent / "policeuk-archives"
         with Progress(
@@ -108,6 +111,8 @@ def fetch(
                     tasks[name] = bar.add_task(f"{name}.zip", total=total)
                 bar.update(tasks[name], completed=done, total=total)
 
+            from paragon.ingest.policeuk.fetch import fetch as fetch_archives
+
             archives, sources = fetch_archives(
                 force,
                 first,
@@ -118,6 +123,8 @@ def fetch(
             )
         err_console.print(f"ingesting {len(sources)} files for {force}")
         with open_warehouse(settings) as wh:
+            from paragon.ingest.registry import ingest_sources
+
             reports = ingest_sources(wh, sources, plan_for(settings))
         if fmt is OutputFormat.json:
             print_json(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -21,13 +21,11 @@ from paragon.cli_common import (
     run,
     settings_for,
 )
-from paragon.measures import breaks as recorded_breaks
-from paragon.measures.charts import CHART_METHODS, check_breaks, parse_baseline
-from paragon.measures.milestones import milestone_table
-from paragon.measures.series import control_chart, monthly_series
-from paragon.ops import OpsStore
-from paragon.plan.schema import Break, Measure
-from paragon.settings import Settings
+
+if TYPE_CHECKING:  # the figures' modules are imported by the command that needs them
+    from paragon.ops import OpsStore
+    from paragon.plan.schema import Break, Measure
+    from paragon.settings import Settings
 
 TABLE_TITLES = {
     "trust_confidence": "Trust and Confidence",
@@ -180,6 +178,8 @@ def register(app: typer.Typer) -> None:
         def body() -> None:
             settings = settings_for(db, plan)
             with open_warehouse(settings, read_only=True) as wh:
+                from paragon.measures.milestones import milestone_table
+
                 rows = milestone_table(wh, plan_for(settings), year, lpu)
             if fmt is OutputFormat.json:
                 print_json(rows)
@@ -235,6 +235,10 @@ def register(app: typer.Typer) -> None:
         """
 
         def body() -> None:
+            from paragon.measures import breaks as recorded_breaks
+            from paragon.measures.charts import check_breaks, parse_baseline
+            from paragon.measures.series import control_chart, monthly_series
+
             settings = settings_for(db, plan)
             store = recorded_breaks.read_store(settings.ops_location())
             try:
@@ -286,6 +290,8 @@ def register(app: typer.Typer) -> None:
         """Record a break: every chart of the measure (or of every measure) rebases there."""
 
         def body() -> None:
+            from paragon.measures import breaks as recorded_breaks
+
             settings = settings_for(db, plan)
             the_plan = plan_for(settings)
             with _open_store(settings) as store:
@@ -310,6 +316,8 @@ def register(app: typer.Typer) -> None:
         """The breaks charts use: the plan's and the recorded ones, in month order."""
 
         def body() -> None:
+            from paragon.measures import breaks as recorded_breaks
+
             settings = settings_for(db, plan)
             the_plan = plan_for(settings)
             if measure is not None:
@@ -353,6 +361,8 @@ def register(app: typer.Typer) -> None:
         """Remove a recorded break (the plan's own are changed in the plan)."""
 
         def body() -> None:
+            from paragon.measures import breaks as recorded_breaks
+
             settings = settings_for(db, plan)
             with _open_store(settings) as store:
                 gone = recorded_breaks.remove_break(store, break_id)
@@ -373,6 +383,8 @@ def _print_chart(chart: dict[str, Any]) -> None:
     """The chart as a table, with its method, limits, breaks and caveats."""
     head = f"[bold]{chart['title']}[/bold] ({chart['unit']})"
     if chart.get("method"):
+        from paragon.measures.charts import CHART_METHODS
+
         head += f" — {CHART_METHODS[chart['method']]}"
     if chart["centre"] is None:
         head += " — no limits"

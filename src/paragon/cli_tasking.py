@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -17,18 +17,30 @@ from paragon.cli_common import (
     err_console,
     open_warehouse,
     out_console,
+    plan_for,
     print_json,
     run,
     settings_for,
 )
 from paragon.errors import ParagonError
-from paragon.tasking.backtest import BacktestReport, Events, run_backtest
-from paragon.tasking.grid import Grid, grid_for_area, hull_of_points, load_area
-from paragon.tasking.harm import HarmWeights, load_weights
-from paragon.tasking.methods import METHODS
-from paragon.tasking.metrics import COVERAGES, Summary
-from paragon.tasking.predict import Centroids, predict
-from paragon.tasking.sources import centroids_from_warehouse, events_from_csv, events_from_warehouse
+
+if TYPE_CHECKING:  # the methods (numpy, scipy) are imported when a command runs
+    from paragon.plan import Plan
+    from paragon.tasking.backtest import BacktestReport, Events
+    from paragon.tasking.grid import Grid
+    from paragon.tasking.harm import HarmWeights
+    from paragon.tasking.metrics import Summary
+    from paragon.tasking.predict import Centroids
+
+HotspotPlanOption = Annotated[
+    Path | None,
+    typer.Option("--plan", help="Plan YAML (or PARAGON_PLAN): cells over the plan's force area and "
+                 "each cell's LPU from the plan's LSOAs. Without it: the warehouse's geography "
+                 "and the events' convex hull."),
+]
+
+# The names of paragon.tasking.methods.METHODS (a test keeps them equal), for the options' help.
+METHOD_NAMES = ("counts", "kde", "prospective", "decay_kde", "neighbour_counts")
 
 InputOption = Annotated[
     Path | None,
@@ -70,23 +82,65 @@ WeightOption = Annotated[
 
 
 def _events(input_path: Path | None, crime_type: str | None, force: str | None,
-            weights: HarmWeights | None, db: Path | None
+            weights: HarmWeights | None, db: Path | None, plan: Plan | None = None
             ) -> tuple[Events, Centroids | None]:
+    """The events, and the LSOA centroids that give a cell its LPU: the plan's LSOAs and LPUs when
+    a plan is given, else the warehouse's geography."""
+    from paragon.tasking.sources import (
+        centroids_from_warehouse,
+        events_from_csv,
+        events_from_warehouse,
+    )
+
     if input_path is not None:
         events, dropped = events_from_csv(input_path, crime_type, weights)
         if dropped:
             err_console.print(f"{dropped:,} rows without a month or coordinates were left out")
-        return events, None
+        return events, _plan_centroids(plan)
     if crime_type is None:
         raise ParagonError("Give --input CSV or --crime-type TYPE.")
     with open_warehouse(settings_for(db), read_only=True) as wh:
         return (events_from_warehouse(wh, crime_type, force, weights),
-                centroids_from_warehouse(wh, force))
+                _plan_centroids(plan) if plan is not None else centroids_from_warehouse(wh, force))
 
 
-def _grid(area: Path | None, cell: float, events: Events) -> Grid:
-    shape = load_area(area) if area is not None else hull_of_points(events.x, events.y)
-    return grid_for_area(shape, cell)
+def _plan_centroids(plan: Plan | None) -> Centroids | None:
+    """The plan's LSOA centroids (BNG) with the plan's LPU of each."""
+    if plan is None:
+        return None
+    import numpy as np
+
+    from paragon.geography.lpus import plan_lsoas
+    from paragon.tasking.predict import Centroids
+
+    lsoas = plan_lsoas(plan)
+    return Centroids(np.array([x.bng_x for x in lsoas], dtype=float),
+                     np.array([x.bng_y for x in lsoas], dtype=float), [x.lpu_id for x in lsoas])
+
+
+def _grid(area: Path | None, cell: float, events: Events, plan: Plan | None = None) -> Grid:
+    """Cells over --area; else over the plan's force area (its council districts) when a plan is
+    given and its districts' boundaries are held; else over the convex hull of the events."""
+    from paragon.tasking.grid import grid_for_area, hull_of_points, load_area
+
+    if area is not None:
+        return grid_for_area(load_area(area), cell)
+    if plan is not None:
+        from paragon.geography.shapes import force_area_bng
+
+        force_area = force_area_bng(plan.force)
+        if force_area is not None:
+            return grid_for_area(force_area, cell)
+    return grid_for_area(hull_of_points(events.x, events.y), cell)
+
+
+def _plan(plan: Path | None) -> Plan | None:
+    """The plan given with --plan (or PARAGON_PLAN), None when neither is set."""
+    import os
+
+    if plan is None and not os.environ.get("PARAGON_PLAN"):
+        return None
+    return plan_for(settings_for(None, plan))
 
 
 def _f(v: float, digits: int = 2) -> str:
@@ -94,6 +148,8 @@ def _f(v: float, digits: int = 2) -> str:
 
 
 def _print_backtest(report: BacktestReport) -> None:
+    from paragon.tasking.metrics import COVERAGES
+
     table = Table("method", "parameters", "seconds",
                   *[f"hit rate {c}%" for c in COVERAGES], *[f"PAI {c}%" for c in COVERAGES],
                   "PAI 5% − counts",
@@ -147,7 +203,7 @@ def register(app: typer.Typer) -> None:
         area: AreaOption = None,
         methods: Annotated[
             list[str] | None,
-            typer.Option("--method", help=f"Methods to compare ({', '.join(METHODS)}); "
+            typer.Option("--method", help=f"Methods to compare ({', '.join(METHOD_NAMES)}); "
                          "repeatable; the naive counts are always included. Default: all."),
         ] = None,
         tune_months: TuneOption = 12,
@@ -158,18 +214,24 @@ def register(app: typer.Typer) -> None:
             "--harm", hidden=True, help="The same as --weight harm.")] = False,
         fmt: FormatOption = OutputFormat.table,
         db: DbOption = None,
+        plan: HotspotPlanOption = None,
     ) -> None:
         """Rolling-origin backtest of every method: hit rate, PAI and PEI at 1/5/10/20%."""
 
         def body() -> None:
+            from paragon.tasking.backtest import run_backtest
+            from paragon.tasking.harm import load_weights
+            from paragon.tasking.methods import METHODS
+
             for name in methods or []:
                 if name not in METHODS:
                     raise ParagonError(
                         f"Unknown method '{name}'; choose from {', '.join(METHODS)}.")
             by_harm = harm or weight is Weight.harm
             w = load_weights(weights) if by_harm else None
-            events, _ = _events(input_path, crime_type, force, w, db)
-            grid = _grid(area, cell, events)
+            the_plan = _plan(plan)
+            events, _ = _events(input_path, crime_type, force, w, db, the_plan)
+            grid = _grid(area, cell, events, the_plan)
             report = run_backtest(grid, events, start, end, train_months, methods,
                                   tune_months=tune_months, harm=by_harm)
             report.weight = "harm" if by_harm else "counts"
@@ -191,7 +253,7 @@ def register(app: typer.Typer) -> None:
         crime_type: CrimeTypeOption = None,
         area: AreaOption = None,
         method_name: Annotated[str, typer.Option(
-            "--method", help=f"One of {', '.join(METHODS)}.")] = "neighbour_counts",
+            "--method", help=f"One of {', '.join(METHOD_NAMES)}.")] = "neighbour_counts",
         top: Annotated[int, typer.Option("--top", help="Cells per LPU.")] = 10,
         tune_months: TuneOption = 12,
         force: ForceOption = None,
@@ -205,21 +267,26 @@ def register(app: typer.Typer) -> None:
             "--csv", help="Write cell, LPU, rank, expected crimes and harm as CSV.")] = None,
         fmt: FormatOption = OutputFormat.table,
         db: DbOption = None,
+        plan: HotspotPlanOption = None,
     ) -> None:
         """The top cells per LPU for the month after the data ends, with expected crimes and
         harm; the LPU of a cell is that of the nearest LSOA centroid (warehouse input)."""
 
         def body() -> None:
+            from paragon.tasking.harm import load_weights
+            from paragon.tasking.predict import predict
+
+            the_plan = _plan(plan)
             w: HarmWeights | None = load_weights(weights)
             try:
-                events, centroids = _events(input_path, crime_type, force, w, db)
+                events, centroids = _events(input_path, crime_type, force, w, db, the_plan)
             except ParagonError as exc:
                 if weight is Weight.harm or weights is not None or "harm weight" not in str(exc):
                     raise
                 err_console.print(f"Expected harm is left out: {exc}")
                 w = None
-                events, centroids = _events(input_path, crime_type, force, None, db)
-            grid = _grid(area, cell, events)
+                events, centroids = _events(input_path, crime_type, force, None, db, the_plan)
+            grid = _grid(area, cell, events, the_plan)
             pred = predict(grid, events, method_name, train_months, top, centroids,
                            tune_months=tune_months, harm_source=w.source if w else None,
                            rank_by="harm" if weight is Weight.harm else "crimes")

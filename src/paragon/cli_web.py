@@ -6,10 +6,9 @@ import json
 import os
 import secrets
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from platformdirs import user_data_dir
 
 from paragon.cli_common import (
     DbOption,
@@ -20,8 +19,10 @@ from paragon.cli_common import (
     settings_for,
 )
 from paragon.errors import ParagonError
-from paragon.ops import OpsStore
-from paragon.settings import Settings
+
+if TYPE_CHECKING:  # imported when a command runs, not when the command line starts
+    from paragon.ops import OpsStore
+    from paragon.settings import Settings
 
 HostOption = Annotated[str, typer.Option("--host", help="Address to listen on.")]
 PortOption = Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")]
@@ -175,6 +176,8 @@ def open_ops(settings: Settings) -> OpsStore:
 
 def default_demo_path() -> Path:
     """The demo warehouse: in the user data directory, or ./.demo if that cannot be written."""
+    from platformdirs import user_data_dir
+
     preferred = Path(user_data_dir("paragon")) / "demo" / "paragon.duckdb"
     try:
         preferred.parent.mkdir(parents=True, exist_ok=True)
@@ -202,6 +205,8 @@ def demo(
         err_console.print(f"demo warehouse built at {path} in {summary.get('seconds', '?')} s")
         if no_serve:
             return
+        from paragon.settings import Settings
+
         settings = Settings(db=path, secret_key=secrets.token_urlsafe(32))
         _demo_accounts(settings)
         serve_app(settings, host, port, demo=True)
