@@ -75,7 +75,11 @@ class HttpCacheMiddleware:
             await self.app(scope, receive, send)
             return
         ctx: WebContext = scope["app"].state.ctx
-        version = await anyio.to_thread.run_sync(ctx.data_version)
+        try:
+            version = await anyio.to_thread.run_sync(ctx.data_version)
+        except Exception:  # no data version, no tag: the page itself reports the problem
+            await self.app(scope, receive, send)
+            return
         etag = etag_for(scope, headers, version, ctx.settings.require_secret())
         tag_headers = [(b"etag", etag.encode()), (b"cache-control", CACHE_CONTROL),
                        (b"vary", VARY)]
