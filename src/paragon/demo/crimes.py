@@ -5,10 +5,13 @@ Each measure group's monthly counts are drawn (:func:`monthly_counts`): the stat
 seasonal deviation (realism.DEMO_NOISE, set from the dispersion, autocorrelation and seasonal-share
 variation measured on real police series), with Poisson noise on top. Where the plan publishes a
 year's count (PUBLISHED_COUNTS), that year's total is exact and its months are a multinomial draw
-from the same noisy monthly means; every other year, and every month, is drawn. Offences detected in
-2010-11 are exact per detection measure (calibration.DETECTED_2010); business and hate flags are set
-on exactly the published number of crimes in published years and on a Poisson-drawn number
-otherwise. Everything else (offence mix, outcomes, dates within months) is random from a fixed seed.
+from the same noisy monthly means; every other year, and every month, is drawn. The whole of the
+last financial year is drawn and the months after the data end dropped, so projections made from
+the data can be checked against the year as it would have ended (:func:`whole_year_totals`).
+Offences detected in 2010-11 are exact per detection measure (calibration.DETECTED_2010); business
+and hate flags are set on exactly the published number of crimes in published years and on a
+Poisson-drawn number otherwise. Everything else (offence mix, outcomes, dates within months) is
+random from a fixed seed.
 """
 
 from __future__ import annotations
