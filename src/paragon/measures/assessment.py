@@ -60,6 +60,13 @@ def overdispersion(history: list[list[float]]) -> float:
     return max(1.0, chi2 / df) if df > 0 else 1.0
 
 
+def survey_successes(fig: Figure) -> float:
+    """The weighted positive answers behind a survey percentage, within [0, responses]: a figure
+    of 100% (or 0%) rebuilt from its percentage can land a rounding error outside them."""
+    responses = float(fig.responses or 0)
+    return min(responses, max(0.0, float(fig.value or 0) / 100 * responses))
+
+
 def value_interval(
     plan: Plan, measure: Measure, fig: Figure, dispersion: float = 1.0
 ) -> tuple[float | None, float | None]:
@@ -76,7 +83,7 @@ def value_interval(
         return 100 * lo / recorded, 100 * hi / recorded
     responses = float(fig.responses or 0)
     est = wilson_interval(
-        fig.value / 100 * responses, responses, 0.95, design_effect(plan, measure)
+        survey_successes(fig), responses, 0.95, design_effect(plan, measure)
     )
     return _pct(est.lower), _pct(est.upper)
 
@@ -86,7 +93,7 @@ def enough_responses(plan: Plan, measure: Measure, fig: Figure) -> bool:
         return True
     responses = float(fig.responses or 0)
     est = wilson_interval(
-        fig.value / 100 * responses, responses, 0.95, design_effect(plan, measure)
+        survey_successes(fig), responses, 0.95, design_effect(plan, measure)
     )
     return est.status == "ok"
 
@@ -222,7 +229,7 @@ def projection(
             deff = 1.0
         else:
             n = float(fig.responses or 0)
-            successes = fig.value / 100 * n
+            successes = survey_successes(fig)
             deff = design_effect(plan, measure)
         p = project_proportion_year_end(
             successes, n, milestone / 100, better=better, design_effect=deff
