@@ -122,11 +122,12 @@ class SqlLoader:
         named = _named(spec, parsed)
         try:
             con.register("_pu_named", named)
-            con.register("_pu_area", geo.areas())
             for lookup in spec.lookups:
                 con.register(lookup.name, lookup.table())
             rows = _validated(con, spec, prepared.values, named)
             rows = geo.add_coordinates(rows, spec.coordinates)
+            forces = pc.unique(rows["force"].drop_null()).to_pylist()
+            con.register("_pu_area", geo.areas_of(tuple(sorted(forces))))
             con.register("_pu_v", rows)
             bad = _bad(parsed, rows)
             _report_counts(report, parsed, bad)
@@ -291,7 +292,7 @@ def held_months(con: duckdb.DuckDBPyConnection, spec: Spec,
     table: police.uk publishes a force's month whole, so a force-month the table lacks has no row
     of the file already, and its rows need no key check)."""
     _fill_ledger(con)
-    good = rows.filter(rows["reason"].is_null())
+    good = rows.select(["reason", "_target", "force", "month"]).filter(rows["reason"].is_null())
     pairs = [p for p in good.group_by(["_target", "force", "month"]).aggregate([]).to_pylist()
              if p["force"] is not None and p["month"] is not None and p["_target"] is not None]
     out = []

@@ -11,6 +11,7 @@ from functools import lru_cache
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from paragon.geography.bng import bng_to_lonlat, lonlat_to_bng
 from paragon.geography.forces import TERRITORIAL
@@ -39,6 +40,13 @@ def areas() -> pa.Table:
         "area_neighbourhood": t["msoa_code"],
         "area_lpu": lpus,
     })
+
+
+@lru_cache(maxsize=64)
+def areas_of(forces: tuple[str, ...]) -> pa.Table:
+    """:func:`areas` of these forces only: the insert's join then builds a small hash table."""
+    table = areas()
+    return table.filter(pc.is_in(table["area_force"], pa.array(forces, pa.string())))
 
 
 AREA_JOIN = "LEFT JOIN _pu_area a ON a.area_force = v.force AND a.area_lsoa = v.lsoa_code"

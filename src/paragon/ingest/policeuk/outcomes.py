@@ -12,7 +12,7 @@ import duckdb
 
 from paragon.ingest.engine import Format
 from paragon.ingest.policeuk import checks
-from paragon.ingest.policeuk.bulk import CONTENT, Spec, Target, bulk_format
+from paragon.ingest.policeuk.bulk import CONTENT, Spec, Target, bulk_format, literal
 from paragon.ingest.policeuk.vocab import OUTCOME_STAGE, file_force
 
 COLUMNS = (
@@ -41,18 +41,35 @@ def _update(con: duckdb.DuckDBPyConnection, outcomes_where: str, crimes_where: s
     )
 
 
+def _forces(con: duckdb.DuckDBPyConnection, table: str, ingest_id: int) -> str | None:
+    """SQL list of the forces of the ingest's rows in ``table`` (None if it has none). A crime and
+    its outcomes are published by the same force: the updates read only that force's rows, which
+    the tables' zone maps skip to (files load force by force), never the whole table."""
+    forces = [f for (f,) in con.execute(
+        f"SELECT DISTINCT force FROM {table} WHERE ingest_id = ?", [ingest_id]).fetchall()]
+    return "(" + ", ".join(literal(f) for f in forces) + ")" if forces else None
+
+
 def apply_outcomes(con: duckdb.DuckDBPyConnection, ingest_id: int) -> None:
     """After a street file: give its new crimes the outcomes already loaded."""
     if not con.execute("SELECT EXISTS (SELECT 1 FROM outcomes)").fetchall()[0][0]:
         return
-    _update(con, "crime_reference IN (SELECT crime_reference FROM crimes WHERE ingest_id = $1)",
+    forces = _forces(con, "crimes", ingest_id)
+    if forces is None:
+        return
+    _update(con, f"force IN {forces} AND crime_reference IN "
+            "(SELECT crime_reference FROM crimes WHERE ingest_id = $1)",
             "c.ingest_id = $1", ingest_id)
 
 
 def _after_outcomes(con: duckdb.DuckDBPyConnection, ingest_id: int) -> None:
     """After an outcomes file: its crimes take their latest outcome."""
-    _update(con, "crime_reference IN (SELECT crime_reference FROM outcomes WHERE ingest_id = $1)",
-            "true", ingest_id)
+    forces = _forces(con, "outcomes", ingest_id)
+    if forces is None:
+        return
+    _update(con, f"force IN {forces} AND crime_reference IN "
+            "(SELECT crime_reference FROM outcomes WHERE ingest_id = $1)",
+            f"c.force IN {forces}", ingest_id)
 
 
 def _spec() -> Spec:
