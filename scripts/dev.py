@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -196,6 +197,7 @@ def run_tests(extra: list[str]) -> None:
     if bindir is None:
         os.execv(str(BIN / "pytest"), [str(BIN / "pytest"), *extra])
     failed = subprocess.run([str(BIN / "pytest"), *extra], cwd=ROOT).returncode
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop and remove the cluster
     with throwaway_postgres(bindir) as url:
         print("+ pytest " + " ".join(POSTGRES_TESTS) + " (operational store on PostgreSQL)",
               file=sys.stderr, flush=True)
