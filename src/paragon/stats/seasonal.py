@@ -26,8 +26,6 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
-import statsmodels.api as sm
-from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
 MIN_YEARS = 2
 """Each calendar month must appear at least this many times to estimate its index."""
@@ -107,6 +105,9 @@ def seasonal_profile(
         columns.append(np.array([1.0 if m == c else (-1.0 if m == 12 else 0.0) for m in months]))
     x = np.column_stack(columns)
     y = np.asarray(values, dtype=float)
+    import statsmodels.api as sm  # here, not at module level: it takes a second to import
+    from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
+
     with warnings.catch_warnings():
         # an exactly seasonal series fits perfectly, which statsmodels warns about
         warnings.simplefilter("ignore", PerfectSeparationWarning)

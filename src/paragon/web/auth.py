@@ -38,7 +38,13 @@ CONTEXT_WORDS = ("paragon",)
 SEQUENCES = ("0123456789", "abcdefghijklmnopqrstuvwxyz", "qwertyuiop", "asdfghjkl", "zxcvbnm")
 
 _hasher = PasswordHasher()
-_DUMMY_HASH = _hasher.hash("not a real password, used to keep timing even")
+
+
+@cache
+def _dummy_hash() -> str:
+    """A hash to verify against when the user does not exist, so timing stays even; made on the
+    first sign-in rather than at start (hashing is deliberately slow)."""
+    return _hasher.hash("not a real password, used to keep timing even")
 
 
 @dataclass(frozen=True)
@@ -163,7 +169,7 @@ def verify_login(ops: OpsStore, name: str, password: str) -> User | None:
     rows = ops.query(
         "SELECT user_name, role, password_hash, active FROM users WHERE user_name = ?", [name]
     )
-    stored = rows[0]["password_hash"] if rows else _DUMMY_HASH
+    stored = rows[0]["password_hash"] if rows else _dummy_hash()
     try:
         _hasher.verify(stored, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
