@@ -236,6 +236,21 @@ def test_probability_counts_a_milestone_between_whole_numbers_down() -> None:
         [90.0] * 6, FLAT, 1101, better="higher").probability_met
 
 
+@pytest.mark.parametrize("extra", [0.0, 0.5, 1.0])
+@pytest.mark.parametrize("better", ["lower", "higher"])
+def test_milestones_at_and_just_past_the_year_to_date(extra: float, better: str) -> None:
+    # Few crimes a month, so that "none at all in the rest of the year" has a real chance.
+    years = [[1.0, 0, 2, 1, 0, 1, 1, 0, 2, 1, 0, 1], [0.0, 1, 1, 2, 1, 0, 1, 1, 0, 1, 2, 0]]
+    observed = [1.0, 0.0, 1.0, 2.0, 1.0, 1.0, 0.0, 1.0, 1.0]
+    check_against_reference(observed, years, 8.0 + extra, better)
+    r = project_count_year_end(observed, years, 8.0 + extra, better=better)  # type: ignore[arg-type]
+    assert r.probability_met is not None
+    if better == "higher" and extra == 0.0:
+        assert r.probability_met == 1.0  # already there
+    else:  # lower: none at all in the rest of the year is possible but not certain
+        assert 0.0 < r.probability_met < 1.0
+
+
 def test_already_missed_and_higher_is_better() -> None:
     missed = project_count_year_end([200.0] * 3, FLAT, 500)
     assert missed.probability_met == 0.0 and missed.assurance == "likely missed"
