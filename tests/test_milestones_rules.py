@@ -104,20 +104,28 @@ def _years_file(path: Path, first: date, last: date) -> Path:
 def test_history_takes_the_complete_earlier_years_oldest_first(
     wh: Warehouse, plan: Plan, tmp_path: Path
 ) -> None:
-    # Data from April 2008 to September 2011: 2008-09, 2009-10 and 2010-11 are complete.
-    ingest_paths(wh, [_years_file(tmp_path / "c.csv", date(2008, 4, 1), date(2011, 9, 1))], plan)
+    # April 2007 to September 2011: four complete years before 2011-12. Sandwell has two crimes a
+    # month (three in April 2007), Birmingham East one.
+    crimes = _years_file(tmp_path / "c.csv", date(2007, 4, 1), date(2011, 9, 1))
+    east = tmp_path / "east.csv"
+    east.write_text("\n".join([HEADER] + [
+        f"E{y}{m:02d},{y}-{m:02d}-10,28E,N,N,N,E01008881,,,,,"
+        for y in range(2007, 2012) for m in range(1, 13) if date(2007, 4, 1) <= date(y, m, 1)
+        and date(y, m, 1) <= date(2011, 9, 1)]) + "\n", encoding="utf-8")
+    ingest_paths(wh, [crimes, east], plan)
     measure = plan.measure("total-recorded-crime")
     cov = coverage(wh, plan, measure)
     period = covered_period(cov, "2011-12")
     assert period.state == "partial" and period.months == 6
-    history = _history(wh, plan, measure, period, cov, None)
-    assert len(history) == 3 and all(len(y) == 12 for y in history)
-    assert history[0][:2] == [3, 2]  # April 2008 has the extra crime: oldest first
-    assert history[1][:2] == history[2][:2] == [2, 2]
-    assert len(_history(wh, plan, measure, period, cov, None, most=2)) == 2
-    # the year 2008-09 is the first with data: for 2010-11 only two complete years precede it
-    closed = covered_period(cov, "2010-11")
-    assert len(_history(wh, plan, measure, closed, cov, None)) == 2
+    assert _history(wh, plan, measure, period, cov, None) == [[3.0] * 12] * 3  # the last three
+    four = _history(wh, plan, measure, period, cov, None, most=4)
+    assert four[0] == [4.0] + [3.0] * 11 and four[1:] == [[3.0] * 12] * 3  # oldest first
+    assert _history(wh, plan, measure, period, cov, "sandwell") == [[2.0] * 12] * 3
+    assert _history(wh, plan, measure, period, cov, "birmingham-east") == [[1.0] * 12] * 3
+    # 2007-08 is the first year with data: for 2010-11 three complete years precede it, for
+    # 2008-09 one
+    assert len(_history(wh, plan, measure, covered_period(cov, "2010-11"), cov, None)) == 3
+    assert len(_history(wh, plan, measure, covered_period(cov, "2008-09"), cov, None)) == 1
 
 
 SURVEY = """survey,respondent_id,interview_date,lpu_id,lsoa_code,victim_type,question_id,answer,weight
