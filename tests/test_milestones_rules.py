@@ -147,3 +147,30 @@ def test_survey_months_are_whole_months_and_no_data_has_no_end(
     assert sorted(cov.months) == [date(2010, 5, 1), date(2010, 6, 1)]
     assert data_end(wh, plan, measure) == date(2010, 7, 1)
     assert coverage(wh, plan, plan.measure("total-recorded-crime")) is None
+
+
+def _count(value: int, year: int) -> Figure:
+    return Figure("burglary-dwelling", "count", date(year, 4, 1), date(year + 1, 4, 1), None,
+                  float(value))
+
+
+def test_count_change_is_quasi_poisson_with_the_measures_dispersion(plan: Plan) -> None:
+    from paragon.stats.counts import compare_counts
+
+    measure = plan.measure("burglary-dwelling")
+    now, then = _count(1_120, 2011), _count(1_000, 2010)
+    plain = change(plan, measure, now, then)
+    wide = change(plan, measure, now, then, dispersion=4.0)
+    ref = compare_counts(1_000, 1_120, dispersion=4.0)
+    assert (wide["change_p_value"], wide["change_lower"], wide["change_upper"]) == (
+        ref.p_value, ref.percent_change_lower, ref.percent_change_upper)
+    assert wide["change_test"] == ref.test_method and wide["change_dispersion"] == 4.0
+    assert wide["change_unit"] == "%" and wide["change_points"] is None
+    assert plain["change_significant"] is True and wide["change_significant"] is False
+    assert plain["change_dispersion"] == 1.0 and plain["change_p_value"] < 0.05
+    # a dispersion below 1 is never used to narrow the interval
+    assert change(plan, measure, now, then, dispersion=0.5) == plain
+    assert change(plan, measure, now, None)["change_pct"] is None
+    assert change(plan, measure, now, Figure(
+        "burglary-dwelling", "count", date(2010, 4, 1), date(2011, 4, 1), None, None)
+    )["change_pct"] is None
