@@ -64,6 +64,12 @@ def test_an_identical_file_is_recognised_by_content_and_not_parsed(
         assert new.notes == old.notes
         assert new.message.startswith(f"identical to ingest {old.ingest_id}: nothing new loaded")
     assert wh.scalar("SELECT count(*) FROM ingests") == 2 * len(files)
+    ids = [r.ingest_id for r in again]
+    assert ids == sorted(ids) and len(set(ids)) == len(files) and ids[0] > first[-1].ingest_id
+    recorded = wh.query("SELECT ingest_id, file_name, rows_read, rows_duplicate, message "
+                        "FROM ingests WHERE ingest_id >= ? ORDER BY ingest_id", [ids[0]])
+    assert [(r["ingest_id"], r["rows_read"], r["rows_duplicate"], r["message"]) for r in recorded] \
+        == [(r.ingest_id, r.rows_read, r.rows_duplicate, r.message) for r in again]
 
 
 def test_a_changed_file_is_loaded_and_its_force_month_checked(

@@ -24,7 +24,7 @@ import hashlib
 import io
 import re
 from collections import Counter
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -239,17 +239,29 @@ class Staged:
     sha256: str
     data: bytes | None  # the row path parses inside load_staged
     prepared: Any = None
-    identical: bool = False  # the same bytes, as the same kind, were ingested before
+    identical: Seen | None = None  # the first ingest of the same bytes as the same kind
+
+
+@dataclass(frozen=True)
+class Seen:
+    """The first complete ingest of some bytes as some kind: what re-ingesting them reports."""
+
+    ingest_id: int
+    rows_read: int
+    rows_quarantined: int
+    message: str
+    reasons: dict[str, int]
 
 
 def stage_source(source: Source, fmt: Format, data: bytes | None = None, *,
-                 known: Collection[tuple[str, str]] = ()) -> Staged:
+                 known: Mapping[tuple[str, str], Seen] | None = None) -> Staged:
     """Read (unless ``data`` is given) and prepare one file. A file whose (SHA-256, kind) is in
     ``known`` (complete ingests, :func:`known_files`) is not prepared: loading it is a check."""
     data = source.read() if data is None else data
     sha256 = hashlib.sha256(data).hexdigest()
-    if fmt.skip_identical and (sha256, fmt.kind) in known:
-        return Staged(source, fmt, sha256, None, identical=True)
+    seen = (known or {}).get((sha256, fmt.kind)) if fmt.skip_identical else None
+    if seen is not None:
+        return Staged(source, fmt, sha256, None, identical=seen)
     if fmt.bulk is not None:
         return Staged(source, fmt, sha256, None, fmt.bulk.prepare(data, source))
     return Staged(source, fmt, sha256, data)
@@ -260,9 +272,13 @@ def load_staged(wh: Warehouse, staged: Staged, *, adapter: str | None = None,
     """Load a staged file in one transaction and return its report."""
     source, fmt = staged.source, staged.fmt
     report = IngestReport(path=source.path, kind=fmt.kind)
-    if staged.identical:
-        _ingest_identical(wh, staged, adapter, report)
-    elif fmt.bulk is not None:
+    if staged.identical is not None:
+        _ingest_identical(wh, staged, staged.identical, adapter, report)
+        if progress:
+            progress(report.rows_read)
+        return report
+    _flush(wh)  # checked files before it keep their order in ``ingests``
+    if fmt.bulk is not None:
         _ingest_bulk(wh, staged, fmt.bulk, adapter, report)
     else:
         assert staged.data is not None
@@ -277,7 +293,7 @@ BATCH_FILES = 256
 
 
 def load_queue(wh: Warehouse, queue: list[Source],
-               stage: Callable[[Source, Collection[tuple[str, str]]], Staged], *,
+               stage: Callable[[Source, Mapping[tuple[str, str], Seen]], Staged], *,
                adapter: str | None = None,
                on_file: Callable[[IngestReport], None] | None = None) -> list[IngestReport]:
     """Stage (``stage(source, known)``, on a second thread, one file ahead) and load every source,
@@ -304,7 +320,7 @@ def load_queue(wh: Warehouse, queue: list[Source],
                     while i < len(queue) and rows < BATCH_ROWS and len(done) < BATCH_FILES:
                         staged = staged_at(i)
                         report = load_staged(wh, staged, adapter=adapter)
-                        rows += 0 if staged.identical else report.rows_read
+                        rows += 0 if staged.identical is not None else report.rows_read
                         del staged
                         done.append(report)
                         i += 1
@@ -349,10 +365,22 @@ def _ingest_rows(wh: Warehouse, source: Source, data: bytes, sha256: str, fmt: F
     _commit(wh, source, sha256, fmt, adapter, records, bad, report)
 
 
-def known_files(wh: Warehouse) -> set[tuple[str, str]]:
-    """(SHA-256, kind) of every file ingested completely: :func:`stage_source` skips them."""
-    return {(str(sha), str(kind)) for sha, kind in wh.con.execute(
-        "SELECT DISTINCT sha256, kind FROM ingests WHERE status = 'complete'").fetchall()}
+def known_files(wh: Warehouse) -> dict[tuple[str, str], Seen]:
+    """(SHA-256, kind) -> first complete ingest, for every file ingested completely (read once
+    per run, in two queries): :func:`stage_source` skips them."""
+    first = ("SELECT sha256, kind, min(ingest_id) AS first_id FROM ingests "
+             "WHERE status = 'complete' GROUP BY sha256, kind")
+    reasons: dict[int, dict[str, int]] = {}
+    for ingest_id, reason, n in wh.con.execute(
+            f"SELECT ingest_id, reason, count(*) FROM quarantine WHERE ingest_id IN "
+            f"(SELECT first_id FROM ({first})) GROUP BY ingest_id, reason").fetchall():
+        reasons.setdefault(int(ingest_id), {})[str(reason)] = int(n)
+    return {(str(sha), str(kind)): Seen(int(i), int(read), int(quarantined), str(message or ""),
+                                        reasons.get(int(i), {}))
+            for sha, kind, i, read, quarantined, message in wh.con.execute(
+                f"SELECT f.sha256, f.kind, i.ingest_id, i.rows_read, i.rows_quarantined, "
+                f"i.message FROM ({first}) f JOIN ingests i ON i.ingest_id = f.first_id"
+            ).fetchall()}
 
 
 _BATCHES: dict[int, duckdb.DuckDBPyConnection] = {}  # id(warehouse) -> its open batch
@@ -365,10 +393,13 @@ def batch(wh: Warehouse) -> Iterator[None]:
     batch rolls the batch back; the caller loads the batch's files again one per transaction."""
     with wh.transaction() as con:
         _BATCHES[id(wh)] = con
+        _PENDING[id(wh)] = []
         try:
             yield
+            _flush(wh)
         finally:
             del _BATCHES[id(wh)]
+            del _PENDING[id(wh)]
 
 
 @contextmanager
@@ -385,36 +416,75 @@ def _transaction(wh: Warehouse) -> Iterator[duckdb.DuckDBPyConnection]:
 NOTE = re.compile(r"([0-9,]+) rows with (.+) \(kept\)")
 
 
-def _ingest_identical(wh: Warehouse, staged: Staged, adapter: str | None,
+def _ingest_identical(wh: Warehouse, staged: Staged, seen: Seen, adapter: str | None,
                       report: IngestReport) -> None:
     """A file ingested before, byte for byte: nothing is parsed or loaded; the report gives the
     first ingest's rows read, quarantined (with their reasons) and notes, every other row a
-    duplicate, and is recorded like any ingest."""
-    started = datetime.now()
-    with _transaction(wh) as con:
-        seen = _seen(con, staged.sha256, staged.fmt.kind)
-        if seen is None:
-            raise IngestError(f"{staged.source.path}: internal error: staged as ingested before, "
-                              "but no complete ingest has its SHA-256")
-        rows_read, quarantined, message = con.execute(
-            "SELECT rows_read, rows_quarantined, message FROM ingests WHERE ingest_id = ?",
-            [seen]).fetchall()[0]
-        report.rows_read, report.rows_quarantined = int(rows_read), int(quarantined)
-        report.rows_duplicate = report.rows_read - report.rows_quarantined
-        report.reasons = Counter({str(reason): int(n) for reason, n in con.execute(
-            "SELECT reason, count(*) FROM quarantine WHERE ingest_id = ? GROUP BY reason",
-            [seen]).fetchall()})
-        if report.rows_duplicate:
-            report.reasons["duplicate"] = report.rows_duplicate
-        for n, note in NOTE.findall(message or ""):
-            report.notes[note] = int(n.replace(",", ""))
-        report.message = "; ".join(
-            m for m in (f"identical to ingest {seen}: nothing new loaded", message) if m)
-        ingest_id = _next_ingest_id(con)
-        _record_ingest(con, ingest_id, staged.source, staged.sha256, staged.fmt, adapter, started,
-                       report)
-    report.ingest_id = ingest_id
+    duplicate, and is recorded like any ingest (in a batch, with the batch's other such files in
+    one statement, before the next file that loads and at the batch's end)."""
+    report.rows_read, report.rows_quarantined = seen.rows_read, seen.rows_quarantined
+    report.rows_duplicate = report.rows_read - report.rows_quarantined
+    report.reasons = Counter(seen.reasons)
+    if report.rows_duplicate:
+        report.reasons["duplicate"] = report.rows_duplicate
+    for n, note in NOTE.findall(seen.message):
+        report.notes[note] = int(n.replace(",", ""))
+    report.message = "; ".join(
+        m for m in (f"identical to ingest {seen.ingest_id}: nothing new loaded", seen.message) if m)
     _check_counts(report)
+    item = _Checked(staged, adapter, datetime.now(), report)
+    pending = _PENDING.get(id(wh))
+    if pending is not None:
+        pending.append(item)
+        return
+    with wh.transaction() as con:
+        _record_checked(con, [item])
+
+
+@dataclass
+class _Checked:
+    staged: Staged
+    adapter: str | None
+    started: datetime
+    report: IngestReport
+
+
+_PENDING: dict[int, list[_Checked]] = {}  # id(warehouse) -> checked files not yet recorded
+
+
+def _flush(wh: Warehouse) -> None:
+    pending = _PENDING.get(id(wh))
+    con = _BATCHES.get(id(wh))
+    if pending and con is not None:
+        _record_checked(con, pending)
+        pending.clear()
+
+
+def _record_checked(con: duckdb.DuckDBPyConnection, items: list[_Checked]) -> None:
+    """The ``ingests`` rows of checked (identical) files, in one statement."""
+    ids = sorted(int(i) for (i,) in con.execute(
+        f"SELECT nextval('ingest_id_seq') FROM range({len(items)})").fetchall())
+    for ingest_id, item in zip(ids, items, strict=True):
+        item.report.ingest_id = ingest_id
+    reports = [item.report for item in items]
+    con.register("_checked", pa.table({
+        "ingest_id": pa.array(ids, pa.int64()),
+        "path": [i.staged.source.path for i in items],
+        "file_name": [i.staged.source.name for i in items],
+        "sha256": [i.staged.sha256 for i in items],
+        "kind": [i.staged.fmt.kind for i in items],
+        "adapter": pa.array([i.adapter for i in items], pa.string()),
+        "started_at": pa.array([i.started for i in items], pa.timestamp("us")),
+        "rows_read": pa.array([r.rows_read for r in reports], pa.int64()),
+        "rows_loaded": pa.array([r.rows_loaded for r in reports], pa.int64()),
+        "rows_quarantined": pa.array([r.rows_quarantined for r in reports], pa.int64()),
+        "rows_duplicate": pa.array([r.rows_duplicate for r in reports], pa.int64()),
+        "status": [r.status for r in reports],
+        "message": pa.array([r.message or None for r in reports], pa.string()),
+    }))
+    con.execute("INSERT INTO ingests BY NAME SELECT *, now()::TIMESTAMP AS finished_at "
+                "FROM _checked")
+    con.unregister("_checked")
 
 
 def _ingest_bulk(wh: Warehouse, staged: Staged, loader: BulkLoader, adapter: str | None,

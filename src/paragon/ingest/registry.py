@@ -4,7 +4,7 @@ files, folders (every CSV and zip inside) and zip archives (every CSV member, re
 from __future__ import annotations
 
 import gzip
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
@@ -15,6 +15,7 @@ from paragon.geography.forces import TERRITORIAL
 from paragon.ingest.engine import (
     Format,
     IngestReport,
+    Seen,
     Source,
     Staged,
     check_header,
@@ -143,7 +144,7 @@ def sources(paths: Iterable[Path]) -> list[Source]:
 
 
 def _stage(source: Source, known: dict[str, Format], kind: str | None,
-           ingested: Collection[tuple[str, str]] = ()) -> Staged:
+           ingested: Mapping[tuple[str, str], Seen] | None = None) -> Staged:
     data = source.read()
     fmt = pick_format(header_of(data, source.name), source.name, known, kind)
     return stage_source(source, fmt, data, known=ingested)
