@@ -301,3 +301,15 @@ def test_measure_funnel_allows_for_overdispersion(analyst: TestClient) -> None:
     assert "overdispersion" in html
     curve = measure["charts"]["funnel"]["layer"][0]["data"]["values"]
     assert curve, "the funnel curve is drawn"
+
+
+def test_shutdown_waits_for_the_warm_up(db: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A server stopped while it is still pre-computing figures closes its warehouse only after
+    the warm-up has let go of it (closing under a running query failed with 'connection is
+    busy')."""
+    import threading
+
+    with TestClient(create_app(Settings(db=db, secret_key=SECRET), warm_cache=True)):
+        assert any(t.name == "paragon-warm" for t in threading.enumerate())
+    assert not any(t.name == "paragon-warm" for t in threading.enumerate())
+    assert "could not pre-compute figures" not in caplog.text

@@ -32,8 +32,12 @@ STATIC_DIR = Path(str(resources.files("paragon.web").joinpath("static")))
 DEMO_ENV = "_PARAGON_SERVE_DEMO"  # set by `paragon demo` for its worker processes
 
 
-def warm(ctx: WebContext) -> None:
-    """Compute the figures the busiest pages need, so the first visitor does not wait."""
+SHUTDOWN_WAIT_SECONDS = 60
+
+
+def warm(ctx: WebContext, stop: threading.Event | None = None) -> None:
+    """Compute the figures the busiest pages need, so the first visitor does not wait. ``stop``
+    set (the server is shutting down) ends it between figures."""
     from paragon.web.data.adapters import display_year
     from paragon.web.data.analysis import dashboard_rows
     from paragon.web.data.areas import area_index
@@ -44,6 +48,8 @@ def warm(ctx: WebContext) -> None:
         index = area_index(ctx)
         dashboard_rows(ctx, display_year(ctx, plan), None)
         for area in [index.force, *index.lpus.values()]:
+            if stop is not None and stop.is_set():
+                return
             crime_summary(ctx, area)
     except Exception:  # warming is an optimisation: a failure here must not stop the server
         log.exception("could not pre-compute figures")
@@ -62,9 +68,16 @@ def create_app(settings: Settings, *, warehouse: Warehouse | None = None,
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         ctx.ops  # noqa: B018  (opened, and copied from an older warehouse, before any request)
+        stop = threading.Event()
+        warmer = threading.Thread(target=warm, args=(ctx, stop), name="paragon-warm", daemon=True)
         if warm_cache:
-            threading.Thread(target=warm, args=(ctx,), name="paragon-warm", daemon=True).start()
+            warmer.start()
         yield
+        # the warehouse is not closed under a query still running: the warm-up finishes the
+        # figure it is on first
+        stop.set()
+        if warmer.is_alive():
+            warmer.join(timeout=SHUTDOWN_WAIT_SECONDS)
         ctx.close()
 
     app = FastAPI(
