@@ -37,7 +37,8 @@ FILL = {
 }
 # The Home Office tables' names for the two forces the lookup spells differently.
 HOME_OFFICE_NAME = {"City of London": "London, City of"}
-OUT = Path(__file__).resolve().parents[1] / "tests" / "data" / "homeoffice" / "force_households_2011.csv"
+OUT = (Path(__file__).resolve().parents[1] / "tests" / "data" / "homeoffice"
+       / "force_households_2011.csv")
 
 
 def main(folder: Path) -> None:
