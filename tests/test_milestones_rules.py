@@ -174,3 +174,32 @@ def test_count_change_is_quasi_poisson_with_the_measures_dispersion(plan: Plan) 
     assert change(plan, measure, now, Figure(
         "burglary-dwelling", "count", date(2010, 4, 1), date(2011, 4, 1), None, None)
     )["change_pct"] is None
+
+
+def _survey(value: float, responses: int, year: int) -> Figure:
+    return Figure("confidence", "survey_proportion", date(year, 4, 1), date(year + 1, 4, 1), None,
+                  value, responses=responses)
+
+
+def test_survey_change_is_newcombes_interval_on_effective_responses(plan: Plan) -> None:
+    from paragon.stats.proportions import newcombe_difference
+
+    measure = plan.measure("confidence")
+    deff = plan.survey("feeling-the-difference").design_effect
+    assert deff > 1
+    out = change(plan, measure, _survey(80.0, 900, 2011), _survey(75.0, 800, 2010))
+    ref = newcombe_difference(0.80, 900 / deff, 0.75, 800 / deff)
+    assert ref.lower is not None and ref.upper is not None and ref.difference is not None
+    assert out == {
+        "change_pct": pytest.approx(100 * ref.difference),
+        "change_lower": pytest.approx(100 * ref.lower),
+        "change_upper": pytest.approx(100 * ref.upper),
+        "change_unit": "percentage points",
+        "change_significant": ref.significant,
+        "change_p_value": None,
+        "change_test": "Newcombe hybrid score interval",
+        "change_dispersion": None,
+        "change_points": pytest.approx(100 * ref.difference),
+    }
+    few = change(plan, measure, _survey(80.0, 20, 2011), _survey(75.0, 800, 2010))
+    assert few["change_test"] == "not enough responses" and few["change_pct"] is None
