@@ -16,6 +16,10 @@ point-in-polygon and nearest centroid (geography.place), like the 2011 schema.
 
 The file goes through the same vectorised path as the police.uk formats (policeuk/bulk.py): the
 Spec is built for each file from its own header.
+
+The crime types a file holds are recorded by force and month (``points_categories``): a month of
+a points file covers the measures whose crime types it holds, not the others
+(docs/methods.md#coverage).
 """
 
 from __future__ import annotations
@@ -145,7 +149,18 @@ def points_spec(fields: dict[str, str], force: str) -> Spec:
         coordinates="lonlat",
         notes={"no location": "longitude"},
         lookups=tuple(lookups),
+        after=record_categories,
     )
+
+
+def record_categories(con: duckdb.DuckDBPyConnection, ingest_id: int) -> None:
+    """Record the police.uk crime types the file holds, by force and month (its good rows), in
+    ``points_categories``: a file of one crime type covers that type's months only
+    (measures.availability), so the other crime types stay missing rather than reading zero."""
+    con.execute(
+        "INSERT INTO points_categories SELECT DISTINCT ?, force, month, category FROM _pu_v "
+        "WHERE reason IS NULL AND force IS NOT NULL AND month IS NOT NULL "
+        "AND category IS NOT NULL", [ingest_id])
 
 
 class PointsLoader:

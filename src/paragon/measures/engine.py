@@ -271,16 +271,51 @@ def monthly_components(
     if measure.kind == "survey_proportion":
         return _survey_months(wh, measure, start, end, lpu), "survey"
     source = crime_source(wh, plan.force, start, end)
+    covered = _points_covered(wh, plan, measure) if source == "policeuk" else None
+    if covered is not None and not any(start <= m < end for m in covered):
+        from paragon.measures.availability import points_months
+
+        held = sorted({c for m, types in points_months(wh, plan.force).items()
+                       if start <= m < end for c in types})
+        only = f" (the data loaded for those months holds only {', '.join(held)})" if held else ""
+        raise MeasureUnavailable(
+            f"no data loaded covers this measure from {start:%Y-%m} to "
+            f"{add_months(end, -1):%Y-%m}{only}"
+        )
     if measure.kind == "detection_rate" and source != "force":
         from paragon.measures import outcomes  # imports this module
 
         if source == "policeuk" or outcomes.has_outcomes(wh, plan.force):
-            return outcomes.detection_months(wh, plan, measure, start, end, lpu), "policeuk"
+            months = outcomes.detection_months(wh, plan, measure, start, end, lpu)
+            return _only(months, covered), "policeuk"
     if measure.kind == "count":
-        return _count_months(wh, plan, measure, start, end, lpu, source), source
+        months = _count_months(wh, plan, measure, start, end, lpu, source)
+        return _only(months, covered), source
     if measure.kind == "detection_rate":
-        return _detection_months(wh, plan, measure, start, end, lpu, source), source
+        months = _detection_months(wh, plan, measure, start, end, lpu, source)
+        return _only(months, covered), source
     raise ParagonError(f"measure kind '{measure.kind}' is not computable")  # pragma: no cover
+
+
+def _points_covered(wh: Warehouse, plan: Plan, measure: Measure) -> frozenset[date] | None:
+    """Where the force's police.uk data includes points files (which may hold a few crime types):
+    the months the measure is covered in (measures.availability); None where every police.uk
+    month is a full street file's. A measure covered in no month is unavailable, with the reason:
+    its crime types are missing, never zero."""
+    from paragon.measures import availability  # imports this module
+
+    if not availability.points_months(wh, plan.force):
+        return None
+    cov = availability.coverage(wh, plan, measure)
+    if cov is None:
+        reason = availability.unavailable_reason(wh, plan, measure)
+        raise MeasureUnavailable(reason or "no police.uk data covers this measure")
+    return cov.months
+
+
+def _only(months: dict[date, Components], covered: frozenset[date] | None
+          ) -> dict[date, Components]:
+    return months if covered is None else {m: c for m, c in months.items() if m in covered}
 
 
 def figure_from(

@@ -25,7 +25,7 @@ from paragon.measures.assessment import (
     projection,
     value_interval,
 )
-from paragon.measures.availability import Coverage, coverage
+from paragon.measures.availability import Coverage, coverage, coverage_key
 from paragon.measures.engine import (
     Components,
     Figure,
@@ -215,9 +215,9 @@ def _history(
 ) -> list[list[float]]:
     """Earlier financial years the data covers in full, as monthly counts, oldest first (the
     seasonal profile)."""
-    if cov is None or not period.covered:
-        return []
     first = add_months(period.start, -12 * most)
+    if cov is None or not period.covered or not cov.covered(first, period.start):
+        return []
     months, _ = monthly_components(wh, plan, measure.id, first, period.start, lpu)
     years = []
     for back in range(most, 0, -1):
@@ -448,11 +448,11 @@ def milestone_table(
         )
     if lpu is not None:
         plan.lpu(lpu)
-    coverages: dict[str, Coverage | None] = {}
+    coverages: dict[tuple[Any, ...], Coverage | None] = {}
     rows = []
     for row in plan.milestones:
         measure = plan.measure(row.measure)
-        key = measure.survey or "crimes"
+        key = coverage_key(wh, plan, measure)
         try:
             if key not in coverages:
                 coverages[key] = coverage(wh, plan, measure)

@@ -8,7 +8,7 @@ from typing import Any
 
 from paragon.errors import ParagonError
 from paragon.measures import charts
-from paragon.measures.availability import coverage
+from paragon.measures.availability import coverage, unavailable_reason
 from paragon.measures.engine import Components, figure_from, monthly_components
 from paragon.measures.periods import add_months, month_label
 from paragon.plan.schema import Plan
@@ -31,7 +31,8 @@ def monthly_series(
     measure = plan.measure(measure_id)
     cov = coverage(wh, plan, measure)
     if cov is None:
-        raise ParagonError(f"no data for measure '{measure_id}': ingest some first")
+        reason = unavailable_reason(wh, plan, measure) or "ingest some first"
+        raise ParagonError(f"no data for measure '{measure_id}': {reason}")
     end = end or cov.end
     start = max(add_months(end, -months), cov.start)
     covered = cov.covered(start, end)

@@ -42,6 +42,15 @@ CREATE TABLE IF NOT EXISTS loaded_months (
     PRIMARY KEY (table_name, force, month)
 );
 
+-- The police.uk crime types each points file holds, by force and month (paragon.ingest.points):
+-- a points file of one crime type covers that crime type's months, not every measure's.
+CREATE TABLE IF NOT EXISTS points_categories (
+    ingest_id BIGINT NOT NULL,
+    force     VARCHAR NOT NULL,
+    month     DATE NOT NULL,
+    category  VARCHAR NOT NULL
+);
+
 CREATE TABLE IF NOT EXISTS crimes (
     crime_key          VARCHAR NOT NULL,
     source             VARCHAR NOT NULL,
