@@ -115,3 +115,18 @@ def test_files_commit_in_batches(wh: Warehouse, plan: Plan,
                       DATA / "outcomes" / "2017-01-city-of-london-outcomes.csv"], plan,
                  on_file=on_file)
     assert heard == [5, 6]
+
+
+def test_a_warehouse_without_the_ledger_lists_its_months_once(
+        wh: Warehouse, plan: Plan, tmp_path: Path) -> None:
+    """A warehouse made before ``loaded_months`` (its tables full, the ledger empty): the first
+    police.uk file fills the ledger from the tables, so a changed month still finds duplicates."""
+    ingest_paths(wh, STREET, plan)
+    with wh.transaction() as con:
+        con.execute("DELETE FROM loaded_months")
+    changed = tmp_path / STREET[1].name
+    text = STREET[1].read_text()
+    changed.write_text(text + text.splitlines()[1] + "\n")
+    [report] = ingest_paths(wh, [changed], plan)
+    assert (report.rows_loaded, report.rows_duplicate) == (1, report.rows_read - 1)
+    assert wh.scalar("SELECT count(*) FROM loaded_months") == 4  # 2 forces x crimes, asb
