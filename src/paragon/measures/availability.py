@@ -152,3 +152,16 @@ def unavailable_reason(wh: Warehouse, plan: Plan, measure: Measure) -> str | Non
     needs = ("all recorded crime needs police.uk street files (every crime type)"
              if wanted is None else f"this measure counts {counted}")
     return f"the data loaded for this force holds only {', '.join(held)}; {needs}"
+
+
+def full_file_months(wh: Warehouse, force: str) -> frozenset[date] | None:
+    """Where points files are loaded for the force: the months its full police.uk files (every
+    crime type) cover. None where no points file is loaded: every police.uk month is full."""
+    if not points_months(wh, force):
+        return None
+    rows = wh.query(
+        "SELECT DISTINCT month AS m FROM crimes WHERE force = ? AND source = 'policeuk' "
+        "AND ingest_id NOT IN (SELECT ingest_id FROM points_categories WHERE force = ?)",
+        [force, force],
+    )
+    return frozenset(r["m"] for r in rows if r["m"] is not None)

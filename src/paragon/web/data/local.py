@@ -12,6 +12,7 @@ from dataclasses import replace
 from datetime import date
 from typing import Any, Literal
 
+from paragon.measures.availability import full_file_months, points_months
 from paragon.measures.periods import add_months, month_label
 from paragon.stats.counts import CountComparison, compare_periods
 from paragon.stats.multiple import FDR, bh_adjust
@@ -88,6 +89,39 @@ def _paired(ctx: WebContext, table: Literal["crimes", "asb_incidents"],
     after = [i for i in range(WINDOW_MONTHS) if add_months(win["start"], i) in covered]
     paired = [i for i in after if add_months(win["before_start"], i) in covered]
     return after, paired
+
+
+def _points_coverage(ctx: WebContext
+                     ) -> tuple[frozenset[date], dict[date, frozenset[str]]] | None:
+    """Where points files (which may hold one crime type) are loaded for the force: the months
+    of full police.uk files and the crime types the points files hold by month; None where every
+    police.uk month is a full file's."""
+    def compute() -> tuple[frozenset[date], dict[date, frozenset[str]]] | None:
+        if source_of(ctx) != "policeuk":
+            return None
+        force = ctx.plan().force
+        full = full_file_months(ctx.warehouse, force)
+        return None if full is None else (full, points_months(ctx.warehouse, force))
+
+    return ctx.cached(("points_coverage",), compute)
+
+
+def _covered_for(ctx: WebContext, win: dict[str, Any], category: str | None,
+                 paired: tuple[list[int], list[int]]) -> tuple[list[int], list[int]]:
+    """``paired`` kept to the months with data for ``category`` (None: all recorded crime, which
+    only full police.uk files cover): a month of a points file of other crime types is missing,
+    not zero."""
+    points = _points_coverage(ctx)
+    if points is None:
+        return paired
+    full, held = points
+
+    def covers(month: date) -> bool:
+        return month in full or (category is not None and category in held.get(month, ()))
+
+    after = [i for i in paired[0] if covers(add_months(win["start"], i))]
+    both = [i for i in paired[1] if i in after and covers(add_months(win["before_start"], i))]
+    return after, both
 
 
 def window_labels(ctx: WebContext) -> dict[str, Any] | None:
@@ -200,12 +234,30 @@ def crime_by_category(ctx: WebContext, area: Area) -> list[dict[str, Any]]:
     series = _monthly(rows, win["before_start"], "category")
     ordered = sorted(series.items(), key=lambda kv: (-sum(kv[1][WINDOW_MONTHS:]), kv[0]))
     coverage = _paired(ctx, "crimes", win)
+    if _points_coverage(ctx) is not None:
+        return _by_category_coverage(ctx, win, ordered, coverage)
     if len(coverage[1]) < MIN_PAIRED:
         return [_comparison(name, months, coverage=coverage) for name, months in ordered]
     comparisons = [compare_periods(*_split(m, coverage[1])) for _, m in ordered]
     adjusted = bh_adjust([c.p_value for c in comparisons])
     return [_comparison(name, months, c, a, len(ordered), coverage)
             for (name, months), c, a in zip(ordered, comparisons, adjusted, strict=True)]
+
+
+def _by_category_coverage(ctx: WebContext, win: dict[str, Any],
+                          ordered: list[tuple[str, list[int]]],
+                          coverage: tuple[list[int], list[int]]) -> list[dict[str, Any]]:
+    """Crime types compared over the months with data for each (points files loaded): a crime
+    type no file holds in a month is missing that month, never zero."""
+    covered = {name: _covered_for(ctx, win, name, coverage) for name, _ in ordered}
+    ordered = [(name, months) for name, months in ordered if covered[name][0]]
+    tested = {name: compare_periods(*_split(months, covered[name][1]))
+              for name, months in ordered if len(covered[name][1]) >= MIN_PAIRED}
+    adjusted = dict(zip(tested, bh_adjust([c.p_value for c in tested.values()]), strict=True)) \
+        if tested else {}
+    return [_comparison(name, months, tested.get(name), adjusted.get(name), max(len(tested), 1),
+                        covered[name])
+            for name, months in ordered]
 
 
 def crime_summary(ctx: WebContext, area: Area) -> dict[str, Any]:
@@ -228,7 +280,10 @@ def total_change(ctx: WebContext, area: Area) -> dict[str, Any] | None:
     series = _monthly(rows, win["before_start"], None)
     if not series:
         return None
-    return _comparison("All recorded crime", series[""], coverage=_paired(ctx, "crimes", win))
+    coverage = _covered_for(ctx, win, None, _paired(ctx, "crimes", win))
+    if not coverage[0]:  # points files of some crime types only: no total to give
+        return None
+    return _comparison("All recorded crime", series[""], coverage=coverage)
 
 
 def asb_change(ctx: WebContext, area: Area) -> dict[str, Any] | None:
