@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -31,10 +32,12 @@ from paragon.plan.init import starter_plan_text
 from paragon.settings import Settings
 from paragon.warehouse import Warehouse
 from paragon.web.app import create_app
+from paragon.web.fixtures import csrf_from
 
 DATA = Path(__file__).parent / "data" / "policeuk"
 SHOPLIFTING = DATA / "derived" / "merseyside_shoplifting.csv.gz"
 STREET = DATA / "street" / "2021-01-cambridgeshire-street.csv"
+PASSWORD = "a long enough password"
 # Shoplifting by month in the file (2019-05 .. 2020-05)
 MONTHLY = [680, 623, 654, 722, 663, 712, 623, 589, 630, 666, 581, 397, 390]
 
@@ -62,8 +65,14 @@ def load(tmp: Path, force: str, *ingests: list[str]) -> Loaded:
 
 @pytest.fixture(scope="module")
 def shoplifting_only(tmp_path_factory: pytest.TempPathFactory) -> Loaded:
-    return load(tmp_path_factory.mktemp("shop"), "merseyside",
-                ["--kind", "points", "--force", "merseyside", str(SHOPLIFTING)])
+    loaded = load(tmp_path_factory.mktemp("shop"), "merseyside",
+                  ["--kind", "points", "--force", "merseyside", str(SHOPLIFTING)])
+    added = subprocess.run([sys.executable, "-m", "paragon", "users", "add", "ana", "--role",
+                            "analyst", "--db", str(loaded.db)], capture_output=True, text=True,
+                           env={**os.environ, "PARAGON_NEW_USER_PASSWORD": PASSWORD},
+                           timeout=600, check=False)
+    assert added.returncode == 0, added.stderr
+    return loaded
 
 
 @pytest.fixture(scope="module")
@@ -179,23 +188,46 @@ def served(loaded: Loaded) -> Iterator[str]:
         thread.join(timeout=30)
 
 
-def overview(loaded: Loaded) -> tuple[dict[str, Any], str]:
+def overview(loaded: Loaded, area: str | None = None
+             ) -> tuple[dict[str, Any], str, dict[str, Any] | None]:
+    json_page = {"Accept": "application/json"}
     with served(loaded) as url:
-        page = httpx.get(url + "/", headers={"Accept": "application/json"}, timeout=120)
+        page = httpx.get(url + "/", headers=json_page, timeout=120)
         html = httpx.get(url + "/", timeout=120)
+        lpu = httpx.get(f"{url}/areas/lpu/{area}", headers=json_page, timeout=120) \
+            if area else None
     assert page.status_code == 200 and html.status_code == 200
-    return page.json(), html.text
+    return page.json(), html.text, lpu.json() if lpu else None
 
 
 def test_the_overview_gives_no_recorded_crime_total_for_shoplifting_only(
         shoplifting_only: Loaded) -> None:
-    page, html = overview(shoplifting_only)
+    page, html, area = overview(shoplifting_only, "liverpool")
     assert page["crime"] is None
     assert "Recorded crime," not in html
+    assert area is not None and area["crime_total"] is None
+    assert [c["category"] for c in area["crime_by_category"]] == ["Shoplifting"]
+    assert all(m["crimes"] is None for m in area["monthly"])  # no month of all crime
 
 
 def test_the_overview_total_is_the_street_files_month_only(with_street: Loaded) -> None:
-    page, html = overview(with_street)
+    page, html, _ = overview(with_street)
     total = street_counts()["total"]
     assert (page["crime"]["last_12_months"], page["crime"]["months_covered"]) == (total, 1)
     assert "Recorded crime," in html
+
+
+def test_the_measure_page_of_burglary_says_why_it_has_no_data(shoplifting_only: Loaded) -> None:
+    with served(shoplifting_only) as url, httpx.Client(base_url=url, follow_redirects=True,
+                                                       timeout=120) as client:
+        token = csrf_from(client.get("/login").text)
+        signed = client.post("/login", data={"user_name": "ana", "password": PASSWORD,
+                                             "csrf_token": token, "next": "/dashboard"})
+        assert signed.status_code == 200 and "Sign out" in signed.text
+        json_page = {"Accept": "application/json"}
+        burglary = client.get("/measures/burglary", headers=json_page).json()
+        shop = client.get("/measures/shoplifting", headers=json_page).json()
+    assert "holds only Shoplifting" in burglary["unavailable"]
+    assert not [p for p in burglary["points"] if p.get("value") is not None]
+    assert shop["unavailable"] is None
+    assert [p["value"] for p in shop["points"]] == MONTHLY

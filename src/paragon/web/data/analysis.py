@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from paragon.errors import ParagonError
-from paragon.measures.availability import Coverage, coverage, data_end
+from paragon.measures.availability import Coverage, coverage, data_end, unavailable_reason
 from paragon.measures.charts import MIN_RECORDED, counts_label
 from paragon.measures.periods import add_months, month_label, months_between, year_bounds
 from paragon.stats import funnel_proportions, funnel_rates
@@ -206,7 +206,8 @@ def measure_page(ctx: WebContext, measure_id: str, lpu: str | None, start: date,
     if cov is None:
         unavailable = (f"no results of the '{measure.survey}' survey are loaded"
                        if measure.kind == "survey_proportion"
-                       else "no crime records for this force are loaded")
+                       else unavailable_reason(ctx.warehouse, plan, measure)
+                       or "no crime records for this force are loaded")
     expected = len(months_between(start, end))
     covered = len(cov.covered(start, end)) if cov else 0
     unit = "count" if measure.kind == "count" else "percent"

@@ -340,6 +340,9 @@ def monthly_counts(ctx: WebContext, area: Area) -> list[dict[str, Any]]:
         [*crimes[2], *asb[2]],
     )
     crime_months, asb_months = covered_months(ctx, "crimes"), covered_months(ctx, "asb_incidents")
+    points = _points_coverage(ctx)
+    if points is not None:  # all crimes: the months of full police.uk files only
+        crime_months = crime_months & points[0]
     if not rows:
         return []
     counted = {r["month"]: r for r in rows}
