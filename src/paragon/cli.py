@@ -157,7 +157,7 @@ FEW_CRIME_TYPES = 8
 
 def points_notes(wh: Warehouse, reports: list[IngestReport]) -> list[str]:
     """For each points file holding only a few crime types, a note that the plan's other count
-    measures (total crime among them) count only what is loaded."""
+    measures (total crime among them) have no data for the file's months."""
     notes = []
     for r in reports:
         if r.kind != "points" or r.ingest_id is None or not r.rows_loaded:
@@ -168,8 +168,8 @@ def points_notes(wh: Warehouse, reports: list[IngestReport]) -> list[str]:
         if types and len(types) < FEW_CRIME_TYPES:
             notes.append(
                 f"{Path(r.path).name} holds only {', '.join(types)}: the plan's measures of other "
-                "crime types, and total crime, count only what is loaded (delete them from the "
-                "plan, or load police.uk's full street files too)"
+                "crime types, and total crime, have no data for its months (load police.uk's "
+                "full street files too)"
             )
     return notes
 
