@@ -396,6 +396,7 @@ def asgi_post(app: Any, path: str, headers: dict[str, str], *, chunks: int, chun
     through the ASGI interface, with no Content-Length unless ``headers`` has one; returns
     (status, bytes the app read)."""
     import asyncio
+    import threading
 
     block = b"x" * chunk_size
     pending = [MULTIPART_START]
@@ -424,7 +425,10 @@ def asgi_post(app: Any, path: str, headers: dict[str, str], *, chunks: int, chun
              "query_string": query.encode(), "root_path": "", "client": ("198.51.100.7", 1),
              "server": ("testserver", 80),
              "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()]}
-    asyncio.run(app(scope, receive, send))
+    # on a thread of its own: the browser tests' Playwright holds an event loop in this one
+    worker = threading.Thread(target=lambda: asyncio.run(app(scope, receive, send)))
+    worker.start()
+    worker.join()
     return status, read
 
 
