@@ -57,9 +57,9 @@ BROWSER_PACKAGES = ("chromium", "fonts-dejavu-core")
 
 def _apt_plan(env: dict[str, str],
               packages: tuple[str, ...] = BROWSER_PACKAGES) -> tuple[list[str], list[str]]:
-    """What installing the browser packages would do, from apt-get's own simulation: the packages
-    it would newly install and the installed packages it would have to upgrade (only those the
-    browser's dependencies require: nothing else is ever upgraded)."""
+    """What installing ``packages`` would do, from apt-get's own simulation: the packages it
+    would newly install and the installed packages it would have to upgrade (only those their
+    dependencies require: nothing else is ever upgraded)."""
     sim = subprocess.run(
         ["apt-get", "-s", "install", "--no-install-recommends", *packages],
         capture_output=True, text=True, env=env, check=True,
@@ -71,6 +71,29 @@ def _apt_plan(env: dict[str, str],
             name = line.split()[1]
             (upgraded if "[" in line.split(" (")[0] else new).append(name)
     return new, upgraded
+
+
+def apt_install(packages: tuple[str, ...], why: str) -> None:
+    """Install Debian ``packages`` with apt-get: say why and what will be installed and upgraded
+    first, install without recommended extras, and upgrade nothing unrelated."""
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    print(
+        f"{why}: installing {' and '.join(packages)} with apt-get, without recommended packages.",
+        file=sys.stderr,
+    )
+    sh("apt-get", "update", "-qq", env=env)
+    new, upgraded = _apt_plan(env, packages)
+    print(f"apt-get will install {len(new)} packages: {' '.join(new)}", file=sys.stderr)
+    if upgraded:
+        print(
+            f"and must upgrade {len(upgraded)} installed packages that they depend on: "
+            f"{' '.join(upgraded)}",
+            file=sys.stderr,
+        )
+    sh(
+        "apt-get", "install", "-y", "-qq", "--no-install-recommends", "--no-upgrade",
+        *packages, env=env,
+    )
 
 
 def ensure_chromium() -> None:
@@ -85,24 +108,9 @@ def ensure_chromium() -> None:
             file=sys.stderr,
         )
         return
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    print(
-        "Browser tests need Debian's Chromium at /usr/bin/chromium, which is missing: "
-        f"installing {' and '.join(BROWSER_PACKAGES)} with apt-get, without recommended packages.",
-        file=sys.stderr,
-    )
-    sh("apt-get", "update", "-qq", env=env)
-    new, upgraded = _apt_plan(env)
-    print(f"apt-get will install {len(new)} packages: {' '.join(new)}", file=sys.stderr)
-    if upgraded:
-        print(
-            f"and must upgrade {len(upgraded)} installed packages that they depend on: "
-            f"{' '.join(upgraded)}",
-            file=sys.stderr,
-        )
-    sh(
-        "apt-get", "install", "-y", "-qq", "--no-install-recommends", "--no-upgrade",
-        *BROWSER_PACKAGES, env=env,
+    apt_install(
+        BROWSER_PACKAGES,
+        "Browser tests need Debian's Chromium at /usr/bin/chromium, which is missing",
     )
 
 
@@ -140,24 +148,9 @@ def ensure_postgres() -> Path | None:
             file=sys.stderr,
         )
         return None
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    print(
-        "The operational-store tests need a PostgreSQL server, which is missing: installing "
-        f"{' and '.join(POSTGRES_PACKAGES)} with apt-get, without recommended packages.",
-        file=sys.stderr,
-    )
-    sh("apt-get", "update", "-qq", env=env)
-    new, upgraded = _apt_plan(env, POSTGRES_PACKAGES)
-    print(f"apt-get will install {len(new)} packages: {' '.join(new)}", file=sys.stderr)
-    if upgraded:
-        print(
-            f"and must upgrade {len(upgraded)} installed packages that they depend on: "
-            f"{' '.join(upgraded)}",
-            file=sys.stderr,
-        )
-    sh(
-        "apt-get", "install", "-y", "-qq", "--no-install-recommends", "--no-upgrade",
-        *POSTGRES_PACKAGES, env=env,
+    apt_install(
+        POSTGRES_PACKAGES,
+        "The operational-store tests need a PostgreSQL server, which is missing",
     )
     return postgres_bindir()
 
