@@ -6,9 +6,6 @@ bundled) the pages say so and the shape routes answer 404 with the reason."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +17,7 @@ from shapely.geometry import shape
 
 from paragon.geography.lpus import plan_lsoas
 from paragon.plan import load_plan
-from test_plan_init_gm import free_port, gm, invoke, served  # noqa: F401  (fixtures)
+from test_plan_init_gm import gm, invoke, served, serving  # noqa: F401  (fixtures)
 
 SECRET = "m" * 40
 
@@ -68,28 +65,8 @@ def gwent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     invoke("plan", "init", "--force", "gwent", "--out", str(plan), "--first-year", "2016-17")
     env = {**os.environ, "PARAGON_SECRET_KEY": SECRET}
     env.pop("PARAGON_PLAN", None)
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "paragon", "serve", "--plan", str(plan),
-                             "--db", str(db), "--port", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"serve stopped: {proc.stderr.read() if proc.stderr else ''}")
-            try:
-                if httpx.get(base + "/", timeout=5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("serve did not answer")
-            time.sleep(0.3)
+    with serving(plan, db, env, wait=120, poll=0.3) as base:
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def test_no_map_where_no_boundary_can_be_built(gwent: str) -> None:

@@ -17,6 +17,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -78,22 +79,18 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def served(gm: tuple[Path, Path]) -> Iterator[httpx.Client]:
-    """`paragon serve --plan` in its own process, and a client signed in as an analyst."""
-    plan, db = gm
-    env = {**os.environ, "PARAGON_SECRET_KEY": SECRET, "PARAGON_NEW_USER_PASSWORD": PASSWORD}
-    env.pop("PARAGON_PLAN", None)
-    paragon = [sys.executable, "-m", "paragon"]
-    subprocess.run([*paragon, "users", "add", "ana", "--db", str(db)], env=env, check=True,
-                   capture_output=True)
+@contextmanager
+def serving(plan: Path, db: Path, env: dict[str, str], wait: float,
+            poll: float) -> Iterator[str]:
+    """`paragon serve --plan` in its own process on a free port: yields its base URL once "/"
+    answers 200 (within `wait` seconds, asked every `poll`), and stops it on the way out."""
     port = free_port()
-    proc = subprocess.Popen([*paragon, "serve", "--plan", str(plan), "--db", str(db),
-                             "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
+    proc = subprocess.Popen([sys.executable, "-m", "paragon", "serve", "--plan", str(plan),
+                             "--db", str(db), "--port", str(port)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 300
+        deadline = time.monotonic() + wait
         while True:
             if proc.poll() is not None:
                 raise RuntimeError(f"serve stopped: {proc.stderr.read() if proc.stderr else ''}")
@@ -104,17 +101,30 @@ def served(gm: tuple[Path, Path]) -> Iterator[httpx.Client]:
                 pass
             if time.monotonic() > deadline:
                 raise RuntimeError("serve did not answer")
-            time.sleep(0.5)
-        with httpx.Client(base_url=base, timeout=120) as client:
-            token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
-            assert token
-            signed = client.post("/login", data={"user_name": "ana", "password": PASSWORD,
-                                                 "csrf_token": token[1]})
-            assert signed.status_code == 303
-            yield client
+            time.sleep(poll)
+        yield base
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def served(gm: tuple[Path, Path]) -> Iterator[httpx.Client]:
+    """`paragon serve --plan` in its own process, and a client signed in as an analyst."""
+    plan, db = gm
+    env = {**os.environ, "PARAGON_SECRET_KEY": SECRET, "PARAGON_NEW_USER_PASSWORD": PASSWORD}
+    env.pop("PARAGON_PLAN", None)
+    paragon = [sys.executable, "-m", "paragon"]
+    subprocess.run([*paragon, "users", "add", "ana", "--db", str(db)], env=env, check=True,
+                   capture_output=True)
+    with serving(plan, db, env, wait=300, poll=0.5) as base, \
+            httpx.Client(base_url=base, timeout=120) as client:
+        token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
+        assert token
+        signed = client.post("/login", data={"user_name": "ana", "password": PASSWORD,
+                                             "csrf_token": token[1]})
+        assert signed.status_code == 303
+        yield client
 
 
 def measure_json(client: httpx.Client, lpu: str | None = None) -> dict[str, object]:
