@@ -2,24 +2,7 @@
 // HTML markers). Selecting an area opens its page. Without WebGL the map says so and the lists on
 // the page remain the way to choose an area.
 import * as maplibregl from "/static/vendor/maplibre-gl.mjs";
-
-const BLANK_STYLE = {
-  version: 8,
-  sources: {},
-  layers: [{ id: "background", type: "background", paint: { "background-color": "#e7edf2" } }],
-};
-
-function bounds(features) {
-  let minX = 180, minY = 90, maxX = -180, maxY = -90;
-  const visit = (c) => {
-    if (typeof c[0] === "number") {
-      minX = Math.min(minX, c[0]); maxX = Math.max(maxX, c[0]);
-      minY = Math.min(minY, c[1]); maxY = Math.max(maxY, c[1]);
-    } else { c.forEach(visit); }
-  };
-  features.forEach((f) => visit(f.geometry.coordinates));
-  return [[minX, minY], [maxX, maxY]];
-}
+import { BLANK_STYLE, bounds } from "/static/js/mapbase.js";
 
 async function getJSON(url) {
   const response = await fetch(url, { headers: { Accept: "application/geo+json" } });

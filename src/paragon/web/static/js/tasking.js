@@ -2,25 +2,7 @@
 // in the page) on a plain background, shaded by their rank within their LPU. The patrol and harm
 // lists on the page hold the same cells, so a map is never the only way to read them.
 import * as maplibregl from "/static/vendor/maplibre-gl.mjs";
-
-const BLANK_STYLE = {
-  version: 8,
-  sources: {},
-  layers: [{ id: "background", type: "background", paint: { "background-color": "#e7edf2" } }],
-};
-
-// The box around every ring of the features (Polygon or MultiPolygon).
-function bounds(features) {
-  let minX = 180, minY = 90, maxX = -180, maxY = -90;
-  const visit = (c) => {
-    if (typeof c[0] === "number") {
-      minX = Math.min(minX, c[0]); maxX = Math.max(maxX, c[0]);
-      minY = Math.min(minY, c[1]); maxY = Math.max(maxY, c[1]);
-    } else { c.forEach(visit); }
-  };
-  features.forEach((f) => f.geometry && visit(f.geometry.coordinates));
-  return [[minX, minY], [maxX, maxY]];
-}
+import { BLANK_STYLE, bounds } from "/static/js/mapbase.js";
 
 async function draw(el) {
   const cells = JSON.parse(document.getElementById(el.dataset.source).textContent);
