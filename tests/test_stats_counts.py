@@ -12,7 +12,10 @@ from statsmodels.stats.proportion import proportion_confint
 from statsmodels.stats.rates import test_poisson_2indep as sm_test_poisson_2indep
 
 from paragon.stats.counts import (
+    ASYMPTOTIC_FROM,
     PeriodDispersion,
+    _etest_exact,
+    _score,
     compare_counts,
     etest_pvalue,
     period_dispersion,
@@ -44,6 +47,57 @@ def test_etest_large_counts_match_statsmodels_on_wide_grid() -> None:
     grid = np.arange(17_300, 19_900)
     ref = sm_test_poisson_2indep(18_030, 1, 19_139, 1, method="etest", etest_kwds={"y_grid": grid})
     assert etest_pvalue(18_030, 19_139) == pytest.approx(ref.pvalue, rel=1e-6)
+
+
+def _pairwise_etest(c1: int, c2: int, e1: float, e2: float) -> float:
+    """The E-test summed over every pair of counts with scipy.stats Poisson objects."""
+    r_d = e1 / e2
+    pooled = (c1 + c2) / (e1 + e2)
+    d1, d2 = stats.poisson(pooled * e1), stats.poisson(pooled * e2)
+    g1 = np.arange(d1.ppf(1e-16), d1.isf(1e-16) + 1)
+    g2 = np.arange(d2.ppf(1e-16), d2.isf(1e-16) + 1)
+    obs = abs(float(_score(float(c1), float(c2), r_d))) - 1e-15
+    mask = np.abs(_score(g1[:, None], g2[None, :], r_d)) >= obs
+    return float((d1.pmf(g1)[:, None] * d2.pmf(g2)[None, :] * mask).sum())
+
+
+@pytest.mark.parametrize(
+    ("c1", "c2", "e1", "e2"),
+    [
+        (3, 9, 1.0, 1.0),
+        (40, 41, 1.0, 1.0),
+        (250, 310, 1.0, 1.3),
+        (2_000, 1_870, 2.0, 1.7),
+        (15_000, 15_400, 1.0, 1.0),
+        (0, 7, 1.0, 3.0),
+    ],
+)
+def test_etest_tail_sums_equal_the_sum_over_every_pair(
+    c1: int, c2: int, e1: float, e2: float
+) -> None:
+    assert etest_pvalue(c1, c2, e1, e2) == pytest.approx(
+        _pairwise_etest(c1, c2, e1, e2), rel=1e-10, abs=1e-14
+    )
+
+
+@pytest.mark.parametrize("side", [0.9, 1.1])
+@pytest.mark.parametrize("e2", [1.0, 0.5, 2.0, 1.3])
+@pytest.mark.parametrize("k", [0.0, 0.4, 1.0, 1.96, 2.5, 3.3, 4.5])
+def test_etest_exact_and_asymptotic_agree_either_side_of_the_switch(
+    side: float, e2: float, k: float
+) -> None:
+    # Counts whose smaller expected count is 10% below or above the switch; both forms of
+    # the p-value are computed on each side and must agree to within 1e-6.
+    c1 = int(ASYMPTOTIC_FROM * side / min(1.0, e2))
+    c2 = int(c1 * e2 + k * math.sqrt(2.0 * c1 * e2))
+    r_d = 1.0 / e2
+    pooled = (c1 + c2) / (1.0 + e2)
+    assert (min(pooled, pooled * e2) >= ASYMPTOTIC_FROM) == (side > 1.0)
+    observed = abs(float(_score(float(c1), float(c2), r_d))) - 1e-15
+    exact = _etest_exact(observed, pooled, pooled * e2, r_d)
+    normal = 2.0 * stats.norm.sf(observed)
+    assert abs(exact - normal) < 1e-6
+    assert etest_pvalue(c1, c2, 1.0, e2) == pytest.approx(normal if side > 1 else exact, abs=1e-15)
 
 
 def test_burglary_dwelling_example() -> None:
@@ -220,9 +274,14 @@ def _dispersion_by_hand(before: list[float], after: list[float]) -> tuple[float,
     cols = [i for i in range(len(before)) if before[i] + after[i] > 0]
     rows = [[before[i] for i in cols], [after[i] for i in cols]]
     total = sum(map(sum, rows))
-    resid = [[(rows[r][c] - sum(rows[r]) * (rows[0][c] + rows[1][c]) / total)
-              / math.sqrt(sum(rows[r]) * (rows[0][c] + rows[1][c]) / total)
-              for c in range(len(cols))] for r in range(2)]
+    resid = [
+        [
+            (rows[r][c] - sum(rows[r]) * (rows[0][c] + rows[1][c]) / total)
+            / math.sqrt(sum(rows[r]) * (rows[0][c] + rows[1][c]) / total)
+            for c in range(len(cols))
+        ]
+        for r in range(2)
+    ]
     df = len(cols) - 1
     ss = sum(x * x for row in resid for x in row)
     lag = sum(row[c] * row[c - 1] for row in resid for c in range(1, len(cols)))
