@@ -4,27 +4,17 @@ screen, and the patrol list downloads as CSV."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from paragon.settings import Settings
 from paragon.web.app import create_app
-from paragon.web.fixtures import sample_with_users
+from paragon.web.fixtures import sample_with_users, serve_in_thread
 
 PASSWORD = "tasking browser password"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -33,18 +23,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                            tmp_path_factory.mktemp("tasking-browser") / "t.duckdb",
                            {"ana": "analyst"}, PASSWORD)
     app = create_app(Settings(db=db, secret_key="t" * 32))
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, name="uvicorn-tasking", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serve_in_thread(app, "uvicorn-tasking") as url:
+        yield url
 
 
 @pytest.mark.parametrize("width", [1280, 390])

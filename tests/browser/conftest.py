@@ -3,36 +3,24 @@ server on 127.0.0.1 and a free port, serving a real DuckDB file in a temporary f
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-import uvicorn
 
 from paragon.settings import Settings
 from paragon.warehouse import Warehouse
 from paragon.web.app import create_app
-from paragon.web.fixtures import sample_with_users
+from paragon.web.fixtures import sample_with_users, serve_in_thread
 
 PASSWORD = "browser test password"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
 class LiveServer:
     url: str
     app: Any
-    server: uvicorn.Server
-    thread: threading.Thread
 
     @property
     def warehouse(self) -> Warehouse:
@@ -45,19 +33,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
                            tmp_path_factory.mktemp("browser") / "browser.duckdb",
                            {"analyst": "analyst", "admin": "admin"}, PASSWORD)
     app = create_app(Settings(db=db, secret_key="b" * 32), warm_cache=True)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, name="uvicorn-test", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.05)
-    yield LiveServer(f"http://127.0.0.1:{port}", app, server, thread)
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve_in_thread(app, "uvicorn-test") as url:
+        yield LiveServer(url, app)
 
 
 @pytest.fixture

@@ -12,7 +12,12 @@ from __future__ import annotations
 import csv
 import re
 import shutil
+import socket
 import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -225,3 +230,34 @@ def sign_in(client: Any, user: str, password: str) -> Any:
     token = csrf_from(client.get("/login").text)
     return client.post("/login", data={"user_name": user, "password": password,
                                        "csrf_token": token, "next": "/dashboard"})
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on just now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def serve_in_thread(app: Any, name: str, wait: float = 20.0) -> Iterator[str]:
+    """A real uvicorn serving `app` on 127.0.0.1 and a free port, on a daemon thread called
+    `name`: yields the base URL once the server has started (within `wait` seconds), and stops
+    it on the way out."""
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, name=name, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + wait
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
