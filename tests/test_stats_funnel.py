@@ -226,12 +226,12 @@ def test_proportion_funnel_additive_and_chi_squared_test() -> None:
     n = rng.integers(200, 3000, size=40)
     p = np.clip(rng.normal(0.3, 0.05, size=40), 0.01, 0.99)
     events = rng.binomial(n, p)
-    od = estimate_overdispersion("proportion", list(events), list(n), events.sum() / n.sum(),
-                                 "auto")
+    od = estimate_overdispersion(
+        "proportion", list(events), list(n), events.sum() / n.sum(), "auto"
+    )
     assert od.method in ("additive", "multiplicative") and od.p_value < 0.05
     assert od.p_value == pytest.approx(sps.chi2.sf(40 * od.phi, 39))
-    add = funnel_proportions(list(events), list(n), [str(i) for i in range(40)],
-                             adjust="additive")
+    add = funnel_proportions(list(events), list(n), [str(i) for i in range(40)], adjust="additive")
     assert add.overdispersion is not None
     assert add.overdispersion.tau2 == pytest.approx(0.05**2, rel=0.6)
     assert all(0.0 <= u.lower_998 <= u.upper_998 <= 1.0 for u in add.units)
@@ -240,3 +240,63 @@ def test_proportion_funnel_additive_and_chi_squared_test() -> None:
 def test_bad_adjust_is_refused() -> None:
     with pytest.raises(ValueError, match="adjust must be"):
         funnel_rates([1, 2], [10.0, 20.0], ["a", "b"], adjust="both")  # type: ignore[arg-type]
+
+
+def _reference_quantile(q: float, dist: object) -> float:
+    """Spiegelhalter's smoothed quantile from a frozen scipy.stats distribution."""
+    r = float(dist.ppf(q))  # type: ignore[attr-defined]
+    f_r = float(dist.cdf(r))  # type: ignore[attr-defined]
+    f_below = float(dist.cdf(r - 1.0)) if r > 0 else 0.0  # type: ignore[attr-defined]
+    return r if f_r == f_below else r - (f_r - q) / (f_r - f_below)
+
+
+@pytest.mark.parametrize("coverage", [0.95, 0.998, 0.9])
+@pytest.mark.parametrize("theta", [0.0, 1e-4, 0.003, 0.05, 0.31, 0.5, 0.97, 1.0])
+@pytest.mark.parametrize("n", [1, 2, 5, 17, 100, 1_234, 50_000, 913_776])
+def test_binomial_limits_equal_scipy_stats_objects(theta: float, n: int, coverage: float) -> None:
+    tail = (1 - coverage) / 2
+    dist = sps.binom(n, theta)
+    lower = max(0.0, _reference_quantile(tail, dist)) / n
+    upper = min(float(n), max(0.0, _reference_quantile(1 - tail, dist))) / n
+    got = binomial_limits(theta, n, coverage)
+    assert got == pytest.approx((lower, upper), rel=1e-11, abs=1e-13)
+
+
+@pytest.mark.parametrize("coverage", [0.95, 0.998])
+@pytest.mark.parametrize("rate", [0.0, 1e-6, 0.01, 0.5, 3.0])
+@pytest.mark.parametrize("exposure", [0.5, 1.0, 10.0, 1_000.0, 123_456.7, 3e6])
+def test_poisson_limits_equal_scipy_stats_objects(
+    rate: float, exposure: float, coverage: float
+) -> None:
+    tail = (1 - coverage) / 2
+    dist = sps.poisson(rate * exposure)
+    lower = max(0.0, _reference_quantile(tail, dist)) / exposure
+    upper = max(0.0, _reference_quantile(1 - tail, dist)) / exposure
+    got = poisson_limits(rate, exposure, coverage)
+    assert got == pytest.approx((lower, upper), rel=1e-11, abs=1e-13)
+
+
+def test_whole_funnel_equals_unit_by_unit_scipy_stats_limits() -> None:
+    rng = np.random.default_rng(7)
+    events = [int(e) for e in rng.integers(50, 5_000, 40)]
+    pops = [float(p) for p in rng.uniform(1e4, 1e6, 40)]
+    names = [f"u{i}" for i in range(40)]
+    plot = funnel_rates(events, pops, names, per=1000.0)
+    target = sum(events) / sum(pops)
+    for unit, pop in zip(plot.units, pops, strict=True):
+        dist = sps.poisson(target * pop)
+        for cov, lo, hi in [
+            (0.95, unit.lower_95, unit.upper_95),
+            (0.998, unit.lower_998, unit.upper_998),
+        ]:
+            tail = (1 - cov) / 2
+            ref_lo = max(0.0, _reference_quantile(tail, dist)) / pop * 1000
+            ref_hi = max(0.0, _reference_quantile(1 - tail, dist)) / pop * 1000
+            assert (lo, hi) == pytest.approx((ref_lo, ref_hi), rel=1e-11)
+    props = funnel_proportions([e // 10 for e in events], events, names)
+    theta = sum(e // 10 for e in events) / sum(events)
+    for unit, n in zip(props.units, events, strict=True):
+        dist = sps.binom(n, theta)
+        ref_lo = max(0.0, _reference_quantile(0.001, dist)) / n
+        ref_hi = min(float(n), max(0.0, _reference_quantile(0.999, dist))) / n
+        assert (unit.lower_998, unit.upper_998) == pytest.approx((ref_lo, ref_hi), rel=1e-11)

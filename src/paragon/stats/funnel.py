@@ -50,7 +50,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 Position = Literal["within", "above", "below"]
 Kind = Literal["proportion", "rate"]
@@ -112,26 +112,65 @@ class FunnelPlot:
         return asdict(self)
 
 
-def _interpolated_quantile(q: float, dist: Any) -> float:
-    """Spiegelhalter's smoothed quantile of a discrete distribution (a frozen scipy one).
+def _smoothed_quantile(q: float, cdf: Any, ppf_raw: Any) -> np.ndarray:
+    """Spiegelhalter's smoothed quantile of a discrete distribution, for many sizes at once.
 
     ``r`` is the smallest count with ``F(r) >= q``; the result is
-    ``r - (F(r) - q) / (F(r) - F(r - 1))``.
+    ``r - (F(r) - q) / (F(r) - F(r - 1))``. ``cdf(k)`` is ``F`` at whole counts ``k`` and
+    ``ppf_raw(q)`` the continuous inverse of ``F`` (scipy.special's ``pdtrik``/``bdtrik``),
+    whose ceiling is ``r`` or one above it.
     """
-    r = float(dist.ppf(q))
-    f_r = float(dist.cdf(r))
-    f_below = float(dist.cdf(r - 1.0)) if r > 0 else 0.0
-    if f_r == f_below:
-        return r
-    return r - (f_r - q) / (f_r - f_below)
+    r = np.ceil(ppf_raw(q))
+    below = np.maximum(r - 1.0, 0.0)
+    r = np.where(cdf(below) >= q, below, r)
+    f_r = cdf(r)
+    f_below = np.where(r > 0, cdf(np.maximum(r - 1.0, 0.0)), 0.0)
+    step = f_r - f_below
+    safe = np.where(step == 0, 1.0, step)
+    return np.asarray(np.where(step == 0, r, r - (f_r - q) / safe), dtype=float)
 
 
-def _smoothed_limits(dist: Any, coverage: float) -> tuple[float, float]:
-    """Lower and upper smoothed quantiles (as counts, not below 0) for a coverage."""
+def _poisson_quantiles(means: np.ndarray, q: float) -> np.ndarray:
+    """Smoothed Poisson(mean) quantiles (a mean of 0 puts everything at 0)."""
+    m = np.asarray(means, dtype=float)
+    positive = np.where(m > 0, m, 1.0)
+    out = _smoothed_quantile(
+        q, lambda k: special.pdtr(k, positive), lambda p: special.pdtrik(p, positive)
+    )
+    return np.where(m > 0, out, 0.0)
+
+
+def _binomial_quantiles(sizes: np.ndarray, target: float, q: float) -> np.ndarray:
+    """Smoothed Binomial(size, target) quantiles (a target of 0 or 1 is a single point, which
+    the smoothing spreads over the unit step below it)."""
+    n = np.asarray(sizes, dtype=float)
+    if target <= 0.0:
+        return np.full_like(n, q - 1.0)
+    if target >= 1.0:
+        return n - (1.0 - q)
+    return _smoothed_quantile(
+        q,
+        lambda k: np.where(
+            k >= n, 1.0, special.bdtr(np.minimum(k, n).astype(np.int64), n.astype(np.int64), target)
+        ),
+        lambda p: special.bdtrik(p, n, target),
+    )
+
+
+def _exact_limit_arrays(
+    kind: Kind, target: float, sizes: np.ndarray, coverage: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exact (interpolated) lower and upper limits, per single unit of size, for many sizes."""
     tail = (1.0 - coverage) / 2.0
-    lower = max(0.0, _interpolated_quantile(tail, dist))
-    upper = max(0.0, _interpolated_quantile(1.0 - tail, dist))
-    return lower, upper
+    if kind == "proportion":
+        n = np.round(sizes)
+        lower = np.maximum(0.0, _binomial_quantiles(n, target, tail))
+        upper = np.maximum(0.0, _binomial_quantiles(n, target, 1.0 - tail))
+        return lower / n, np.minimum(n, upper) / n
+    means = target * sizes
+    lower = np.maximum(0.0, _poisson_quantiles(means, tail))
+    upper = np.maximum(0.0, _poisson_quantiles(means, 1.0 - tail))
+    return lower / sizes, upper / sizes
 
 
 def binomial_limits(target: float, n: float, coverage: float) -> tuple[float, float]:
@@ -139,16 +178,16 @@ def binomial_limits(target: float, n: float, coverage: float) -> tuple[float, fl
     size = round(n)
     if not 0.0 <= target <= 1.0 or size < 1:
         raise ValueError("need 0 <= target <= 1 and n >= 1")
-    lower, upper = _smoothed_limits(stats.binom(size, target), coverage)
-    return lower / size, min(float(size), upper) / size
+    lower, upper = _exact_limit_arrays("proportion", target, np.array([float(size)]), coverage)
+    return float(lower[0]), float(upper[0])
 
 
 def poisson_limits(target: float, exposure: float, coverage: float) -> tuple[float, float]:
     """Exact (interpolated) Poisson funnel limits for a rate per unit of ``exposure``."""
     if target < 0 or exposure <= 0:
         raise ValueError("need target >= 0 and exposure > 0")
-    lower, upper = _smoothed_limits(stats.poisson(target * exposure), coverage)
-    return lower / exposure, upper / exposure
+    lower, upper = _exact_limit_arrays("rate", target, np.array([float(exposure)]), coverage)
+    return float(lower[0]), float(upper[0])
 
 
 def _position(value: float, lower: float, upper: float) -> Position:
@@ -198,7 +237,7 @@ def estimate_overdispersion(
     n_units = len(values)
     zw = winsorise((values - target) / se)
     phi = float(np.mean(zw**2))
-    p_value = float(stats.chi2.sf(n_units * phi, n_units - 1)) if n_units > 1 else 1.0
+    p_value = float(special.chdtrc(n_units - 1, n_units * phi)) if n_units > 1 else 1.0
     w = 1.0 / se**2
     denom = float(w.sum() - (w**2).sum() / w.sum())
     tau2 = max(0.0, (n_units * phi - (n_units - 1)) / denom) if denom > 0 else 0.0
@@ -246,10 +285,12 @@ def _adjusted_limits(
     """Normal limits widened by the overdispersion model (never below 0, or above 1 for
     proportions)."""
     se = _se(kind, target, size)
-    width = se * math.sqrt(max(od.phi, 1.0)) if od.method == "multiplicative" else math.sqrt(
-        se**2 + od.tau2
+    width = (
+        se * math.sqrt(max(od.phi, 1.0))
+        if od.method == "multiplicative"
+        else math.sqrt(se**2 + od.tau2)
     )
-    half = float(stats.norm.isf((1.0 - coverage) / 2.0)) * width
+    half = float(-special.ndtri((1.0 - coverage) / 2.0)) * width
     upper = target + half
     return max(0.0, target - half), min(1.0, upper) if kind == "proportion" else upper
 
@@ -267,17 +308,28 @@ def _build(
     if adjust not in ("none", "auto", "multiplicative", "additive"):
         raise ValueError("adjust must be none, auto, multiplicative or additive")
     od = None if adjust == "none" else estimate_overdispersion(kind, events, sizes, target, adjust)
-    exact = binomial_limits if kind == "proportion" else poisson_limits
-
-    def limits(size: float, coverage: float) -> tuple[float, float]:
-        if od is None or od.method == "exact":
-            return exact(target, size, coverage)
-        return _adjusted_limits(kind, target, size, coverage, od)
+    size_arr = np.asarray(sizes, dtype=float)
+    if kind == "proportion" and (not 0.0 <= target <= 1.0 or (np.round(size_arr) < 1).any()):
+        raise ValueError("need 0 <= target <= 1 and n >= 1")
+    if kind == "rate" and target < 0:
+        raise ValueError("need target >= 0 and exposure > 0")
+    if od is None or od.method == "exact":
+        # One vectorised pass per coverage over every unit's size.
+        lo95s, hi95s = _exact_limit_arrays(kind, target, size_arr, COVERAGES[0])
+        lo998s, hi998s = _exact_limit_arrays(kind, target, size_arr, COVERAGES[1])
+        table = [
+            (float(a), float(b), float(c), float(d))
+            for a, b, c, d in zip(lo95s, hi95s, lo998s, hi998s, strict=True)
+        ]
+    else:
+        table = [
+            _adjusted_limits(kind, target, s, COVERAGES[0], od)
+            + _adjusted_limits(kind, target, s, COVERAGES[1], od)
+            for s in sizes
+        ]
 
     rows: list[FunnelUnit] = []
-    for name, e, s in zip(units, events, sizes, strict=True):
-        lo95, hi95 = limits(s, COVERAGES[0])
-        lo998, hi998 = limits(s, COVERAGES[1])
+    for name, e, s, (lo95, hi95, lo998, hi998) in zip(units, events, sizes, table, strict=True):
         value = e / s
         rows.append(
             FunnelUnit(
