@@ -73,16 +73,24 @@ def months_spec(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Searches per month as bars; a month with no data has no bar (a gap, never zero)."""
     values = [{"month": r["key"], "searches": r["searches"]} for r in rows
               if r["searches"] is not None]
+    return _monthly_bars("Searches per month; months with no data are gaps.",
+                         [r["key"] for r in rows], values, "searches", "searches")
+
+
+def _monthly_bars(description: str, months: list[str], values: list[dict[str, Any]],
+                  field: str, title: str) -> dict[str, Any]:
+    """A count per month as grey bars over every month in ``months``: a month missing from
+    ``values`` has no bar (a gap, never zero)."""
     return {
-        **_spec("Searches per month; months with no data are gaps.", 200),
+        **_spec(description, 200),
         "data": {"values": values},
         "mark": {"type": "bar", "color": GREY},
         "encoding": {
             "x": {"field": "month", "type": "ordinal", "title": None,
-                  "scale": {"domain": [r["key"] for r in rows]}},
-            "y": {"field": "searches", "type": "quantitative", "title": "searches",
+                  "scale": {"domain": months}},
+            "y": {"field": field, "type": "quantitative", "title": title,
                   "axis": {"tickCount": 5}},
-            "tooltip": [{"field": "month"}, {"field": "searches", "format": ","}],
+            "tooltip": [{"field": "month"}, {"field": field, "format": ","}],
         },
     }
 
@@ -144,18 +152,9 @@ def detections_spec(rows: list[dict[str, Any]]) -> dict[str, Any]:
     bar (a gap, never zero)."""
     values = [{"month": r["month"], "detected": r["detected"]} for r in rows
               if not r["missing"]]
-    return {
-        **_spec("Crimes first detected per month; months without an outcomes file are gaps.", 200),
-        "data": {"values": values},
-        "mark": {"type": "bar", "color": GREY},
-        "encoding": {
-            "x": {"field": "month", "type": "ordinal", "title": None,
-                  "scale": {"domain": [r["month"] for r in rows]}},
-            "y": {"field": "detected", "type": "quantitative", "title": "first detected",
-                  "axis": {"tickCount": 5}},
-            "tooltip": [{"field": "month"}, {"field": "detected", "format": ","}],
-        },
-    }
+    return _monthly_bars(
+        "Crimes first detected per month; months without an outcomes file are gaps.",
+        [r["month"] for r in rows], values, "detected", "first detected")
 
 
 def outcomes_page(ctx: WebContext, force: str | None) -> dict[str, Any]:
