@@ -22,13 +22,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -36,7 +35,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from typer.testing import CliRunner
 
 from paragon.cli import app as cli
@@ -45,7 +43,7 @@ from paragon.plan import Plan, default_plan, load_plan
 from paragon.settings import Settings
 from paragon.warehouse import Warehouse
 from paragon.web.app import create_app
-from paragon.web.fixtures import csrf_from
+from paragon.web.fixtures import csrf_from, serve_in_thread
 
 DATA = Path(__file__).parent / "data" / "policeuk"
 PASSWORD = "a long enough password"
@@ -271,42 +269,20 @@ def area_comparisons(data: dict[str, Any]) -> list[str]:
 # --- pages through a real uvicorn --------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @dataclass
 class Served:
     url: str
-    server: uvicorn.Server
-    thread: threading.Thread
-
-
-def serve(ds: Dataset) -> Served:
-    settings = Settings(db=ds.db, plan=ds.plan_path, secret_key="r" * 32)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, name=f"uvicorn-{ds.name}", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.05)
-    return Served(f"http://127.0.0.1:{port}", server, thread)
 
 
 @pytest.fixture(scope="module")
 def servers(built: dict[str, Dataset]) -> Iterator[dict[str, Served]]:
-    running = {name: serve(ds) for name, ds in built.items()}
-    yield running
-    for s in running.values():
-        s.server.should_exit = True
-    for s in running.values():
-        s.thread.join(timeout=10)
+    with ExitStack() as running:
+        served = {}
+        for name, ds in built.items():
+            app = create_app(Settings(db=ds.db, plan=ds.plan_path, secret_key="r" * 32))
+            url = running.enter_context(serve_in_thread(app, f"uvicorn-{ds.name}", wait=60))
+            served[name] = Served(url)
+        yield served
 
 
 def signed_in(base: str) -> httpx.Client:
