@@ -291,7 +291,7 @@ def period_dispersion(before: Sequence[float], after: Sequence[float]) -> Period
         n = len(b)
         rho = max(0.0, min(0.95, (raw * n + 1.0) / (n - 3.0))) if n > 3 else 0.0
     inflated = pearson * _sum_inflation(rho, len(b))
-    t_factor = (float(special.stdtrit(df, 1 - ALPHA / 2)) / float(-special.ndtri(ALPHA / 2))) ** 2
+    t_factor = (float(-special.stdtrit(df, ALPHA / 2)) / float(-special.ndtri(ALPHA / 2))) ** 2
     factor = max(1.0, inflated * t_factor) if inflated > 1.0 else 1.0
     return PeriodDispersion(pearson, df, rho, factor)
 

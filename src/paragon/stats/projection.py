@@ -54,7 +54,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 from paragon.stats.proportions import MIN_RESPONSES, NOT_ENOUGH, wilson_interval
 
@@ -213,7 +213,7 @@ def detect_level_change(
     splits = range(MIN_SEGMENT, len(x) - MIN_SEGMENT + 1)
     if len(splits) == 0 or x.sum() <= 0:
         return None
-    threshold = float(stats.chi2.isf(CHANGE_ALPHA / len(splits), 1))
+    threshold = float(special.chdtri(1, CHANGE_ALPHA / len(splits)))
     best: LevelChange | None = None
     level = x.sum() / w.sum()
     for c in splits:
@@ -245,7 +245,7 @@ class _Ratio:
     def log_var(self, tail: float) -> float:
         factor = 1.0
         if self.tau2 > 0:
-            factor = (stats.t.isf(tail, self.years - 1) / stats.norm.isf(tail)) ** 2
+            factor = (-special.stdtrit(self.years - 1, tail) / -special.ndtri(tail)) ** 2
         return float(factor * self.tau2 * (1.0 + 1.0 / self.years) + self.noise / self.years)
 
 
@@ -265,6 +265,8 @@ def _remaining_distribution(
     level_count: float, r: _Ratio, phi: float, c_seg: float, c_rest: float, tail: float
 ) -> Any:
     """Negative binomial for the rest of the year's count (see the module docstring)."""
+    from scipy import stats  # only a count projection needs it (a slow import)
+
     mean = max(level_count, 0.5) * r.ratio
     var = phi * mean * (c_rest + c_seg * (1.0 - r.share) / r.segment_share)
     var += mean**2 * r.log_var(tail)
@@ -290,8 +292,18 @@ def not_projected(
         f"the data has {have}"
     )
     return YearEndProjection(
-        "count", ytd, k, None, None, None, None, "not projected", float(milestone), better,
-        years_used=years, reason=reason,
+        "count",
+        ytd,
+        k,
+        None,
+        None,
+        None,
+        None,
+        "not projected",
+        float(milestone),
+        better,
+        years_used=years,
+        reason=reason,
     )
 
 
@@ -391,9 +403,9 @@ def project_proportion_year_end(
             "proportion", ytd, None, None, None, None, None, NOT_ENOUGH, milestone, better
         )
     assert p95.lower is not None and p95.upper is not None
-    se = (p95.upper - p95.lower) / (2.0 * float(stats.norm.isf(0.025)))
+    se = (p95.upper - p95.lower) / (2.0 * float(-special.ndtri(0.025)))
     z = (p80.estimate - milestone) / se
-    prob = float(stats.norm.cdf(z if better == "higher" else -z))
+    prob = float(special.ndtr(z if better == "higher" else -z))
     return YearEndProjection(
         kind="proportion",
         year_to_date=ytd,
@@ -417,8 +429,8 @@ def _met(value: float, milestone: float, better: Direction) -> Outcome:
 def poisson_exact_interval(count: int, confidence: float = 0.95) -> tuple[float, float]:
     """Exact (Garwood) interval for a Poisson mean given one observed count."""
     alpha = 1.0 - confidence
-    lower = 0.0 if count == 0 else float(stats.chi2.ppf(alpha / 2, 2 * count)) / 2.0
-    return lower, float(stats.chi2.ppf(1 - alpha / 2, 2 * count + 2)) / 2.0
+    lower = 0.0 if count == 0 else float(special.gammaincinv(count, alpha / 2))
+    return lower, float(special.gammaincinv(count + 1, 1 - alpha / 2))
 
 
 def assess_closed_year(
@@ -443,7 +455,10 @@ def assess_closed_year(
         if value < 0 or int(value) != value:
             raise ValueError("a count must be a non-negative whole number")
         lower, upper = poisson_exact_interval(int(value))
-        tails = stats.poisson.cdf(value, milestone), stats.poisson.sf(value - 1, milestone)
+        tails = (
+            special.pdtr(value, milestone),
+            1.0 if value < 1 else special.pdtrc(value - 1, milestone),
+        )
         p_value = min(1.0, 2.0 * float(min(tails)))
         return ClosedYearAssessment(
             outcome, p_value < 0.05, value, milestone, lower, upper, p_value

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Final, Literal
 
-from scipy import stats
+from scipy import special
 
 MIN_RESPONSES = 50.0
 """Minimum effective number of responses needed to report an estimate."""
@@ -65,7 +65,7 @@ def z_value(confidence: float) -> float:
     """Two-sided standard normal critical value for a confidence level in (0, 1)."""
     if not 0.0 < confidence < 1.0:
         raise ValueError("confidence must be strictly between 0 and 1")
-    return float(stats.norm.isf((1.0 - confidence) / 2.0))
+    return float(-special.ndtri((1.0 - confidence) / 2.0))
 
 
 def wilson_bounds(p_hat: float, n: float, confidence: float = 0.95) -> tuple[float, float]:
