@@ -11,7 +11,6 @@ import io
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -27,6 +26,7 @@ from typer.testing import CliRunner
 from paragon.cli import app
 from paragon.plan import load_plan
 from paragon.warehouse import Warehouse
+from paragon.web.fixtures import free_port
 
 GMP_BUR = Path(__file__).parent / "data" / "policeuk" / "derived" / "gmp_bur.csv.gz"
 PASSWORD = "a long enough password"
@@ -71,12 +71,6 @@ def test_spc_charts_exactly_the_36_months_that_exist(gm: tuple[Path, Path]) -> N
     assert [p["period"] for p in chart["points"]] == MONTHS
     assert [p["value"] for p in chart["points"]] == [float(counts[m]) for m in MONTHS]
     assert chart["seasonal"] is not None  # three years: enough to estimate the season
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextmanager
