@@ -18,6 +18,8 @@ from paragon.stats.funnel import (
     estimate_overdispersion,
     funnel_proportions,
     funnel_rates,
+    limits_at,
+    limits_curve,
     poisson_limits,
 )
 
@@ -300,3 +302,14 @@ def test_whole_funnel_equals_unit_by_unit_scipy_stats_limits() -> None:
         ref_lo = max(0.0, _reference_quantile(0.001, dist)) / n
         ref_hi = min(float(n), max(0.0, _reference_quantile(0.999, dist))) / n
         assert (unit.lower_998, unit.upper_998) == pytest.approx((ref_lo, ref_hi), rel=1e-11)
+
+
+@pytest.mark.parametrize("kind", ["rate", "proportion"])
+def test_limits_curve_equals_limits_at_each_size(kind: str) -> None:
+    sizes = np.linspace(40.0, 90_000.0, 40)
+    target = 0.012 if kind == "rate" else 0.3
+    for coverage in (0.95, 0.998):
+        lower, upper = limits_curve(kind, target, sizes, coverage)  # type: ignore[arg-type]
+        for s, lo, hi in zip(sizes, lower, upper, strict=True):
+            ref = limits_at(kind, target, float(s), coverage)  # type: ignore[arg-type]
+            assert (lo, hi) == pytest.approx(ref, rel=1e-13)

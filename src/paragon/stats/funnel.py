@@ -279,6 +279,27 @@ def limits_at(
     return _adjusted_limits(kind, target, size, coverage, od)
 
 
+def limits_curve(
+    kind: Kind,
+    target: float,
+    sizes: Sequence[float] | np.ndarray,
+    coverage: float,
+    overdispersion: Overdispersion | None = None,
+    per: float = 1.0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`limits_at` for many sizes at once (the curve a chart draws), in one pass when the
+    limits are exact."""
+    size_arr = np.asarray(sizes, dtype=float)
+    if overdispersion is None or overdispersion.method == "exact":
+        if kind == "proportion" and (not 0.0 <= target <= 1.0 or (np.round(size_arr) < 1).any()):
+            raise ValueError("need 0 <= target <= 1 and n >= 1")
+        if target < 0 or (size_arr <= 0).any():
+            raise ValueError("need target >= 0 and exposure > 0")
+        return _exact_limit_arrays(kind, target, size_arr, coverage)
+    pairs = [limits_at(kind, target, s, coverage, overdispersion, per) for s in size_arr]
+    return np.array([a for a, _ in pairs]), np.array([b for _, b in pairs])
+
+
 def _adjusted_limits(
     kind: Kind, target: float, size: float, coverage: float, od: Overdispersion
 ) -> tuple[float, float]:
