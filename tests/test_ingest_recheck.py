@@ -4,7 +4,6 @@ without a primary-key index. On the real Cambridgeshire and City of London files
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,25 +11,13 @@ import pytest
 from paragon.errors import IngestError
 from paragon.ingest import engine
 from paragon.ingest.registry import formats, ingest_paths, pick_format, sources
-from paragon.plan import Plan, default_plan
+from paragon.plan import Plan
 from paragon.warehouse import Warehouse
 
 DATA = Path(__file__).parent / "data" / "policeuk"
 STREET = sorted((DATA / "street").glob("2021-01-*.csv"))
 OUTCOMES = DATA / "outcomes" / "2016-11-city-of-london-outcomes.csv"
 STOPS = DATA / "stop-and-search" / "2020-01-durham-stop-and-search.csv"
-
-
-@pytest.fixture
-def plan() -> Plan:
-    return default_plan()
-
-
-@pytest.fixture
-def wh(tmp_path: Path) -> Iterator[Warehouse]:
-    w = Warehouse.open(tmp_path / "w.duckdb")
-    yield w
-    w.close()
 
 
 def counts(wh: Warehouse) -> dict[str, int]:
