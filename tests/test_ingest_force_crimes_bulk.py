@@ -7,10 +7,9 @@ from typing import Any
 
 import pytest
 
-from paragon.ingest.engine import ingest_file
+from bulk_check import load_and_read
 from paragon.ingest.force_crimes import force_crimes_format
 from paragon.ingest.force_crimes_bulk import _plain
-from paragon.warehouse import Warehouse
 
 HEADER = (
     "crime_reference,recorded_date,offence_code,hate_flag,business_flag,domestic_flag,"
@@ -50,24 +49,9 @@ LINES = [
 
 
 def _load(tmp_path: Path, name: str, bulk: bool, files: list[list[str]]) -> dict[str, Any]:
-    with Warehouse.open(tmp_path / f"{name}.duckdb") as wh:
-        reports = []
-        for i, lines in enumerate(files):
-            path = tmp_path / f"{name}-{i}.csv"
-            path.write_text("\n".join([HEADER, *lines]) + "\n", encoding="utf-8")
-            report = ingest_file(wh, path, force_crimes_format("west-midlands", bulk=bulk))
-            got = report.as_dict()
-            got.pop("path")
-            got.pop("ingest_id")
-            reports.append(got)
-        crimes = wh.cursor().execute(
-            "SELECT * EXCLUDE (ingest_id) FROM crimes ORDER BY crime_key"
-        ).fetchall()
-        quarantine = wh.cursor().execute(
-            "SELECT line_number, column_name, reason, raw_text FROM quarantine "
-            "ORDER BY ingest_id, line_number"
-        ).fetchall()
-    return {"reports": reports, "crimes": crimes, "quarantine": quarantine}
+    return load_and_read(tmp_path, name, HEADER, files,
+                         lambda: force_crimes_format("west-midlands", bulk=bulk),
+                         "SELECT * EXCLUDE (ingest_id) FROM crimes ORDER BY crime_key")
 
 
 # Without the quoted line, the blank line and the short row, the file is read by pyarrow's CSV
@@ -89,10 +73,10 @@ def test_bulk_path_matches_row_path(tmp_path: Path, files: list[list[str]]) -> N
     bulk = _load(tmp_path, "bulk", True, files)
     assert bulk["quarantine"] == rows["quarantine"]
     assert bulk["reports"] == rows["reports"]
-    assert bulk["crimes"] == rows["crimes"]
+    assert bulk["rows"] == rows["rows"]
     # Seven distinct good references; every bad row is a different check failing.
     if files[-1] is LINES:
-        assert sum(r["rows_loaded"] for r in rows["reports"]) == len(rows["crimes"]) == 7
+        assert sum(r["rows_loaded"] for r in rows["reports"]) == len(rows["rows"]) == 7
         assert rows["reports"][-1]["rows_quarantined"] == 20
 
 

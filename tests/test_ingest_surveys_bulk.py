@@ -7,10 +7,9 @@ from typing import Any
 
 import pytest
 
-from paragon.ingest.engine import ingest_file
+from bulk_check import load_and_read
 from paragon.ingest.surveys import survey_format
 from paragon.plan import Plan
-from paragon.warehouse import Warehouse
 
 HEADER = "survey,respondent_id,interview_date,lpu_id,lsoa_code,victim_type,question_id,answer,weight"
 LINES = [
@@ -47,23 +46,8 @@ PLAIN = [line for line in LINES if '"' not in line and line and line.count(",") 
 
 def _load(tmp_path: Path, plan: Plan, name: str, bulk: bool,
           files: list[list[str]]) -> dict[str, Any]:
-    with Warehouse.open(tmp_path / f"{name}.duckdb") as wh:
-        reports = []
-        for i, lines in enumerate(files):
-            path = tmp_path / f"{name}-{i}.csv"
-            path.write_text("\n".join([HEADER, *lines]) + "\n", encoding="utf-8")
-            got = ingest_file(wh, path, survey_format(plan, bulk=bulk)).as_dict()
-            got.pop("path")
-            got.pop("ingest_id")
-            reports.append(got)
-        rows = wh.cursor().execute(
-            "SELECT * EXCLUDE (ingest_id) FROM survey_responses ORDER BY response_key"
-        ).fetchall()
-        quarantine = wh.cursor().execute(
-            "SELECT line_number, column_name, reason, raw_text FROM quarantine "
-            "ORDER BY ingest_id, line_number"
-        ).fetchall()
-    return {"reports": reports, "rows": rows, "quarantine": quarantine}
+    return load_and_read(tmp_path, name, HEADER, files, lambda: survey_format(plan, bulk=bulk),
+                         "SELECT * EXCLUDE (ingest_id) FROM survey_responses ORDER BY response_key")
 
 
 @pytest.mark.parametrize(
