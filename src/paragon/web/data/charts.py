@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from paragon.stats.funnel import Overdispersion, limits_at
+from paragon.stats.funnel import Overdispersion, limits_curve
 
 SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"
 BLUE, ORANGE, GREY, INK = "#1d5fa6", "#b35900", "#6b6b6b", "#1f2933"
@@ -186,17 +186,12 @@ def funnel_curve(funnel: dict[str, Any], points: int = 40) -> list[dict[str, flo
     od = funnel.get("overdispersion")
     adjusted = Overdispersion(**od) if od else None
 
-    def limits(target: float, size: float, coverage: float) -> tuple[float, float]:
-        return limits_at(funnel["kind"], target, size, coverage, adjusted, per)
-
-    out = []
-    for i in range(points):
-        size = lo + (hi - lo) * i / (points - 1)
-        l95, u95 = limits(target, size, 0.95)
-        l998, u998 = limits(target, size, 0.998)
-        out.append({"size": size, "lower_95": l95 * per, "upper_95": u95 * per,
-                    "lower_998": l998 * per, "upper_998": u998 * per})
-    return out
+    grid = [lo + (hi - lo) * i / (points - 1) for i in range(points)]
+    l95, u95 = limits_curve(funnel["kind"], target, grid, 0.95, adjusted, per)
+    l998, u998 = limits_curve(funnel["kind"], target, grid, 0.998, adjusted, per)
+    return [{"size": size, "lower_95": float(l95[i]) * per, "upper_95": float(u95[i]) * per,
+             "lower_998": float(l998[i]) * per, "upper_998": float(u998[i]) * per}
+            for i, size in enumerate(grid)]
 
 
 def comparison_bars(rows: list[dict[str, Any]], last_label: str,
