@@ -446,3 +446,14 @@ def test_the_months_of_the_data(built: dict[str, Dataset]) -> None:
     mers = built["merseyside-shoplifting"].months
     assert min(mers) == "2019-05" and max(mers) == "2020-05" and len(mers) == 13
     assert date(2019, 5, 1).strftime("%Y-%m") in mers
+
+
+def test_one_month_is_said_not_shown_as_no_data(servers: dict[str, Served]) -> None:
+    """The dashboard's chart column of a measure with one month in the window says so, rather
+    than 'no monthly data' beside a figure computed from that month."""
+    client = signed_in(servers["west-midlands-2011"].url)
+    dash = client.get("/dashboard", params={"format": "json", "year": "2010-11"}).json()
+    rows = {r["measure"]: r for r in dash["milestones"]}
+    assert rows["total-recorded-crime"]["value"] == 16830
+    assert rows["total-recorded-crime"]["spark_summary"] == "1 month of data: too few for a chart"
+    assert rows["burglary-dwelling"]["spark_summary"] == "no monthly data"

@@ -93,8 +93,10 @@ def control_chart(ctx: WebContext, measure_id: str, start: date, end: date,
         measure = plan.measure(measure_id)
         first = history_start(start, end) if measure.kind == "count" else start
         rows = monthly_series(ctx, measure_id, first, end, lpu)
-        if sum(1 for r in rows if r["period"] >= month_label(start)) < 2:
-            return {"measure": measure_id, "points": [], "centre": None, "lower_limit": None,
+        months = sum(1 for r in rows if r["period"] >= month_label(start))
+        if months < 2:
+            return {"measure": measure_id, "months_with_data": months, "points": [],
+                    "centre": None, "lower_limit": None,
                     "upper_limit": None, "trial_limits": None, "method": "none", "breaks": [],
                     "caveats": ["Fewer than 2 months of data: no control chart."],
                     "seasonal": None, "baseline": None}

@@ -294,6 +294,8 @@ def spark_summary(chart: dict[str, Any]) -> str:
     """The sparkline in words, for screen readers and the table."""
     points = chart.get("points") or []
     if not points:
+        if chart.get("months_with_data") == 1:
+            return "1 month of data: too few for a chart"
         return "no monthly data"
     if chart.get("method") == "none":
         if chart.get("kind") == "count":
