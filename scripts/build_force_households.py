@@ -7,7 +7,7 @@ whole local authorities without a force; police force areas are made of whole lo
 those are filled from the local authority (the table below). England only: the lookup has no Welsh
 LSOAs, so the four Welsh forces have no households here.
 
-    .venv/bin/python scripts/build_force_households.py ../shared/data/geography
+    .venv/bin/python scripts/build_force_households.py GEOGRAPHY_DIR   # folder holding both files
 """
 
 from __future__ import annotations
@@ -73,4 +73,6 @@ def main(folder: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1] if len(sys.argv) > 1 else "../shared/data/geography"))
+    if len(sys.argv) != 2:
+        sys.exit("usage: build_force_households.py GEOGRAPHY_DIR")
+    main(Path(sys.argv[1]))

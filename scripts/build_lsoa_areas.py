@@ -1,7 +1,7 @@
 """Rebuild ``src/paragon/data/geography/lsoa_2011_area.csv.gz``: the land area of every 2011 LSOA of
 England and Wales, used to place points that have coordinates but no LSOA (geography.place).
 
-Usage: python scripts/build_lsoa_areas.py SHARED_DATA_DIR
+Usage: python scripts/build_lsoa_areas.py DATA_DIR   (the folder holding geography/)
 
 The area (hectares) is the Census 2011 table's "Hectares" column of census_2011_population_hh.csv,
 one row per LSOA (34,753), as published.
@@ -37,4 +37,6 @@ def main(shared: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1] if len(sys.argv) > 1 else "/work/shared/data"))
+    if len(sys.argv) != 2:
+        sys.exit("usage: build_lsoa_areas.py DATA_DIR")
+    main(Path(sys.argv[1]))
