@@ -1,6 +1,6 @@
 """Every command and every page on real police.uk data only.
 
-Four warehouses are built once for the module with the real command line (``paragon plan init``,
+Five warehouses are built once for the module with the real command line (``paragon plan init``,
 then ``paragon ingest`` in a subprocess, in parallel):
 
 - West Midlands, February 2011 street file (the 2011 schema), with the shipped 2011-15 plan;
@@ -8,7 +8,9 @@ then ``paragon ingest`` in a subprocess, in parallel):
 - City of London: January 2021 street file, outcomes 2016-11 to 2017-01 and stop and search
   2019-12 to 2020-02, with a starter plan for 2016-17 to 2020-21;
 - Merseyside shoplifting points, May 2019 to May 2020 (``--kind points``), starter plan 2019-20
-  and 2020-21.
+  and 2020-21;
+- Greater Manchester burglary points, February 2016 to January 2019 (``--kind points``), starter
+  plan 2016-17 to 2018-19.
 
 Then every read command answers with exit 0 or one clean error line (never a traceback), and every
 public and analyst page answers 200 through a real uvicorn, HTML and JSON twin. On every JSON twin:
@@ -87,6 +89,9 @@ DATASETS = {
     "merseyside-shoplifting": Dataset(
         "merseyside-shoplifting", "merseyside", "2019-20", 2,
         ["--kind", "points", str(DATA / "derived" / "merseyside_shoplifting.csv.gz")]),
+    "greater-manchester-burglary": Dataset(
+        "greater-manchester-burglary", "greater-manchester", "2016-17", 3,
+        ["--kind", "points", str(DATA / "derived" / "gmp_bur.csv.gz")]),
 }
 
 
@@ -105,7 +110,7 @@ def _months(wh: Warehouse, tables: tuple[str, ...]) -> frozenset[str]:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Dataset]:
-    """The four warehouses, each built once by the real command line."""
+    """The warehouses, each built once by the real command line."""
     root = tmp_path_factory.mktemp("real-data")
     sets = {k: Dataset(**{f: getattr(v, f) for f in ("name", "force", "first_year", "years",
                                                      "ingest")})
