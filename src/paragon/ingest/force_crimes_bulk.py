@@ -39,6 +39,7 @@ from paragon.ingest.engine import (
     read_header,
 )
 from paragon.ingest.offences import offence_codes
+from paragon.ingest.policeuk.bulk import quarantine_rows
 from paragon.ingest.policeuk.lines import Parsed, parse_lines, to_utf8
 
 TRIM = " \t\r\n\x0b\x0c"  # what Python's str.strip() removes from these ASCII fields
@@ -333,7 +334,7 @@ class ForceCrimesLoader:
                 report.reasons["duplicate"] = report.rows_duplicate
             if ctx.keep_quarantine and bad:
                 _raw_lines(parsed, ctx.source)
-                _quarantine(con, ctx, parsed, bad)
+                quarantine_rows(con, ctx, parsed, bad)
             if parsed.encoding != "utf-8":
                 report.message = f"decoded as {parsed.encoding}"
         finally:
@@ -349,17 +350,3 @@ def _empty(con: duckdb.DuckDBPyConnection) -> bool:
 
 def _empty_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     return not con.execute(f"SELECT EXISTS (SELECT 1 FROM {table})").fetchall()[0][0]
-
-
-def _quarantine(con: duckdb.DuckDBPyConnection, ctx: BulkContext, parsed: Parsed,
-                bad: list[tuple[int, str | None, str]]) -> None:
-    lines = [line for line, _, _ in bad]
-    con.register("_fc_bad", pa.table({
-        "ingest_id": pa.array([ctx.ingest_id] * len(bad), pa.int64()),
-        "file_name": pa.array([ctx.source.name] * len(bad), pa.string()),
-        "line_number": pa.array(lines, pa.int64()),
-        "column_name": pa.array([column for _, column, _ in bad], pa.string()),
-        "reason": pa.array([reason for _, _, reason in bad], pa.string()),
-        "raw_text": pa.array([parsed.raw(line) for line in lines], pa.string()),
-    }))
-    con.execute("INSERT INTO quarantine BY NAME SELECT * FROM _fc_bad")

@@ -27,11 +27,11 @@ from paragon.ingest.force_crimes_bulk import (
     _empty_table,
     _in,
     _plain,
-    _quarantine,
     _raw_lines,
     _shown,
     _trimmed,
 )
+from paragon.ingest.policeuk.bulk import quarantine_rows
 from paragon.ingest.policeuk.lines import Parsed, parse_lines
 from paragon.plan.schema import Plan
 
@@ -168,7 +168,7 @@ class SurveyLoader:
                 report.reasons["duplicate"] = report.rows_duplicate
             if ctx.keep_quarantine and bad:
                 _raw_lines(parsed, ctx.source)
-                _quarantine(con, ctx, parsed, bad)
+                quarantine_rows(con, ctx, parsed, bad)
             if parsed.encoding != "utf-8":
                 report.message = f"decoded as {parsed.encoding}"
         finally:

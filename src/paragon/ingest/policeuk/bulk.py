@@ -138,7 +138,7 @@ class SqlLoader:
             if report.rows_duplicate:
                 report.reasons["duplicate"] = report.rows_duplicate
             if ctx.keep_quarantine and bad:
-                _quarantine(con, ctx, parsed, bad)
+                quarantine_rows(con, ctx, parsed, bad)
             _notes(spec, rows, report, parsed.encoding)
             if spec.after is not None:
                 spec.after(con, ctx.ingest_id)
@@ -339,8 +339,9 @@ def _insert(con: duckdb.DuckDBPyConnection, spec: Spec, index: int,
     return inserted
 
 
-def _quarantine(con: duckdb.DuckDBPyConnection, ctx: BulkContext, parsed: Parsed,
-                bad: list[tuple[int, str | None, str]]) -> None:
+def quarantine_rows(con: duckdb.DuckDBPyConnection, ctx: BulkContext, parsed: Parsed,
+                    bad: list[tuple[int, str | None, str]]) -> None:
+    """Keep a file's bad rows in quarantine: (line, column or None, reason), with the raw line."""
     lines = [line for line, _, _ in bad]
     con.register("_pu_bad", pa.table({
         "ingest_id": pa.array([ctx.ingest_id] * len(bad), pa.int64()),
