@@ -279,6 +279,15 @@ def _raw_lines(parsed: Parsed, source: Source) -> None:
                                         [len(parsed.data)])).astype(np.int64)
 
 
+def read_checked(data: bytes, source: Source, kind: str, columns: tuple[str, ...]) -> Parsed:
+    """A plain file read by pyarrow (else line by line), its header checked for ``kind``'s
+    columns and its values trimmed: the prepare step of the force-crimes and survey loaders."""
+    parsed = _plain(data, source.name) or parse_lines(data, source.name)
+    check_columns(source.name, parsed.header, kind, columns)
+    parsed.table = _trimmed(parsed.table)
+    return parsed
+
+
 class ForceCrimesLoader:
     """The engine's BulkLoader for one force's crime records."""
 
@@ -288,10 +297,7 @@ class ForceCrimesLoader:
         self.outcome_types = outcome_types
 
     def prepare(self, data: bytes, source: Source) -> Parsed:
-        parsed = _plain(data, source.name) or parse_lines(data, source.name)
-        check_columns(source.name, parsed.header, "force-crimes", self.columns)
-        parsed.table = _trimmed(parsed.table)
-        return parsed
+        return read_checked(data, source, "force-crimes", self.columns)
 
     def load(self, con: duckdb.DuckDBPyConnection, prepared: Any, ctx: BulkContext,
              report: IngestReport) -> None:

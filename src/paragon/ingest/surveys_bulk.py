@@ -20,19 +20,18 @@ import duckdb
 import pyarrow as pa
 
 from paragon.geography.lpus import west_midlands_lsoas
-from paragon.ingest.engine import BulkContext, IngestReport, Source, check_columns
+from paragon.ingest.engine import BulkContext, IngestReport, Source
 from paragon.ingest.force_crimes_bulk import (
     DATE_PATTERN,
     LSOA_PATTERN,
     _empty_table,
     _in,
-    _plain,
     _raw_lines,
     _shown,
-    _trimmed,
+    read_checked,
 )
 from paragon.ingest.policeuk.bulk import quarantine_rows
-from paragon.ingest.policeuk.lines import Parsed, parse_lines
+from paragon.ingest.policeuk.lines import Parsed
 from paragon.plan.schema import Plan
 
 ALIASES = {  # alias -> header column
@@ -129,10 +128,7 @@ class SurveyLoader:
         self.columns = columns
 
     def prepare(self, data: bytes, source: Source) -> Parsed:
-        parsed = _plain(data, source.name) or parse_lines(data, source.name)
-        check_columns(source.name, parsed.header, "survey", self.columns)
-        parsed.table = _trimmed(parsed.table)
-        return parsed
+        return read_checked(data, source, "survey", self.columns)
 
     def load(self, con: duckdb.DuckDBPyConnection, prepared: Any, ctx: BulkContext,
              report: IngestReport) -> None:
