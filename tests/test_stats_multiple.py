@@ -57,5 +57,5 @@ def test_edges_the_mutation_run_found() -> None:
         bh_adjust([[0.1, 0.2]])  # type: ignore[list-item]
     with pytest.raises(ValueError, match=r"^p-values must be numbers from 0 to 1$"):
         bh_adjust([0.1, -0.01])
-    # ties keep their input order through the stable sort
+    # tied p-values get the same adjusted value
     assert bh_adjust([0.04, 0.01, 0.04]) == pytest.approx([0.04, 0.03, 0.04])

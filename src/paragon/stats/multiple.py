@@ -34,9 +34,11 @@ def bh_adjust(p_values: Sequence[float]) -> list[float]:
     if not np.isfinite(p).all() or (p < 0).any() or (p > 1).any():
         raise ValueError("p-values must be numbers from 0 to 1")
     m = len(p)
-    order = np.argsort(p, kind="stable")
+    # Tied p-values get the same adjusted value whatever their order, so any sort will do; no
+    # cap at 1 is needed, as the largest adjusted value is the largest p-value.
+    order = np.argsort(p)
     ranked = p[order] * m / np.arange(1, m + 1)
-    adjusted_sorted = np.minimum(1.0, np.minimum.accumulate(ranked[::-1])[::-1])
+    adjusted_sorted = np.minimum.accumulate(ranked[::-1])[::-1]
     adjusted = np.empty(m)
     adjusted[order] = adjusted_sorted
     return [float(v) for v in adjusted]
