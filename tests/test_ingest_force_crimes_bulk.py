@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from bulk_check import load_and_read
+from paragon.ingest.bulk_common import plain_read
 from paragon.ingest.force_crimes import force_crimes_format
-from paragon.ingest.force_crimes_bulk import _plain
 
 HEADER = (
     "crime_reference,recorded_date,offence_code,hate_flag,business_flag,domestic_flag,"
@@ -55,7 +55,7 @@ def _load(tmp_path: Path, name: str, bulk: bool, files: list[list[str]]) -> dict
 
 
 # Without the quoted line, the blank line and the short row, the file is read by pyarrow's CSV
-# reader (force_crimes_bulk._plain) instead of line by line: it must still match the row path.
+# reader (bulk_common.plain_read) instead of line by line: it must still match the row path.
 PLAIN = [line for line in LINES if '"' not in line and line and line.count(",") == 11]
 
 
@@ -84,13 +84,13 @@ def test_which_files_take_the_plain_read() -> None:
     def text(lines: list[str]) -> bytes:
         return ("\n".join(['"' + HEADER.replace(",", '","') + '"', *lines]) + "\n").encode()
 
-    plain = _plain(text(PLAIN), "x.csv")
+    plain = plain_read(text(PLAIN), "x.csv")
     assert plain is not None and plain.rows_read == len(PLAIN) == 26
     assert plain.table["line_number"].to_pylist() == list(range(2, 28))
     assert plain.table["c7"][3].as_py() == " padded "  # untrimmed, as the row path reads it
-    assert _plain(text(LINES), "x.csv") is None  # a quoted field, a blank line, a short row
-    assert _plain(text([*PLAIN, ""]) + b"\n", "x.csv") is None  # blank lines
-    assert _plain(text([*PLAIN[:3], "", *PLAIN[3:]]), "x.csv") is None
-    assert _plain(text(PLAIN).replace(b"\n", b"\r\n"), "x.csv") is None
-    assert _plain(text([PLAIN[0].replace("High Street", "x" * 10_001)]), "x.csv") is None
-    assert _plain(text(PLAIN).replace("Caf\u00e9".encode(), b"Caf\xe9"), "x.csv") is None
+    assert plain_read(text(LINES), "x.csv") is None  # a quoted field, a blank line, a short row
+    assert plain_read(text([*PLAIN, ""]) + b"\n", "x.csv") is None  # blank lines
+    assert plain_read(text([*PLAIN[:3], "", *PLAIN[3:]]), "x.csv") is None
+    assert plain_read(text(PLAIN).replace(b"\n", b"\r\n"), "x.csv") is None
+    assert plain_read(text([PLAIN[0].replace("High Street", "x" * 10_001)]), "x.csv") is None
+    assert plain_read(text(PLAIN).replace("Caf\u00e9".encode(), b"Caf\xe9"), "x.csv") is None

@@ -68,3 +68,21 @@ def test_bulk_path_matches_row_path(tmp_path: Path, plan: Plan, files: list[list
         assert rows["reports"][0]["rows_loaded"] == 5  # R1, R2, V1, V14, R3
         assert rows["reports"][0]["rows_quarantined"] == 20
         assert rows["reports"][0]["rows_duplicate"] == 1
+
+
+def test_bulk_paths_share_public_helpers_only() -> None:
+    """The survey and force-crimes bulk paths take what they share from ingest/bulk_common.py by
+    public names: neither imports another module's private (underscore) names."""
+    import ast
+
+    import paragon.ingest.force_crimes_bulk as crimes_bulk
+    import paragon.ingest.surveys_bulk as surveys_bulk
+
+    for module in (crimes_bulk, surveys_bulk):
+        assert module.__file__ is not None
+        tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
+        private = [(node.module, alias.name) for node in ast.walk(tree)
+                   if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("paragon")
+                   for alias in node.names if alias.name.startswith("_")]
+        assert private == [], f"{module.__name__} imports private names {private}"
+    assert surveys_bulk.read_checked is crimes_bulk.read_checked

@@ -26,35 +26,25 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 
 from paragon.geography.bng import bng_to_lonlat
 from paragon.geography.lpus import west_midlands_lsoas
-from paragon.ingest.engine import (
-    MAX_FIELD_CHARS,
-    BulkContext,
-    IngestReport,
-    Source,
-    check_columns,
-    read_header,
+from paragon.ingest.bulk_common import (
+    DATE_PATTERN,
+    LSOA_PATTERN,
+    empty_table,
+    raw_lines,
+    read_checked,
+    shown,
+    sql_list,
 )
+from paragon.ingest.engine import BulkContext, IngestReport, Source
 from paragon.ingest.offences import offence_codes
 from paragon.ingest.policeuk.bulk import quarantine_rows
-from paragon.ingest.policeuk.lines import Parsed, parse_lines, to_utf8
+from paragon.ingest.policeuk.lines import Parsed
 
-TRIM = " \t\r\n\x0b\x0c"  # what Python's str.strip() removes from these ASCII fields
 FLAG_TRUE = ("Y", "YES", "TRUE", "1")
 FLAG_FALSE = ("", "N", "NO", "FALSE", "0")
-DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$|^[0-9]{8}$"
-LSOA_PATTERN = r"^[EW]01[0-9]{6}$"
-
-
-def _shown(text: str, width: int = 40) -> str:
-    return f"'''' || left({text}, {width}) || ''''"
-
-
-def _in(values: tuple[str, ...]) -> str:
-    return "(" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + ")"
 
 
 def _date(text: str, checked: bool = False) -> str:
@@ -72,17 +62,17 @@ def _checks(outcome_types: tuple[str, ...]) -> list[tuple[str, str, str]]:
         ("crime_reference", "reference IS NULL", "'crime_reference is empty'"),
         ("recorded_date", "recorded_txt IS NULL", "'recorded_date is empty'"),
         ("recorded_date", "recorded_date IS NULL",
-         f"'recorded_date ' || {_shown('recorded_txt')} || ' is not a date (YYYY-MM-DD)'"),
+         f"'recorded_date ' || {shown('recorded_txt')} || ' is not a date (YYYY-MM-DD)'"),
         ("offence_code", "offence_code IS NULL", "'offence_code is empty'"),
         ("offence_code", "offence_group IS NULL",
-         f"'unknown Home Office offence code ' || {_shown('offence_code', 20)}"),
+         f"'unknown Home Office offence code ' || {shown('offence_code', 20)}"),
         ("lsoa_code", f"lsoa_code IS NOT NULL AND NOT regexp_matches(lsoa_code, '{LSOA_PATTERN}')",
-         f"'lsoa_code ' || {_shown('lsoa_code')} || ' is not an LSOA code (E01nnnnnn)'"),
+         f"'lsoa_code ' || {shown('lsoa_code')} || ' is not an LSOA code (E01nnnnnn)'"),
     ]
     for column, hi in (("easting", 700_000), ("northing", 1_300_000)):
         checks += [
             (column, f"{column}_txt IS NOT NULL AND {column} IS NULL",
-             f"'{column} ' || {_shown(column + '_txt')} || ' is not a number'"),
+             f"'{column} ' || {shown(column + '_txt')} || ' is not a number'"),
             (column, f"{column} IS NOT NULL AND NOT ({column} BETWEEN 0 AND {hi})",
              f"'{column} ' || left({column}_txt, 40) || ' is out of range (0 to {hi})'"),
         ]
@@ -91,17 +81,18 @@ def _checks(outcome_types: tuple[str, ...]) -> list[tuple[str, str, str]]:
          "'easting and northing go together'"),
         ("easting", "easting IS NULL AND northing IS NOT NULL",
          "'easting and northing go together'"),
-        ("outcome_type", f"outcome_type IS NOT NULL AND outcome_type NOT IN {_in(outcome_types)}",
-         f"'unknown outcome type ' || {_shown('outcome_type')}"),
+        ("outcome_type",
+         f"outcome_type IS NOT NULL AND outcome_type NOT IN {sql_list(outcome_types)}",
+         f"'unknown outcome type ' || {shown('outcome_type')}"),
         ("outcome_date", "outcome_txt IS NOT NULL AND outcome_date IS NULL",
-         f"'outcome_date ' || {_shown('outcome_txt')} || ' is not a date (YYYY-MM-DD)'"),
+         f"'outcome_date ' || {shown('outcome_txt')} || ' is not a date (YYYY-MM-DD)'"),
         ("outcome_date", "(outcome_type IS NULL) <> (outcome_date IS NULL)",
          "'outcome_type and outcome_date go together'"),
         ("outcome_date", "outcome_date < recorded_date", "'outcome_date is before recorded_date'"),
     ]
     for flag in ("hate_flag", "business_flag", "domestic_flag"):
         checks.append((flag, f"{flag} IS NULL",
-                       f"'{flag} ' || {_shown('upper(' + flag + '_txt)')} || ' is not Y or N'"))
+                       f"'{flag} ' || {shown('upper(' + flag + '_txt)')} || ' is not Y or N'"))
     return checks
 
 
@@ -123,14 +114,14 @@ ALIASES = {  # alias -> header column
 
 def _flag(text: str) -> str:
     value = f"upper(coalesce({text}, ''))"
-    return (f"CASE WHEN {value} IN {_in(FLAG_TRUE)} THEN true "
-            f"WHEN {value} IN {_in(FLAG_FALSE)} THEN false END")
+    return (f"CASE WHEN {value} IN {sql_list(FLAG_TRUE)} THEN true "
+            f"WHEN {value} IN {sql_list(FLAG_FALSE)} THEN false END")
 
 
 def _typed(force: str, extra: str = "", checked: bool = False) -> str:
     """Every row of ``_fc_named`` trimmed as the row path trims, typed, and joined to the offence
     and LSOA lookups; ``extra`` names more columns of ``_fc_named`` to keep."""
-    texts = ", ".join(f"nullif({a}, '') AS {a}" for a in ALIASES)  # trimmed by _trimmed
+    texts = ", ".join(f"nullif({a}, '') AS {a}" for a in ALIASES)  # trimmed by bulk_common.trimmed
     key = "'force:" + force.replace("'", "''") + ":' || reference"
     return f"""
         SELECT t.*, {key} AS crime_key,
@@ -222,72 +213,6 @@ def _lonlat(checked: pa.Table) -> tuple[pa.Array, pa.Array]:
             pa.array(np.round(lat, 6), pa.float64(), mask=~good))
 
 
-def _plain(data: bytes, name: str) -> Parsed | None:
-    """The file split by pyarrow's CSV reader when that gives exactly what ``parse_lines`` would:
-    UTF-8 rows without quotes, carriage returns or NUL bytes, every row with the header's number of
-    fields and none longer than MAX_FIELD_CHARS. None for any other file."""
-    data, encoding = to_utf8(data, name)
-    first = data.find(b"\n")
-    if first < 0 or encoding != "utf-8":
-        return None
-    start = first + 1
-    if (start == len(data) or data[start] == 10 or data.find(b"\n\n", start) >= 0
-            or data.find(b'"', start) >= 0 or b"\r" in data or b"\x00" in data):
-        return None
-    body = memoryview(data)[start:]
-    header = read_header(name, data[:first].decode("utf-8"))
-    names = [f"c{i}" for i in range(len(header))]
-    try:
-        table = pacsv.read_csv(
-            pa.py_buffer(body),
-            read_options=pacsv.ReadOptions(column_names=names),
-            parse_options=pacsv.ParseOptions(quote_char=False, ignore_empty_lines=False),
-            convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False,
-                check_utf8=False),
-        )
-    except pa.ArrowInvalid:  # a row with the wrong number of fields, a blank line: row by row
-        return None
-    longest = max((pc.max(pc.utf8_length(c)).as_py() or 0 for c in table.columns), default=0)
-    if longest > MAX_FIELD_CHARS:
-        return None
-    table = table.add_column(0, "line_number", pa.array(np.arange(2, table.num_rows + 2)))
-    return Parsed(header, encoding, table.num_rows, table)  # the text is read again if needed
-
-
-def _trimmed(table: pa.Table) -> pa.Table:
-    """Every text column trimmed as the row path trims (pyarrow's trim is several times faster
-    than DuckDB's trim with a set of characters, which dominated the load); a column with nothing
-    to trim is kept as it is."""
-    edge = "[" + "".join(f"\\x{ord(c):02x}" for c in TRIM) + "]"
-    for i, name in enumerate(table.column_names):
-        if name != "line_number" and pc.any(
-            pc.match_substring_regex(table[name], f"^{edge}|{edge}$")
-        ).as_py():
-            table = table.set_column(i, name, pc.utf8_trim(table[name], TRIM))
-    return table
-
-
-def _raw_lines(parsed: Parsed, source: Source) -> None:
-    """The text and line starts for :meth:`Parsed.raw` (the plain read keeps neither: it reads
-    the file again when a row is quarantined)."""
-    if not parsed.data:
-        parsed.data = to_utf8(source.read(), source.name)[0]
-    if len(parsed.starts) == 0:
-        ends = np.flatnonzero(np.frombuffer(parsed.data, np.uint8) == 10) + 1
-        parsed.starts = np.concatenate(([0], ends[ends < len(parsed.data)],
-                                        [len(parsed.data)])).astype(np.int64)
-
-
-def read_checked(data: bytes, source: Source, kind: str, columns: tuple[str, ...]) -> Parsed:
-    """A plain file read by pyarrow (else line by line), its header checked for ``kind``'s
-    columns and its values trimmed: the prepare step of the force-crimes and survey loaders."""
-    parsed = _plain(data, source.name) or parse_lines(data, source.name)
-    check_columns(source.name, parsed.header, kind, columns)
-    parsed.table = _trimmed(parsed.table)
-    return parsed
-
-
 class ForceCrimesLoader:
     """The engine's BulkLoader for one force's crime records."""
 
@@ -339,7 +264,7 @@ class ForceCrimesLoader:
             if report.rows_duplicate:
                 report.reasons["duplicate"] = report.rows_duplicate
             if ctx.keep_quarantine and bad:
-                _raw_lines(parsed, ctx.source)
+                raw_lines(parsed, ctx.source)
                 quarantine_rows(con, ctx, parsed, bad)
             if parsed.encoding != "utf-8":
                 report.message = f"decoded as {parsed.encoding}"
@@ -351,8 +276,4 @@ class ForceCrimesLoader:
 
 def _empty(con: duckdb.DuckDBPyConnection) -> bool:
     """No crime records at all yet: every key is new, so the insert needs no per-key check."""
-    return _empty_table(con, "crimes")
-
-
-def _empty_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    return not con.execute(f"SELECT EXISTS (SELECT 1 FROM {table})").fetchall()[0][0]
+    return empty_table(con, "crimes")

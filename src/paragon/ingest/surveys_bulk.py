@@ -1,8 +1,8 @@
 """The survey-responses format (surveys.py) on the engine's vectorised path: the same checks, the
 same reasons and the same keys as the row path, for a whole file at once.
 
-The file is split as the force-crimes bulk path splits it (pyarrow's CSV reader for a plain file,
-``parse_lines`` otherwise) and trimmed as the row path trims; one DuckDB query gives each row its
+The file is split as the force-crimes bulk path splits it (bulk_common.read_checked: pyarrow's
+CSV reader for a plain file, ``parse_lines`` otherwise) and trimmed as the row path trims; one DuckDB query gives each row its
 first failing check in the row path's order; the reasons are worded for the failing rows only; the
 good rows go into ``survey_responses`` in one INSERT that skips keys already loaded and keeps the
 first row (in line order) of a key repeated in the file. ``survey_format(plan, bulk=True)``
@@ -20,16 +20,16 @@ import duckdb
 import pyarrow as pa
 
 from paragon.geography.lpus import west_midlands_lsoas
-from paragon.ingest.engine import BulkContext, IngestReport, Source
-from paragon.ingest.force_crimes_bulk import (
+from paragon.ingest.bulk_common import (
     DATE_PATTERN,
     LSOA_PATTERN,
-    _empty_table,
-    _in,
-    _raw_lines,
-    _shown,
+    empty_table,
+    raw_lines,
     read_checked,
+    shown,
+    sql_list,
 )
+from paragon.ingest.engine import BulkContext, IngestReport, Source
 from paragon.ingest.policeuk.bulk import quarantine_rows
 from paragon.ingest.policeuk.lines import Parsed
 from paragon.plan.schema import Plan
@@ -52,21 +52,21 @@ def _checks(surveys: tuple[str, ...], lpus: tuple[str, ...]) -> list[tuple[str, 
     plan_has = ", ".join(sorted(surveys)).replace("'", "''")
     return [
         ("survey", "survey IS NULL", "'survey is empty'"),
-        ("survey", f"survey NOT IN {_in(surveys)}",
-         f"'unknown survey ' || {_shown('survey')} || ' (plan has {plan_has})'"),
+        ("survey", f"survey NOT IN {sql_list(surveys)}",
+         f"'unknown survey ' || {shown('survey')} || ' (plan has {plan_has})'"),
         ("respondent_id", "respondent IS NULL", "'respondent_id is empty'"),
         ("interview_date", "date_txt IS NULL", "'interview_date is empty'"),
         ("interview_date", "interview_date IS NULL",
-         f"'interview_date ' || {_shown('date_txt')} || ' is not a date (YYYY-MM-DD)'"),
+         f"'interview_date ' || {shown('date_txt')} || ' is not a date (YYYY-MM-DD)'"),
         ("lsoa_code", f"lsoa_code IS NOT NULL AND NOT regexp_matches(lsoa_code, '{LSOA_PATTERN}')",
-         f"'lsoa_code ' || {_shown('lsoa_code')} || ' is not an LSOA code (E01nnnnnn)'"),
+         f"'lsoa_code ' || {shown('lsoa_code')} || ' is not an LSOA code (E01nnnnnn)'"),
         ("lpu_id", "lpu_id IS NULL", "'neither lpu_id nor a known lsoa_code gives the place'"),
-        ("lpu_id", f"lpu_id NOT IN {_in(lpus)}", f"'unknown LPU ' || {_shown('lpu_id')}"),
+        ("lpu_id", f"lpu_id NOT IN {sql_list(lpus)}", f"'unknown LPU ' || {shown('lpu_id')}"),
         ("victim_type", "victim_type IS NOT NULL AND victim_type NOT IN ('crime', 'asb')",
-         f"'victim_type ' || {_shown('victim_type', 20)} || ' is not crime or asb'"),
+         f"'victim_type ' || {shown('victim_type', 20)} || ' is not crime or asb'"),
         ("question_id", "question IS NULL", "'question_id is empty'"),
         ("weight", "weight_txt IS NOT NULL AND weight IS NULL",
-         f"'weight ' || {_shown('weight_txt')} || ' is not a number'"),
+         f"'weight ' || {shown('weight_txt')} || ' is not a number'"),
         ("weight", "weight IS NOT NULL AND (isnan(weight) OR isinf(weight) "
          "OR NOT (weight BETWEEN 0 AND 1000))",
          "'weight ' || left(weight_txt, 40) || ' is out of range (0.0 to 1000.0)'"),
@@ -147,7 +147,7 @@ class SurveyLoader:
             con.register("_sv_named", named)
             failed = con.sql(reason_sql(self.surveys, self.lpus)).fetchall()
             bad = sorted([*parsed.bad, *failed])
-            check = "" if not ctx.careful and _empty_table(con, "survey_responses") else (
+            check = "" if not ctx.careful and empty_table(con, "survey_responses") else (
                 "AND NOT EXISTS (SELECT 1 FROM survey_responses t "
                 "WHERE t.response_key = v.response_key)")
             counts = con.sql("SELECT count(*), count(DISTINCT response_key) "
@@ -163,7 +163,7 @@ class SurveyLoader:
             if report.rows_duplicate:
                 report.reasons["duplicate"] = report.rows_duplicate
             if ctx.keep_quarantine and bad:
-                _raw_lines(parsed, ctx.source)
+                raw_lines(parsed, ctx.source)
                 quarantine_rows(con, ctx, parsed, bad)
             if parsed.encoding != "utf-8":
                 report.message = f"decoded as {parsed.encoding}"
