@@ -86,3 +86,37 @@ def test_bulk_paths_share_public_helpers_only() -> None:
                    for alias in node.names if alias.name.startswith("_")]
         assert private == [], f"{module.__name__} imports private names {private}"
     assert surveys_bulk.read_checked is crimes_bulk.read_checked
+
+
+@pytest.mark.parametrize("force", ["greater-manchester", "cambridgeshire"])
+def test_another_forces_plan_places_rows_by_its_own_lsoas(tmp_path: Path, force: str) -> None:
+    """A survey file for another force's starter plan: a row placed by its LSOA lands in the LPU
+    that plan gives the LSOA (not a West Midlands lookup), and a row whose LSOA is outside the
+    plan's force is quarantined saying so, on the row path and the bulk path alike."""
+    from paragon.geography.lpus import plan_lsoas
+    from paragon.plan import default_plan, parse_plan
+    from paragon.plan.init import starter_plan_text
+
+    plan = parse_plan(starter_plan_text(force, "2016-17"), force)
+    plan = plan.model_copy(update={"surveys": default_plan().surveys})
+    placed = plan_lsoas(plan)
+    first, last = placed[0], placed[-1]
+    lpu = plan.lpus[0].id
+    lines = [
+        f"feeling-the-difference,G1,2016-05-01,,{first.lsoa_code},,confidence_in_police,yes,1",
+        f"feeling-the-difference,G2,2016-05-01,,{last.lsoa_code},,confidence_in_police,no,1",
+        f"feeling-the-difference,G3,2016-05-01,{lpu},,,confidence_in_police,no,1",
+        "feeling-the-difference,W1,2016-05-01,,E01009946,,confidence_in_police,no,1",  # Sandwell
+        f"feeling-the-difference,W2,2016-05-01,{lpu},E01009946,,confidence_in_police,no,1",
+        "feeling-the-difference,W3,2016-05-01,sandwell,,,confidence_in_police,no,1",
+    ]
+    got = {bulk: _load(tmp_path, plan, f"{force}-{bulk}", bulk, [lines]) for bulk in (False, True)}
+    assert got[True] == got[False]
+    rows = {r[2]: r for r in got[True]["rows"]}  # respondent_id -> row
+    assert set(rows) == {"G1", "G2", "G3"}
+    assert rows["G1"][4] == first.lpu_id and rows["G2"][4] == last.lpu_id
+    assert rows["G3"][4] == lpu
+    quarantine = [(line, column, reason) for line, column, reason, _ in got[True]["quarantine"]]
+    outside = f"lsoa_code 'E01009946' is not in the plan's force area ({force})"
+    assert quarantine == [(5, "lsoa_code", outside), (6, "lsoa_code", outside),
+                          (7, "lpu_id", "unknown LPU 'sandwell'")]

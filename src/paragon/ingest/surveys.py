@@ -6,7 +6,9 @@ One row per respondent per question. Columns::
     weight
 
 ``survey`` is a survey id of the plan (feeling-the-difference, contact-counts); ``lpu_id`` an LPU
-of the plan (or blank when ``lsoa_code`` gives the place); ``victim_type`` is crime or asb for the
+of the plan (or blank when ``lsoa_code`` gives the place: the plan's own LSOA -> LPU assignment,
+``geography.lpus.plan_lsoas``, for whichever force the plan is for); ``lsoa_code``, when given,
+must be an LSOA of the plan's force; ``victim_type`` is crime or asb for the
 victim survey and blank otherwise; ``weight`` a positive number (1 when unweighted).
 """
 
@@ -16,7 +18,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from paragon.geography.lpus import west_midlands_lsoas
+from paragon.geography.lpus import plan_lsoas
 from paragon.ingest.engine import Format, RowError
 from paragon.ingest.fields import parse_date, parse_float, parse_lsoa, required
 from paragon.plan.schema import Plan
@@ -47,6 +49,11 @@ TABLE_COLUMNS: dict[str, pa.DataType] = {
 }
 
 
+def outside_reason(force: str) -> str:
+    """The end of the reason for a row whose LSOA is not in the plan's force area."""
+    return f"is not in the plan's force area ({force})"
+
+
 def survey_format(plan: Plan, *, bulk: bool = False) -> Format:
     """The survey-responses format, checked against the plan's surveys and LPUs. With ``bulk``,
     the same checks and keys on the engine's vectorised path (surveys_bulk.py)."""
@@ -54,7 +61,8 @@ def survey_format(plan: Plan, *, bulk: bool = False) -> Format:
 
     surveys = {s.id for s in plan.surveys}
     lpus = {lpu.id for lpu in plan.lpus}
-    lsoa_lpu = {x.lsoa_code: x.lpu_id for x in west_midlands_lsoas()}
+    lsoa_lpu = {x.lsoa_code: x.lpu_id for x in plan_lsoas(plan)}
+    outside = outside_reason(plan.force)
 
     def to_record(row: dict[str, str], _name: str) -> dict[str, Any]:
         survey = required(row, "survey")
@@ -65,6 +73,8 @@ def survey_format(plan: Plan, *, bulk: bool = False) -> Format:
         respondent = required(row, "respondent_id")
         interviewed = parse_date(row, "interview_date")
         lsoa = parse_lsoa(row, "lsoa_code")
+        if lsoa is not None and lsoa not in lsoa_lpu:
+            raise RowError("lsoa_code", f"lsoa_code '{lsoa[:40]}' {outside}")
         lpu = row["lpu_id"].strip() or (lsoa_lpu.get(lsoa) if lsoa else None)
         if lpu is None:
             raise RowError("lpu_id", "neither lpu_id nor a known lsoa_code gives the place")

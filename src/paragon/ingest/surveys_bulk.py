@@ -2,12 +2,13 @@
 same reasons and the same keys as the row path, for a whole file at once.
 
 The file is split as the force-crimes bulk path splits it (bulk_common.read_checked: pyarrow's
-CSV reader for a plain file, ``parse_lines`` otherwise) and trimmed as the row path trims; one DuckDB query gives each row its
-first failing check in the row path's order; the reasons are worded for the failing rows only; the
-good rows go into ``survey_responses`` in one INSERT that skips keys already loaded and keeps the
-first row (in line order) of a key repeated in the file. ``survey_format(plan, bulk=True)``
-selects this path; tests/test_ingest_surveys_bulk.py checks it loads and quarantines exactly what
-the row path does.
+CSV reader for a plain file, ``parse_lines`` otherwise) and trimmed as the row path trims; one
+DuckDB query gives each row its first failing check in the row path's order, with a row's LSOA
+looked up in the plan's own LSOA -> LPU assignment (``plan_lsoas``, any force); the reasons are
+worded for the failing rows only; the good rows go into ``survey_responses`` in one INSERT that
+skips keys already loaded and keeps the first row (in line order) of a key repeated in the file.
+``survey_format(plan, bulk=True)`` selects this path; tests/test_ingest_surveys_bulk.py checks it
+loads and quarantines exactly what the row path does.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from paragon.geography.lpus import west_midlands_lsoas
+from paragon.geography.lpus import plan_lsoas
 from paragon.ingest.bulk_common import (
     DATE_PATTERN,
     LSOA_PATTERN,
@@ -32,6 +33,7 @@ from paragon.ingest.bulk_common import (
 from paragon.ingest.engine import BulkContext, IngestReport, Source
 from paragon.ingest.policeuk.bulk import quarantine_rows
 from paragon.ingest.policeuk.lines import Parsed
+from paragon.ingest.surveys import outside_reason
 from paragon.plan.schema import Plan
 
 ALIASES = {  # alias -> header column
@@ -47,8 +49,10 @@ ALIASES = {  # alias -> header column
 }
 
 
-def _checks(surveys: tuple[str, ...], lpus: tuple[str, ...]) -> list[tuple[str, str, str]]:
+def _checks(surveys: tuple[str, ...], lpus: tuple[str, ...],
+            force: str) -> list[tuple[str, str, str]]:
     """(column, bad, reason) in the order the row path (surveys.to_record) checks them."""
+    outside = outside_reason(force).replace("'", "''")
     plan_has = ", ".join(sorted(surveys)).replace("'", "''")
     return [
         ("survey", "survey IS NULL", "'survey is empty'"),
@@ -60,6 +64,8 @@ def _checks(surveys: tuple[str, ...], lpus: tuple[str, ...]) -> list[tuple[str, 
          f"'interview_date ' || {shown('date_txt')} || ' is not a date (YYYY-MM-DD)'"),
         ("lsoa_code", f"lsoa_code IS NOT NULL AND NOT regexp_matches(lsoa_code, '{LSOA_PATTERN}')",
          f"'lsoa_code ' || {shown('lsoa_code')} || ' is not an LSOA code (E01nnnnnn)'"),
+        ("lsoa_code", "lsoa_code IS NOT NULL AND plan_lsoa IS NULL",
+         f"'lsoa_code ' || {shown('lsoa_code')} || ' {outside}'"),
         ("lpu_id", "lpu_id IS NULL", "'neither lpu_id nor a known lsoa_code gives the place'"),
         ("lpu_id", f"lpu_id NOT IN {sql_list(lpus)}", f"'unknown LPU ' || {shown('lpu_id')}"),
         ("victim_type", "victim_type IS NOT NULL AND victim_type NOT IN ('crime', 'asb')",
@@ -76,30 +82,31 @@ def _checks(surveys: tuple[str, ...], lpus: tuple[str, ...]) -> list[tuple[str, 
 
 
 def _typed(extra: str = "") -> str:
-    """Every row of ``_sv_named`` (already trimmed), typed, with its LPU from the LSOA when the
-    row names none."""
+    """Every row of ``_sv_named`` (already trimmed), typed, with its LPU from the LSOA (in the
+    plan's assignment) when the row names none; ``plan_lsoa`` is NULL for an LSOA not in the
+    plan."""
     texts = ", ".join(f"nullif({a}, '') AS {a}" for a in ALIASES)
     date = (f"CASE WHEN regexp_matches(date_txt, '{DATE_PATTERN}') THEN coalesce("
             "try_cast(date_txt AS DATE), try_strptime(date_txt, '%Y%m%d')::DATE) END")
     return f"""
         SELECT t.* EXCLUDE (lpu_txt),
                survey || ':' || respondent || ':' || question AS response_key,
-               {date} AS interview_date, coalesce(lpu_txt, l.lpu_id) AS lpu_id,
+               {date} AS interview_date, coalesce(lpu_txt, l.lpu_id) AS lpu_id, l.code AS plan_lsoa,
                try_cast(weight_txt AS DOUBLE) AS weight
         FROM (SELECT line_number, {texts}{extra} FROM _sv_named) t
         LEFT JOIN _sv_lsoas l ON l.code = t.lsoa_code"""
 
 
-def check_sql(surveys: tuple[str, ...], lpus: tuple[str, ...]) -> str:
+def check_sql(surveys: tuple[str, ...], lpus: tuple[str, ...], force: str) -> str:
     """The index of each row's first failing check (NULL for a good row), in line order."""
     first = "CASE " + " ".join(
-        f"WHEN {bad} THEN {i}" for i, (_, bad, _) in enumerate(_checks(surveys, lpus)))
+        f"WHEN {bad} THEN {i}" for i, (_, bad, _) in enumerate(_checks(surveys, lpus, force)))
     return f"SELECT {first} END::TINYINT AS _check FROM ({_typed()}) ORDER BY line_number"
 
 
-def reason_sql(surveys: tuple[str, ...], lpus: tuple[str, ...]) -> str:
+def reason_sql(surveys: tuple[str, ...], lpus: tuple[str, ...], force: str) -> str:
     """Line, column and reason of the rows whose ``_check`` is set."""
-    checks = _checks(surveys, lpus)
+    checks = _checks(surveys, lpus, force)
     reason = "CASE _check " + " ".join(f"WHEN {i} THEN {r}" for i, (_, _, r) in enumerate(checks))
     columns = "[" + ", ".join(f"'{c}'" for c, _, _ in checks) + "]"
     return (f"SELECT line_number, {columns}[_check + 1] AS column_name, {reason} END AS reason "
@@ -122,7 +129,8 @@ class SurveyLoader:
     def __init__(self, plan: Plan, columns: tuple[str, ...]):
         self.surveys = tuple(s.id for s in plan.surveys)
         self.lpus = tuple(lpu.id for lpu in plan.lpus)
-        lsoas = west_midlands_lsoas()  # as the row path looks an LSOA's LPU up
+        self.force = plan.force
+        lsoas = plan_lsoas(plan)  # the plan's own LSOA -> LPU assignment, as the row path
         self.lsoas = pa.table({"code": [x.lsoa_code for x in lsoas],
                                "lpu_id": [x.lpu_id for x in lsoas]})
         self.columns = columns
@@ -141,11 +149,11 @@ class SurveyLoader:
         try:
             con.register("_sv_lsoas", self.lsoas)
             con.register("_sv_named", named)
-            checked = con.sql(check_sql(self.surveys, self.lpus)).to_arrow_table()
+            checked = con.sql(check_sql(self.surveys, self.lpus, self.force)).to_arrow_table()
             named = named.append_column("_check", checked["_check"])
             con.unregister("_sv_named")
             con.register("_sv_named", named)
-            failed = con.sql(reason_sql(self.surveys, self.lpus)).fetchall()
+            failed = con.sql(reason_sql(self.surveys, self.lpus, self.force)).fetchall()
             bad = sorted([*parsed.bad, *failed])
             check = "" if not ctx.careful and empty_table(con, "survey_responses") else (
                 "AND NOT EXISTS (SELECT 1 FROM survey_responses t "
