@@ -90,12 +90,13 @@ class Warehouse:
         return wh
 
     def migrate(self) -> None:
-        """Create any missing table; record the schema version."""
+        """Create any missing table; record the schema version; fill in what older files lack."""
         sql = resources.files("paragon.warehouse").joinpath("schema.sql").read_text("utf-8")
         with self._lock:
             self.con.execute(sql)
             if not self.con.execute("SELECT count(*) FROM schema_version").fetchall()[0][0]:
                 self.con.execute("INSERT INTO schema_version VALUES (?)", [SCHEMA_VERSION])
+            backfill_points_categories(self.con)
 
     def close(self, *, publish_changes: bool = True) -> None:
         """Close; a writer then publishes what it changed (unless ``publish_changes`` is False)
@@ -175,3 +176,26 @@ class Warehouse:
             "quarantine",
         ]
         return {n: int(self.scalar(f"SELECT count(*) FROM {n}")) for n in names}
+
+
+POINTS_WITHOUT_CATEGORIES = """
+    SELECT ingest_id FROM ingests
+    WHERE kind = 'points' AND rows_loaded > 0
+      AND ingest_id NOT IN (SELECT ingest_id FROM points_categories)"""
+
+
+def backfill_points_categories(con: duckdb.DuckDBPyConnection) -> int:
+    """Record the crime types of points files loaded before ``points_categories`` existed (or
+    that are missing from it), derived from the rows each file loaded, by force and month; returns
+    the number of files filled in. A warehouse without such files costs one query on the small
+    ``ingests`` table. Rows a file held that were already in the warehouse (a crime with the same
+    police.uk id) are not counted as its rows, so a month a file held only such rows stays
+    unrecorded, as if the file had not held it."""
+    missing = [r[0] for r in con.execute(POINTS_WITHOUT_CATEGORIES).fetchall()]
+    if not missing:
+        return 0
+    con.execute(
+        "INSERT INTO points_categories SELECT DISTINCT ingest_id, force, month, category "
+        "FROM crimes WHERE ingest_id IN (SELECT unnest(?::BIGINT[])) AND category IS NOT NULL",
+        [missing])
+    return len(missing)
