@@ -1,0 +1,144 @@
+"""Funnel limits read off a plot that allows for overdispersion, and the input checks of the
+limit curve: edges a small wrong change to stats/funnel.py would break.
+
+References are computed here independently: normal limits ``target ± z sqrt(phi) se`` and
+``target ± z sqrt(se² + tau²)`` (Spiegelhalter 2005) with scipy's normal quantile."""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+
+import numpy as np
+import pytest
+from scipy import stats as sps
+
+from paragon.stats.funnel import (
+    Overdispersion,
+    funnel_proportions,
+    funnel_rates,
+    limits_at,
+    limits_curve,
+    poisson_limits,
+)
+
+Z95 = float(sps.norm.ppf(0.975))
+Z998 = float(sps.norm.ppf(0.999))
+
+
+def test_multiplicative_limits_widen_the_standard_error_by_root_phi() -> None:
+    target, size = 0.02, 5_000.0
+    od = Overdispersion("multiplicative", phi=4.0, p_value=0.001, tau2=0.0, units=20)
+    se = math.sqrt(target / size)
+    lo, hi = limits_at("rate", target, size, 0.95, od)
+    assert (lo, hi) == pytest.approx((target - Z95 * 2.0 * se, target + Z95 * 2.0 * se), rel=1e-12)
+    # a phi below 1 never narrows the limits below chance alone
+    narrow = Overdispersion("multiplicative", phi=0.25, p_value=0.9, tau2=0.0, units=20)
+    assert limits_at("rate", target, size, 0.95, narrow) == pytest.approx(
+        (target - Z95 * se, target + Z95 * se), rel=1e-12
+    )
+
+
+def test_additive_limits_add_tau2_given_per_unit_of_size_by_default() -> None:
+    target, size, tau2 = 0.02, 5_000.0, 1e-5
+    od = Overdispersion("additive", phi=3.0, p_value=0.001, tau2=tau2, units=20)
+    half = Z998 * math.sqrt(target / size + tau2)
+    assert limits_at("rate", target, size, 0.998, od) == pytest.approx(
+        (target - half, target + half), rel=1e-12
+    )
+    # tau² reported per 1,000 squared is brought back to per single unit of size
+    per = 1_000.0
+    od_per = Overdispersion("additive", phi=3.0, p_value=0.001, tau2=tau2 * per * per, units=20)
+    assert limits_at("rate", target, size, 0.998, od_per, per) == pytest.approx(
+        (target - half, target + half), rel=1e-12
+    )
+
+
+def test_an_exact_estimate_gives_the_exact_limits() -> None:
+    od = Overdispersion("exact", phi=1.1, p_value=0.4, tau2=2e-6, units=20)
+    assert limits_at("rate", 0.02, 5_000.0, 0.95, od) == poisson_limits(0.02, 5_000.0, 0.95)
+    lower, upper = limits_curve("rate", 0.02, [5_000.0], 0.95, od)
+    assert (lower[0], upper[0]) == poisson_limits(0.02, 5_000.0, 0.95)
+
+
+def test_adjusted_proportion_limits_stay_between_0_and_1() -> None:
+    od = Overdispersion("additive", phi=9.0, p_value=0.0, tau2=0.5, units=10)
+    assert limits_at("proportion", 0.5, 20.0, 0.95, od) == (0.0, 1.0)
+    # rates have no ceiling
+    assert limits_at("rate", 0.5, 20.0, 0.95, od)[1] > 1.0
+
+
+def test_limits_read_off_an_adjusted_rate_plot_are_the_plot_s_own() -> None:
+    # what a chart does: redraw the limits at each unit's size from the plot's reported estimate
+    events = [30, 95, 160, 40, 300, 12, 75, 210, 55, 130]
+    pops = [20_000.0, 41_000.0, 90_000.0, 35_000.0, 120_000.0, 15_000.0, 33_000.0, 80_000.0,
+            50_000.0, 60_000.0]
+    units = [f"U{i}" for i in range(len(events))]
+    for adjust in ("additive", "multiplicative"):
+        plot = funnel_rates(events, pops, units, per=1_000.0, adjust=adjust)  # type: ignore[arg-type]
+        od = plot.overdispersion
+        assert od is not None and od.method == adjust and od.tau2 > 0
+        target = plot.target / 1_000.0
+        for unit in plot.units:
+            lo, hi = limits_at("rate", target, unit.size, 0.998, od, 1_000.0)
+            assert (lo * 1_000.0, hi * 1_000.0) == pytest.approx(
+                (unit.lower_998, unit.upper_998), rel=1e-12
+            )
+            lo, hi = limits_at("rate", target, unit.size, 0.95, od, 1_000.0)
+            assert (lo * 1_000.0, hi * 1_000.0) == pytest.approx(
+                (unit.lower_95, unit.upper_95), rel=1e-12
+            )
+        curve_lo, curve_hi = limits_curve("rate", target, pops, 0.998, od, 1_000.0)
+        assert list(curve_lo * 1_000.0) == pytest.approx([u.lower_998 for u in plot.units])
+        assert list(curve_hi * 1_000.0) == pytest.approx([u.upper_998 for u in plot.units])
+
+
+def test_adjusted_proportion_plot_limits_match_limits_at() -> None:
+    events = [12, 40, 5, 60, 33, 8, 90, 25]
+    denominators = [100, 150, 80, 170, 120, 90, 200, 110]
+    plot = funnel_proportions(events, denominators, list("ABCDEFGH"), adjust="additive")
+    od = plot.overdispersion
+    assert od is not None and od.method == "additive"
+    for unit in plot.units:
+        assert limits_at("proportion", plot.target, unit.size, 0.95, od) == pytest.approx(
+            (unit.lower_95, unit.upper_95), rel=1e-12
+        )
+
+
+@pytest.mark.parametrize(
+    ("kind", "target", "sizes", "message"),
+    [
+        ("proportion", 1.2, [10.0], "0 <= target <= 1"),
+        ("proportion", -0.1, [10.0], "0 <= target <= 1"),
+        ("proportion", 0.3, [10.0, 0.4], "0 <= target <= 1"),
+        ("rate", -0.01, [10.0], "target >= 0"),
+        ("rate", 0.01, [10.0, 0.0], "exposure > 0"),
+    ],
+)
+def test_limits_curve_refuses_impossible_input(
+    kind: str, target: float, sizes: list[float], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        limits_curve(kind, target, sizes, 0.95)  # type: ignore[arg-type]
+
+
+def test_limits_curve_edges_that_are_allowed() -> None:
+    # target 0 and 1 are allowed proportions; a size of 1 (or one that rounds to 1) is allowed;
+    # a rate may exceed 1 and a size below 1 is fine for a rate
+    lo, hi = limits_curve("proportion", 0.0, [1.0, 0.6, 10.0], 0.95)
+    assert list(hi) == pytest.approx([0.0, 0.0, 0.0]) and list(lo) == [0.0, 0.0, 0.0]
+    # at a target of 1 the single point n is spread over the unit step below it
+    lo, hi = limits_curve("proportion", 1.0, [1.0, 10.0], 0.95)
+    assert list(lo) == pytest.approx([0.025, 9.025 / 10]) and list(hi) == pytest.approx(
+        [0.975, 9.975 / 10]
+    )
+    lo, hi = limits_curve("rate", 2.5, [0.5, 4.0], 0.95)
+    assert (lo[1], hi[1]) == poisson_limits(2.5, 4.0, 0.95)
+
+
+def test_limits_curve_reads_decimal_sizes() -> None:
+    # population columns read from the warehouse may arrive as Decimal
+    lo, hi = limits_curve("rate", 0.02, [Decimal("5000"), Decimal("800")], 0.95)
+    assert (lo[0], hi[0]) == poisson_limits(0.02, 5_000.0, 0.95)
+    assert (lo[1], hi[1]) == poisson_limits(0.02, 800.0, 0.95)
+    assert isinstance(lo, np.ndarray)
