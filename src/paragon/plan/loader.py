@@ -48,14 +48,18 @@ def _format_errors(exc: ValidationError, root: yaml.Node, source: str) -> str:
 
 def parse_plan(text: str, source: str) -> Plan:
     """Parse and validate plan YAML text; ``source`` names it in error messages."""
+    # parsed once, by libyaml when it is there: the nodes keep each value's line and column
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data: Any = yaml.load(text, Loader=yaml.SafeLoader)
+        root = loader.get_single_node()
+        data: Any = None if root is None else loader.construct_document(root)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
         problem = getattr(exc, "problem", None) or str(exc)
         raise PlanError(f"{where}: not valid YAML: {problem}") from exc
+    finally:
+        loader.dispose()
     if not isinstance(data, dict) or root is None:
         raise PlanError(f"{source}:1:1: a plan must be a YAML mapping (id, title, measures, ...)")
     try:
