@@ -48,6 +48,10 @@ ALPHA = 0.05
 ASYMPTOTIC_FROM = 1_000_000.0
 """Smallest expected count (of both periods, at the pooled rate) from which the E-test's
 p-value is taken from the normal score test (they agree to within 1e-6 from there)."""
+RHO_MARGIN = 0.5
+"""Standard errors (1/sqrt(months)) added to the estimated lag-1 autocorrelation of a period
+comparison's months: calibrated so that autocorrelated months keep the false "real change" rate
+within twice its 5% (benchmarks/calibration.py)."""
 
 
 @dataclass(frozen=True)
@@ -264,6 +268,12 @@ def period_dispersion(before: Sequence[float], after: Sequence[float]) -> Period
     AR(1) months (a level that drifts makes whole periods differ), and because it is
     estimated from few months it is scaled by ``(t / z)²`` for the Student t quantile
     on its degrees of freedom. The factor is never below 1.
+
+    Autocorrelation from a dozen pairs of months is very uncertain, and the test's level
+    suffers when it is underestimated, so the bias-corrected estimate is raised by
+    :data:`RHO_MARGIN` standard errors (``1/sqrt(months)``), capped at 0.95, and the Student t
+    quantile is taken on the effective degrees of freedom ``(months - 1) / inflation`` (months
+    that move together carry less independent information about the spread).
     """
     b = np.asarray(before, dtype=float)
     a = np.asarray(after, dtype=float)
@@ -287,11 +297,16 @@ def period_dispersion(before: Sequence[float], after: Sequence[float]) -> Period
         num = float((resid[:, 1:] * resid[:, :-1]).sum())
         den = float((resid**2).sum())
         raw = num / den if den > 0 else 0.0
-        # Kendall-type bias correction for a lag-1 autocorrelation from short series.
+        # Kendall-type bias correction for a lag-1 autocorrelation from short series, then
+        # half a standard error (1/sqrt(n)) added: from a dozen pairs of months the estimate
+        # is very uncertain, and it is an underestimate that makes false alarms.
         n = len(b)
-        rho = max(0.0, min(0.95, (raw * n + 1.0) / (n - 3.0))) if n > 3 else 0.0
-    inflated = pearson * _sum_inflation(rho, len(b))
-    t_factor = (float(-special.stdtrit(df, ALPHA / 2)) / float(-special.ndtri(ALPHA / 2))) ** 2
+        if n > 3:
+            rho = max(0.0, min(0.95, (raw * n + 1.0) / (n - 3.0) + RHO_MARGIN / math.sqrt(n)))
+    inflation = _sum_inflation(rho, len(b))
+    inflated = pearson * inflation
+    df_eff = df / inflation
+    t_factor = (float(-special.stdtrit(df_eff, ALPHA / 2)) / float(-special.ndtri(ALPHA / 2))) ** 2
     factor = max(1.0, inflated * t_factor) if inflated > 1.0 else 1.0
     return PeriodDispersion(pearson, df, rho, factor)
 
