@@ -290,6 +290,26 @@ def load_staged(wh: Warehouse, staged: Staged, *, adapter: str | None = None,
 
 BATCH_ROWS = 1_000_000  # rows loaded per transaction, about: one commit, flat memory
 BATCH_FILES = 256
+GROUP_ROWS = 200_000  # rows of files of one format loaded together, about (bounded memory)
+GROUP_FILES = 64
+
+
+class ManyLoader(BulkLoader, Protocol):
+    """A bulk loader that also loads several prepared files of its format in one go, each with its
+    own ingest id, report and quarantine (police.uk: one query per group, not per file)."""
+
+    def rows(self, prepared: Any) -> int: ...
+
+    def load_many(self, con: duckdb.DuckDBPyConnection,
+                  items: list[tuple[Any, BulkContext, IngestReport]]) -> None: ...
+
+
+def _many(staged: Staged) -> ManyLoader | None:
+    """The loader of a staged file that can be loaded with others of its format, if any."""
+    loader = staged.fmt.bulk
+    if staged.identical is not None or loader is None or not hasattr(loader, "load_many"):
+        return None
+    return loader  # type: ignore[return-value]
 
 
 def load_queue(wh: Warehouse, queue: list[Source],
@@ -297,9 +317,11 @@ def load_queue(wh: Warehouse, queue: list[Source],
                adapter: str | None = None,
                on_file: Callable[[IngestReport], None] | None = None) -> list[IngestReport]:
     """Stage (``stage(source, known)``, on a second thread, one file ahead) and load every source,
-    about BATCH_ROWS rows to a transaction. ``on_file`` hears of each file once its batch has
-    committed. A file that fails rolls its batch back; the batch's files are then loaded one per
-    transaction, so the error stops the run where it did when every file committed alone."""
+    about BATCH_ROWS rows to a transaction; consecutive files of one format that can be loaded
+    together (:class:`ManyLoader`) go in groups of about GROUP_ROWS rows. ``on_file`` hears of each
+    file once its batch has committed. A file that fails rolls its batch back; the batch's files
+    are then loaded one per transaction, so the error stops the run where it did when every file
+    committed alone."""
     known = known_files(wh)
     reports: list[IngestReport] = []
     with ThreadPoolExecutor(max_workers=1) as pool:
@@ -307,32 +329,97 @@ def load_queue(wh: Warehouse, queue: list[Source],
 
         def staged_at(i: int) -> Staged:
             future = ahead.pop(i, None) or pool.submit(stage, queue[i], known)
-            if i + 1 < len(queue):
+            if i + 1 < len(queue) and i + 1 not in ahead:
                 ahead[i + 1] = pool.submit(stage, queue[i + 1], known)
             return future.result()
 
+        def put_back(i: int, staged: Staged) -> None:
+            done: Future[Staged] = Future()
+            done.set_result(staged)
+            ahead[i] = done
+
         i = 0
         while i < len(queue):
-            start, rows = i, 0
+            start, rows, upto = i, 0, i
             done: list[IngestReport] = []
             try:
                 with batch(wh):
                     while i < len(queue) and rows < BATCH_ROWS and len(done) < BATCH_FILES:
                         staged = staged_at(i)
-                        report = load_staged(wh, staged, adapter=adapter)
-                        rows += 0 if staged.identical is not None else report.rows_read
-                        del staged
-                        done.append(report)
-                        i += 1
+                        upto = i
+                        loader = _many(staged)
+                        if loader is None:
+                            report = load_staged(wh, staged, adapter=adapter)
+                            rows += 0 if staged.identical is not None else report.rows_read
+                            del staged
+                            done.append(report)
+                            i += 1
+                            continue
+                        group, size = [staged], loader.rows(staged.prepared)
+                        while (i + len(group) < len(queue) and size < GROUP_ROWS
+                               and len(group) < GROUP_FILES and rows + size < BATCH_ROWS
+                               and len(done) + len(group) < BATCH_FILES):
+                            following = staged_at(i + len(group))
+                            if _many(following) is not loader or following.fmt is not staged.fmt:
+                                put_back(i + len(group), following)
+                                break
+                            group.append(following)
+                            size += loader.rows(following.prepared)
+                        upto = i + len(group) - 1
+                        group_reports = load_group(wh, group, loader, adapter=adapter)
+                        rows += size
+                        del staged, group
+                        done.extend(group_reports)
+                        i = upto + 1
             except Exception:  # rolled back: again, each file alone (the failing one raises)
-                ahead.pop(i, None)
-                for j in range(start, i + 1):
+                ahead.pop(upto, None)
+                for j in range(start, upto + 1):
                     done = [load_staged(wh, stage(queue[j], known), adapter=adapter)]
                     _heard(done, reports, on_file)
-                i += 1
+                i = upto + 1
                 continue
             _heard(done, reports, on_file)
     return reports
+
+
+def load_group(wh: Warehouse, group: list[Staged], loader: ManyLoader, *,
+               adapter: str | None = None) -> list[IngestReport]:
+    """Load staged files of one format together, inside the open batch (see :func:`batch`): each
+    file gets its own ingest id, report and ``ingests`` row, as if loaded one after another."""
+    if len(group) == 1:
+        return [load_staged(wh, group[0], adapter=adapter)]
+    _flush(wh)
+    started = datetime.now()
+    reports = [IngestReport(path=s.source.path, kind=s.fmt.kind) for s in group]
+    with _transaction(wh) as con:
+        ids = sorted(int(i) for (i,) in con.execute(
+            f"SELECT nextval('ingest_id_seq') FROM range({len(group)})").fetchall())
+        before = _seen_many(con, group)
+        seen: list[int | None] = []
+        for s, ingest_id in zip(group, ids, strict=True):  # the same bytes twice in the group
+            seen.append(before.get(s.sha256))
+            before.setdefault(s.sha256, ingest_id)
+        items = [(s.prepared, BulkContext(s.source, ingest_id, first is None), report)
+                 for s, ingest_id, report, first in zip(group, ids, reports, seen, strict=True)]
+        loader.load_many(con, items)
+        for report, first in zip(reports, seen, strict=True):
+            if first is not None:
+                report.message = "; ".join(m for m in (
+                    f"identical to ingest {first}: nothing new loaded", report.message) if m)
+        _insert_ingests(con, ids, group, [adapter] * len(group), [started] * len(group),
+                        reports)
+    for ingest_id, report in zip(ids, reports, strict=True):
+        report.ingest_id = ingest_id
+        _check_counts(report)
+    return reports
+
+
+def _seen_many(con: duckdb.DuckDBPyConnection, group: list[Staged]) -> dict[str, int]:
+    """SHA-256 -> first complete ingest of those bytes as the group's kind (see :func:`_seen`)."""
+    shas = ", ".join(f"'{s.sha256}'" for s in group)
+    return {str(sha): int(first) for sha, first in con.execute(
+        f"SELECT sha256, min(ingest_id) FROM ingests WHERE sha256 IN ({shas}) AND kind = ? "
+        f"AND status = 'complete' GROUP BY sha256", [group[0].fmt.kind]).fetchall()}
 
 
 def _heard(done: list[IngestReport], reports: list[IngestReport],
@@ -466,15 +553,22 @@ def _record_checked(con: duckdb.DuckDBPyConnection, items: list[_Checked]) -> No
         f"SELECT nextval('ingest_id_seq') FROM range({len(items)})").fetchall())
     for ingest_id, item in zip(ids, items, strict=True):
         item.report.ingest_id = ingest_id
-    reports = [item.report for item in items]
+    _insert_ingests(con, ids, [i.staged for i in items], [i.adapter for i in items],
+                    [i.started for i in items], [i.report for i in items])
+
+
+def _insert_ingests(con: duckdb.DuckDBPyConnection, ids: list[int], staged: list[Staged],
+                    adapters: list[str | None], started: list[datetime],
+                    reports: list[IngestReport]) -> None:
+    """``ingests`` rows for several files, in one statement."""
     con.register("_checked", pa.table({
         "ingest_id": pa.array(ids, pa.int64()),
-        "path": [i.staged.source.path for i in items],
-        "file_name": [i.staged.source.name for i in items],
-        "sha256": [i.staged.sha256 for i in items],
-        "kind": [i.staged.fmt.kind for i in items],
-        "adapter": pa.array([i.adapter for i in items], pa.string()),
-        "started_at": pa.array([i.started for i in items], pa.timestamp("us")),
+        "path": [s.source.path for s in staged],
+        "file_name": [s.source.name for s in staged],
+        "sha256": [s.sha256 for s in staged],
+        "kind": [s.fmt.kind for s in staged],
+        "adapter": pa.array(adapters, pa.string()),
+        "started_at": pa.array(started, pa.timestamp("us")),
         "rows_read": pa.array([r.rows_read for r in reports], pa.int64()),
         "rows_loaded": pa.array([r.rows_loaded for r in reports], pa.int64()),
         "rows_quarantined": pa.array([r.rows_quarantined for r in reports], pa.int64()),

@@ -89,6 +89,8 @@ class Spec:
     coordinates: str | None = None  # 'lonlat' or 'bng': which pair the file publishes
     file_values: Callable[[Source], dict[str, str | None]] = lambda _s: {}
     after: Callable[[duckdb.DuckDBPyConnection, int], None] | None = None
+    # what ``after`` does, for the files of several ingest ids at once
+    after_many: Callable[[duckdb.DuckDBPyConnection, list[int]], None] | None = None
     notes: dict[str, str] = field(default_factory=dict)  # note -> column NULL on good rows
     lookups: tuple[Lookup, ...] = ()
 
@@ -105,7 +107,8 @@ class Prepared:
 
 
 class SqlLoader:
-    """The engine's BulkLoader for one :class:`Spec`."""
+    """The engine's BulkLoader for one :class:`Spec`; it also loads many files of the spec at once
+    (``load_many``): one verdict query, one insert per target, one outcome update for them all."""
 
     def __init__(self, spec: Spec) -> None:
         self.spec = spec
@@ -115,38 +118,86 @@ class SqlLoader:
         check_columns(source.name, parsed.header, self.spec.kind, self.spec.columns)
         return Prepared(parsed, self.spec.file_values(source))
 
+    def rows(self, prepared: Any) -> int:
+        """Rows read of a prepared file (the engine sizes its groups of files by them)."""
+        assert isinstance(prepared, Prepared)
+        return prepared.parsed.rows_read
+
     def load(self, con: duckdb.DuckDBPyConnection, prepared: Any, ctx: BulkContext,
              report: IngestReport) -> None:
         assert isinstance(prepared, Prepared)
-        spec, parsed = self.spec, prepared.parsed
-        named = _named(spec, parsed)
+        self.load_many(con, [(prepared, ctx, report)])
+
+    def load_many(self, con: duckdb.DuckDBPyConnection,
+                  items: list[tuple[Prepared, BulkContext, IngestReport]]) -> None:
+        """Load several files together, each with its own ingest id, report and quarantine, with
+        the same result as loading them one after another. Files that share a force-month of a
+        table (a later one's duplicates are an earlier one's rows) are loaded one by one."""
+        spec = self.spec
+        if len(items) > 1 and spec.after is not None and spec.after_many is None:
+            for item in items:
+                self.load_many(con, [item])
+            return
+        named = _named(spec, items)
         try:
             con.register("_pu_named", named)
             for lookup in spec.lookups:
                 con.register(lookup.name, lookup.table())
-            rows = _validated(con, spec, prepared.values, named)
+            rows = _validated(con, spec, named)
             rows = geo.add_coordinates(rows, spec.coordinates)
+            if len(items) > 1 and _overlapping(rows):
+                _unregister(con, spec)
+                for item in items:
+                    self.load_many(con, [item])
+                return
+            rows = rows.append_column("_ingest", pc.take(
+                pa.array([ctx.ingest_id for _, ctx, _ in items], pa.int64()), rows["_file"]))
             forces = pc.unique(rows["force"].drop_null()).to_pylist()
             con.register("_pu_area", geo.areas_of(tuple(sorted(forces))))
             con.register("_pu_v", rows)
-            bad = _bad(parsed, rows)
-            _report_counts(report, parsed, bad)
+            bad = _bad(items, rows)
+            for (prepared, _, report), file_bad in zip(items, bad, strict=True):
+                _report_counts(report, prepared.parsed, file_bad)
             months = held_months(con, spec, rows)
-            report.rows_loaded = sum(_insert(con, spec, i, months[i], ctx)
-                                     for i in range(len(spec.targets)))
-            report.rows_duplicate = report.rows_read - report.rows_quarantined - report.rows_loaded
-            if report.rows_duplicate:
-                report.reasons["duplicate"] = report.rows_duplicate
-            if ctx.keep_quarantine and bad:
-                quarantine_rows(con, ctx, parsed, bad)
-            _notes(spec, rows, report, parsed.encoding)
-            if spec.after is not None:
-                spec.after(con, ctx.ingest_id)
+            careful = any(ctx.careful for _, ctx, _ in items)
+            loaded = np.zeros(len(items), dtype=np.int64)
+            for index in range(len(spec.targets)):
+                loaded += _insert(con, spec, index, months[index], careful, rows, items)
+            for (_, _, report), n in zip(items, loaded.tolist(), strict=True):
+                report.rows_loaded = int(n)
+                report.rows_duplicate = (report.rows_read - report.rows_quarantined
+                                         - report.rows_loaded)
+                if report.rows_duplicate:
+                    report.reasons["duplicate"] = report.rows_duplicate
+            kept = [(prepared.parsed, ctx, file_bad)
+                    for (prepared, ctx, _), file_bad in zip(items, bad, strict=True)
+                    if ctx.keep_quarantine and file_bad]
+            if kept:
+                _quarantine_many(con, kept)
+            _notes(spec, rows, items)
+            ids = [ctx.ingest_id for _, ctx, _ in items]
+            if spec.after_many is not None:
+                spec.after_many(con, ids)
+            elif spec.after is not None:
+                spec.after(con, ids[0])
         finally:
-            with suppress(duckdb.Error):  # after an error the transaction rolls back anyway
-                for view in ("_pu_named", "_pu_area", "_pu_v", "_pu_bad",
-                             *(lookup.name for lookup in spec.lookups)):
-                    con.unregister(view)
+            _unregister(con, spec)
+
+
+def _unregister(con: duckdb.DuckDBPyConnection, spec: Spec) -> None:
+    with suppress(duckdb.Error):  # after an error the transaction rolls back anyway
+        for view in ("_pu_named", "_pu_area", "_pu_v", "_pu_bad",
+                     *(lookup.name for lookup in spec.lookups)):
+            con.unregister(view)
+
+
+def _overlapping(rows: pa.Table) -> bool:
+    """Whether two files of a group have good rows of the same table, force and month."""
+    good = rows.select(["_file", "_target", "force", "month"]).filter(rows["reason"].is_null())
+    per_pair = good.group_by(["_target", "force", "month"]).aggregate(
+        [("_file", "count_distinct")])
+    counts = per_pair["_file_count_distinct"]
+    return len(counts) > 0 and int(pc.max(counts).as_py() or 0) > 1
 
 
 def bulk_format(spec: Spec, table: str, key_column: str,
@@ -163,22 +214,33 @@ def bulk_format(spec: Spec, table: str, key_column: str,
     )
 
 
-def _named(spec: Spec, parsed: Parsed) -> pa.Table:
-    """The parsed text columns under the spec's names."""
-    table = parsed.table
-    return pa.table({
-        "line_number": table["line_number"],
-        **{alias: table[f"c{parsed.header.index(col)}"] for alias, col in spec.fields.items()},
-    })
+def _named(spec: Spec, items: list[tuple[Prepared, BulkContext, IngestReport]]) -> pa.Table:
+    """The parsed text columns of the files under the spec's names, file after file, with each
+    row's file (``_file``, its index in ``items``) and the values the file's name gives."""
+    tables = []
+    for number, (prepared, _, _) in enumerate(items):
+        parsed = prepared.parsed
+        table = parsed.table
+        n = len(table)
+        tables.append(pa.table({
+            "line_number": table["line_number"],
+            "_file": pa.array(np.full(n, number, dtype=np.int32)),
+            **{alias: table[f"c{parsed.header.index(col)}"].cast(pa.large_string())
+               for alias, col in spec.fields.items()},
+            **{name: pa.array([value] * n, pa.string())
+               for name, value in prepared.values.items()},
+        }))
+    return tables[0] if len(tables) == 1 else pa.concat_tables(tables)
 
 
-def verdict_sql(spec: Spec, values: dict[str, str | None]) -> str:
-    """The query giving each row of ``_pu_named``, in line order, its typed values, its first
+def verdict_sql(spec: Spec, values: list[str]) -> str:
+    """The query giving each row of ``_pu_named`` (``values``: the columns the file names give),
+    in file and line order, its file, typed values, its first
     failing check (``reason``, ``column_name``), the target table it goes to (``_target``, the
     index in spec.targets), its key there before numbering (``_key``) and whether the first row
     with that key keeps it bare (``_plain``)."""
     texts = ", ".join(f"nullif({alias}, '') AS {alias}" for alias in spec.fields)
-    extra = "".join(f", {literal(v)}::VARCHAR AS {k}" for k, v in values.items())
+    extra = "".join(f", {k}" for k in values)
     typed = ", ".join(f"{expr} AS {alias}" for alias, expr in spec.typed.items())
     joins = " ".join(lookup.join for lookup in spec.lookups)
     first = "CASE " + " ".join(f"WHEN {c.bad} THEN {i}" for i, c in enumerate(spec.checks)) + " END"
@@ -187,12 +249,12 @@ def verdict_sql(spec: Spec, values: dict[str, str | None]) -> str:
     columns = "[" + ", ".join(literal(c.column) for c in spec.checks) + "]"
     outputs = ", ".join([*spec.typed, *values])
     return f"""
-        SELECT line_number, {outputs}, {reason} AS reason, {columns}[_check + 1] AS column_name,
-               {_by_target(spec, "where")}, {_by_target(spec, "key")},
-               {_by_target(spec, "plain")}
+        SELECT line_number, _file, {outputs}, {reason} AS reason,
+               {columns}[_check + 1] AS column_name, {_by_target(spec, "where")},
+               {_by_target(spec, "key")}, {_by_target(spec, "plain")}
         FROM (SELECT *, {first} AS _check FROM (SELECT *, {typed} FROM (
-            SELECT * FROM (SELECT line_number, {texts}{extra} FROM _pu_named) n {joins}))) v
-        ORDER BY line_number"""
+            SELECT * FROM (SELECT line_number, _file, {texts}{extra} FROM _pu_named) n {joins}))) v
+        ORDER BY _file, line_number"""
 
 
 def _by_target(spec: Spec, part: str) -> str:
@@ -206,15 +268,18 @@ def _by_target(spec: Spec, part: str) -> str:
     return f"CASE _target {whens} END AS _{part}"
 
 
-def _validated(con: duckdb.DuckDBPyConnection, spec: Spec, values: dict[str, str | None],
-               named: pa.Table) -> pa.Table:
+def _validated(con: duckdb.DuckDBPyConnection, spec: Spec, named: pa.Table) -> pa.Table:
     """The text columns with the typed values, reason, column_name and numbered keys beside."""
+    values = [name for name in named.column_names
+              if name not in ("line_number", "_file", *spec.fields)]
     verdict = con.sql(verdict_sql(spec, values)).to_arrow_table()
-    if not np.array_equal(verdict["line_number"].to_numpy(), named["line_number"].to_numpy()):
-        named = named.take(pc.sort_indices(named["line_number"]))  # slow lines come last
+    if not (np.array_equal(verdict["line_number"].to_numpy(), named["line_number"].to_numpy())
+            and np.array_equal(verdict["_file"].to_numpy(), named["_file"].to_numpy())):
+        named = named.take(pc.sort_indices(  # slow lines come last in a file
+            named, sort_keys=[("_file", "ascending"), ("line_number", "ascending")]))
     rows = named
-    for name in verdict.column_names[1:]:
-        if name not in ("_key", "_plain"):
+    for name in verdict.column_names:
+        if name not in ("_key", "_plain") and name not in named.column_names:
             rows = rows.append_column(name, verdict[name])
     return rows.append_column("_key", numbered_keys(verdict))
 
@@ -226,8 +291,11 @@ def numbered_keys(verdict: pa.Table) -> pa.Array:
     key = verdict["_key"].combine_chunks()
     good = verdict["reason"].is_null().to_numpy(zero_copy_only=False)
     codes = pc.dictionary_encode(key).indices.fill_null(0).to_numpy(zero_copy_only=False)
-    target = verdict["_target"].fill_null(0).to_numpy(zero_copy_only=False)
-    group = np.where(good, codes.astype(np.int64) * (len(verdict) + 1) + target, -1)
+    target = verdict["_target"].fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
+    files = verdict["_file"].to_numpy(zero_copy_only=False).astype(np.int64)
+    n_files = int(files.max()) + 1 if len(files) else 1
+    n_targets = int(target.max()) + 1 if len(target) else 1
+    group = np.where(good, (codes.astype(np.int64) * n_files + files) * n_targets + target, -1)
     order = np.argsort(group, kind="stable")  # rows are in line order: stable keeps it
     ranked = group[order]
     starts = np.r_[True, ranked[1:] != ranked[:-1]]
@@ -240,12 +308,17 @@ def numbered_keys(verdict: pa.Table) -> pa.Array:
     return pc.if_else(pa.array(bare), key, suffixed)
 
 
-def _bad(parsed: Parsed, rows: pa.Table) -> list[tuple[int, str | None, str]]:
-    """Every row error of the file: from parsing, then from the checks; in line order."""
+def _bad(items: list[tuple[Prepared, BulkContext, IngestReport]],
+         rows: pa.Table) -> list[list[tuple[int, str | None, str]]]:
+    """Every row error of each file: from parsing, then from the checks; in line order."""
     failed = rows.filter(pc.is_valid(rows["reason"]))
-    found = zip(failed["line_number"].to_pylist(), failed["column_name"].to_pylist(),
-                failed["reason"].to_pylist(), strict=True)
-    return sorted([*parsed.bad, *found])
+    found: list[list[tuple[int, str | None, str]]] = [[] for _ in items]
+    for file, line, column, reason in zip(
+            failed["_file"].to_pylist(), failed["line_number"].to_pylist(),
+            failed["column_name"].to_pylist(), failed["reason"].to_pylist(), strict=True):
+        found[file].append((line, column, reason))
+    return [sorted([*prepared.parsed.bad, *more])
+            for (prepared, _, _), more in zip(items, found, strict=True)]
 
 
 def _report_counts(report: IngestReport, parsed: Parsed,
@@ -255,7 +328,7 @@ def _report_counts(report: IngestReport, parsed: Parsed,
     report.reasons = Counter(reason for _, _, reason in bad)
 
 
-def insert_sql(spec: Spec, index: int, ingest_id: int, *, scope: str | None = "true") -> str:
+def insert_sql(spec: Spec, index: int, *, scope: str | None = "true") -> str:
     """Insert the good rows of target ``index``; the statement returns how many went in. A row
     whose key the table already holds among its rows where ``scope`` (SQL) holds is skipped (a
     duplicate); ``scope=None`` inserts without looking (the file's forces and months are new)."""
@@ -267,7 +340,7 @@ def insert_sql(spec: Spec, index: int, ingest_id: int, *, scope: str | None = "t
         f"{target.table} WHERE {scope}) h WHERE h._held = v._key)")
     return f"""
         INSERT INTO {target.table} BY NAME
-        SELECT v._key AS {target.key_column}, {ingest_id} AS ingest_id, {columns}
+        SELECT v._key AS {target.key_column}, v._ingest AS ingest_id, {columns}
         FROM (SELECT * REPLACE ({texts}) FROM _pu_v WHERE reason IS NULL AND _target = {index}) v
         {target.joins} {known}"""
 
@@ -320,14 +393,29 @@ def _scope(held: list[dict[str, Any]]) -> str:
 
 
 def _insert(con: duckdb.DuckDBPyConnection, spec: Spec, index: int,
-            months: tuple[list[dict[str, Any]], list[dict[str, Any]]], ctx: BulkContext) -> int:
+            months: tuple[list[dict[str, Any]], list[dict[str, Any]]], careful: bool,
+            rows: pa.Table, items: list[tuple[Prepared, BulkContext, IngestReport]]) -> np.ndarray:
+    """Insert target ``index``'s new rows; returns how many went in, per file."""
     mine, held = months
+    per_file = np.zeros(len(items), dtype=np.int64)
     if not mine:
-        return 0
-    scope = "true" if ctx.careful else (_scope(held) if held else None)
-    sql = insert_sql(spec, index, ctx.ingest_id, scope=scope)
+        return per_file
+    scope = "true" if careful else (_scope(held) if held else None)
+    sql = insert_sql(spec, index, scope=scope)
     inserted = int(con.execute(sql).fetchall()[0][0])
     table = spec.targets[index].table
+    if len(items) == 1:
+        per_file[0] = inserted
+    elif scope is None:  # every good row of the target went in
+        mask = pc.and_(rows["reason"].is_null(), pc.equal(rows["_target"], index))
+        files = rows["_file"].filter(mask).to_numpy(zero_copy_only=False)
+        per_file += np.bincount(files, minlength=len(items))
+    else:
+        ids = {ctx.ingest_id: n for n, (_, ctx, _) in enumerate(items)}
+        for ingest_id, n in con.execute(
+                f"SELECT ingest_id, count(*) FROM {table} WHERE ingest_id IN "
+                f"({', '.join(str(i) for i in ids)}) GROUP BY ingest_id").fetchall():
+            per_file[ids[int(ingest_id)]] = int(n)
     new = [p for p in mine if p not in held]
     if new:
         con.register("_pu_pairs", pa.Table.from_pylist(new, pa.schema(
@@ -336,7 +424,7 @@ def _insert(con: duckdb.DuckDBPyConnection, spec: Spec, index: int,
                      f"WHERE NOT EXISTS (SELECT 1 FROM loaded_months l WHERE l.table_name = "
                      f"'{table}' AND l.force = _pu_pairs.force AND l.month = _pu_pairs.month)")
         con.unregister("_pu_pairs")
-    return inserted
+    return per_file
 
 
 def quarantine_rows(con: duckdb.DuckDBPyConnection, ctx: BulkContext, parsed: Parsed,
@@ -354,15 +442,38 @@ def quarantine_rows(con: duckdb.DuckDBPyConnection, ctx: BulkContext, parsed: Pa
     con.execute("INSERT INTO quarantine BY NAME SELECT * FROM _pu_bad")
 
 
-def _notes(spec: Spec, rows: pa.Table, report: IngestReport, encoding: str) -> None:
-    """Kept rows worth knowing about (e.g. no location), counted in the report and message."""
-    messages = []
+def _quarantine_many(con: duckdb.DuckDBPyConnection,
+                     kept: list[tuple[Parsed, BulkContext, list[tuple[int, str | None, str]]]],
+                     ) -> None:
+    """Keep the bad rows of several files in quarantine, in one statement."""
+    con.register("_pu_bad", pa.table({
+        "ingest_id": pa.array([ctx.ingest_id for _, ctx, bad in kept for _ in bad], pa.int64()),
+        "file_name": pa.array([ctx.source.name for _, ctx, bad in kept for _ in bad],
+                              pa.string()),
+        "line_number": pa.array([line for _, _, bad in kept for line, _, _ in bad], pa.int64()),
+        "column_name": pa.array([column for _, _, bad in kept for _, column, _ in bad],
+                                pa.string()),
+        "reason": pa.array([reason for _, _, bad in kept for _, _, reason in bad], pa.string()),
+        "raw_text": pa.array([parsed.raw(line) for parsed, _, bad in kept for line, _, _ in bad],
+                             pa.string()),
+    }))
+    con.execute("INSERT INTO quarantine BY NAME SELECT * FROM _pu_bad")
+
+
+def _notes(spec: Spec, rows: pa.Table,
+           items: list[tuple[Prepared, BulkContext, IngestReport]]) -> None:
+    """Kept rows worth knowing about (e.g. no location), counted in each file's report and
+    message."""
+    messages: list[list[str]] = [[] for _ in items]
     good = rows["reason"].is_null()
     for note, column in spec.notes.items():
-        n = int(pc.sum(pc.and_(good, rows[column].is_null())).as_py() or 0)
-        if n:
-            report.notes[note] = n
-            messages.append(f"{n:,} rows with {note} (kept)")
-    if encoding != "utf-8":
-        messages.append(f"decoded as {encoding}")
-    report.message = "; ".join(messages)
+        files = rows["_file"].filter(pc.and_(good, rows[column].is_null()))
+        counts = np.bincount(files.to_numpy(zero_copy_only=False), minlength=len(items))
+        for (_, _, report), said, n in zip(items, messages, counts.tolist(), strict=True):
+            if n:
+                report.notes[note] = int(n)
+                said.append(f"{n:,} rows with {note} (kept)")
+    for (prepared, _, report), said in zip(items, messages, strict=True):
+        if prepared.parsed.encoding != "utf-8":
+            said.append(f"decoded as {prepared.parsed.encoding}")
+        report.message = "; ".join(said)

@@ -23,8 +23,7 @@ COLUMNS = (
 _STAGE = checks.case_map("outcome_type", {k: str(v) for k, v in OUTCOME_STAGE.items()})
 
 
-def _update(con: duckdb.DuckDBPyConnection, outcomes_where: str, crimes_where: str,
-            ingest_id: int) -> None:
+def _update(con: duckdb.DuckDBPyConnection, outcomes_where: str, crimes_where: str) -> None:
     """Set the last outcome of the crimes matching ``crimes_where`` from their outcomes."""
     latest = (
         "SELECT crime_reference, arg_max({'text': outcome_text, 'type': outcome_type, "
@@ -36,40 +35,49 @@ def _update(con: duckdb.DuckDBPyConnection, outcomes_where: str, crimes_where: s
                                 outcome_date = o.last.month
             FROM ({latest}) o
             WHERE c.source = 'policeuk' AND c.crime_reference = o.crime_reference
-              AND {crimes_where}""",
-        [ingest_id],
-    )
+              AND {crimes_where}""")
 
 
-def _forces(con: duckdb.DuckDBPyConnection, table: str, ingest_id: int) -> str | None:
-    """SQL list of the forces of the ingest's rows in ``table`` (None if it has none). A crime and
+def _ids(ingest_ids: list[int]) -> str:
+    """SQL list of ingest ids."""
+    return "(" + ", ".join(str(int(i)) for i in ingest_ids) + ")"
+
+
+def _forces(con: duckdb.DuckDBPyConnection, table: str, ingest_ids: list[int]) -> str | None:
+    """SQL list of the forces of the ingests' rows in ``table`` (None if it has none). A crime and
     its outcomes are published by the same force: the updates read only that force's rows, which
     the tables' zone maps skip to (files load force by force), never the whole table."""
     forces = [f for (f,) in con.execute(
-        f"SELECT DISTINCT force FROM {table} WHERE ingest_id = ?", [ingest_id]).fetchall()]
+        f"SELECT DISTINCT force FROM {table} WHERE ingest_id IN {_ids(ingest_ids)}").fetchall()]
     return "(" + ", ".join(literal(f) for f in forces) + ")" if forces else None
 
 
 def apply_outcomes(con: duckdb.DuckDBPyConnection, ingest_id: int) -> None:
     """After a street file: give its new crimes the outcomes already loaded."""
+    apply_outcomes_many(con, [ingest_id])
+
+
+def apply_outcomes_many(con: duckdb.DuckDBPyConnection, ingest_ids: list[int]) -> None:
+    """After street files: give their new crimes the outcomes already loaded."""
     if not con.execute("SELECT EXISTS (SELECT 1 FROM outcomes)").fetchall()[0][0]:
         return
-    forces = _forces(con, "crimes", ingest_id)
+    forces = _forces(con, "crimes", ingest_ids)
+    if forces is None:
+        return
+    ids = _ids(ingest_ids)
+    _update(con, f"force IN {forces} AND crime_reference IN "
+            f"(SELECT crime_reference FROM crimes WHERE ingest_id IN {ids})",
+            f"c.ingest_id IN {ids}")
+
+
+def _after_outcomes(con: duckdb.DuckDBPyConnection, ingest_ids: list[int]) -> None:
+    """After outcomes files: their crimes take their latest outcome."""
+    forces = _forces(con, "outcomes", ingest_ids)
     if forces is None:
         return
     _update(con, f"force IN {forces} AND crime_reference IN "
-            "(SELECT crime_reference FROM crimes WHERE ingest_id = $1)",
-            "c.ingest_id = $1", ingest_id)
-
-
-def _after_outcomes(con: duckdb.DuckDBPyConnection, ingest_id: int) -> None:
-    """After an outcomes file: its crimes take their latest outcome."""
-    forces = _forces(con, "outcomes", ingest_id)
-    if forces is None:
-        return
-    _update(con, f"force IN {forces} AND crime_reference IN "
-            "(SELECT crime_reference FROM outcomes WHERE ingest_id = $1)",
-            f"c.force IN {forces}", ingest_id)
+            f"(SELECT crime_reference FROM outcomes WHERE ingest_id IN {_ids(ingest_ids)})",
+            f"c.force IN {forces}")
 
 
 def _spec() -> Spec:
@@ -98,7 +106,8 @@ def _spec() -> Spec:
                 *coordinate_checks, checks.lsoa(), outcome_check),
         targets=(Target("outcomes", "outcome_key", key, "true", columns),),
         file_values=file_force,
-        after=_after_outcomes,
+        after=lambda con, ingest_id: _after_outcomes(con, [ingest_id]),
+        after_many=_after_outcomes,
         lookups=(forces, outcomes),
     )
 

@@ -11,7 +11,7 @@ from paragon.ingest.engine import Format
 from paragon.ingest.policeuk import checks
 from paragon.ingest.policeuk.bulk import CONTENT, Check, Spec, Target, bulk_format
 from paragon.ingest.policeuk.geo import AREA_JOIN
-from paragon.ingest.policeuk.outcomes import apply_outcomes
+from paragon.ingest.policeuk.outcomes import apply_outcomes, apply_outcomes_many
 from paragon.ingest.policeuk.vocab import ASB, file_force
 
 COLUMNS = (
@@ -89,6 +89,7 @@ def _spec(current: bool) -> Spec:
         coordinates="lonlat" if current else "bng",
         file_values=file_force,
         after=apply_outcomes if current else None,
+        after_many=apply_outcomes_many if current else None,
         notes={"no location": "longitude" if current else "bng_x"},
         lookups=tuple(lookups),
     )
