@@ -178,8 +178,3 @@ def _say_reproduction(say: Callable[[str], None], rows: list[dict[str, Any]]) ->
         say(f"{len(surveys)} survey figures drawn with sampling noise: mean difference from the "
             f"published figure {mean_abs:.2f} points, largest {worst['difference']:+.2f} "
             f"({worst['title']}, {worst['z']:+.1f} standard errors)")
-
-
-def is_demo(wh: Warehouse) -> bool:
-    """True when the warehouse holds the synthetic demo."""
-    return wh.scalar("SELECT value FROM meta WHERE key = 'demo'") == "true"

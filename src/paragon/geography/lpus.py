@@ -108,8 +108,14 @@ def force_lsoas(force: str) -> pa.Table:
     """The LSOAs of one force (a police.uk slug), sorted by code."""
     check_force(force)
     table = all_lsoas()
-    mask = pc.equal(table["force"], force)
-    return table.filter(mask)
+    # compared with a value of the column itself, and read back as Python lists below: pyarrow
+    # imports pandas (about a second) to convert a Python value or to make a numpy array
+    forces = table["force"].unique()
+    try:
+        wanted = forces[forces.to_pylist().index(force)]
+    except ValueError:
+        return table.slice(0, 0)
+    return table.filter(pc.equal(table["force"], wanted))
 
 
 @lru_cache(maxsize=64)
@@ -147,8 +153,8 @@ def _plan_lsoas(force: str, lpus_json: str) -> tuple[Lsoa, ...]:
 
     t = force_lsoas(force)
     lpus = _lpu_of_district(force, tuple(Lpu.model_validate(x) for x in json.loads(lpus_json)))
-    lons = np.asarray(t["longitude"].to_numpy(), dtype=float)
-    lats = np.asarray(t["latitude"].to_numpy(), dtype=float)
+    lons = np.array(t["longitude"].to_pylist(), dtype=float)
+    lats = np.array(t["latitude"].to_pylist(), dtype=float)
     xs, ys = lonlat_to_bng(lons, lats)
     cols = {c: t[c].to_pylist() for c in ("lsoa_code", "lsoa_name", "msoa_code", "msoa_name",
                                            "la_code", "la_name", "population_2011")}

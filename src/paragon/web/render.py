@@ -23,12 +23,20 @@ from fastapi.templating import Jinja2Templates
 from paragon.csv_safe import safe_cell
 from paragon.errors import NotFoundError
 from paragon.web import formatting
-from paragon.web.data.charts import sparkline_svg
 
 TEMPLATES_DIR = Path(str(resources.files("paragon.web").joinpath("templates")))
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 formatting.install(templates.env)
-templates.env.globals["sparkline"] = sparkline_svg
+
+
+def _sparkline(chart: dict[str, Any], width: int = 150, height: int = 36) -> str:
+    """The charts module's sparkline, imported (with the statistics) when one is first drawn."""
+    from paragon.web.data.charts import sparkline_svg
+
+    return sparkline_svg(chart, width, height)
+
+
+templates.env.globals["sparkline"] = _sparkline
 
 
 def wants_json(request: Request) -> bool:

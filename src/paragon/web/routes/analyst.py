@@ -8,14 +8,6 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from paragon.errors import NotFoundError
-from paragon.web.data.adapters import breaks_version, display_year, milestone_years
-from paragon.web.data.analysis import (
-    dashboard_rows,
-    measure_page,
-    measure_window,
-    parse_baseline,
-    quality,
-)
 from paragon.web.deps import Analyst, Ctx
 from paragon.web.render import page
 from paragon.web.routes.public import PAGE, YearQuery
@@ -32,6 +24,8 @@ def _lpu(ctx: Ctx, lpu: str | None) -> str | None:
 
 
 def _year(ctx: Ctx, year: str | None) -> str:
+    from paragon.web.data.adapters import display_year
+
     plan = ctx.plan()
     if year is None:
         return display_year(ctx, plan)
@@ -43,6 +37,9 @@ def _year(ctx: Ctx, year: str | None) -> str:
 @router.get("/dashboard", responses=PAGE, summary="All milestones with status and assurance")
 def dashboard(request: Request, ctx: Ctx, user: Analyst, lpu: LpuQuery = None,
               year: YearQuery = None) -> Response:
+    from paragon.web.data.adapters import breaks_version, milestone_years
+    from paragon.web.data.analysis import dashboard_rows
+
     plan = ctx.plan()
     the_year, the_lpu = _year(ctx, year), _lpu(ctx, lpu)
     rows = ctx.cached(("dashboard", the_year, the_lpu, breaks_version(ctx)),
@@ -68,6 +65,8 @@ def measure(request: Request, ctx: Ctx, user: Analyst, measure_id: str, lpu: Lpu
                 alias="baseline_to", pattern=r"^(\d{4}-\d{2})?$",
                 description="Last month of the baseline, YYYY-MM")] = None,
             ) -> Response:
+    from paragon.web.data.analysis import measure_page, measure_window, parse_baseline
+
     ctx.plan().measure(measure_id)
     the_lpu = _lpu(ctx, lpu)
     first, stop = measure_window(ctx, measure_id, start, end)
@@ -79,4 +78,6 @@ def measure(request: Request, ctx: Ctx, user: Analyst, measure_id: str, lpu: Lpu
 def data_quality(request: Request, ctx: Ctx, user: Analyst,
                  ingest: Annotated[int | None, Query(ge=0, le=2**62)] = None,
                  reason: Annotated[str | None, Query(max_length=300)] = None) -> Response:
+    from paragon.web.data.analysis import quality
+
     return page(request, "quality", quality(ctx, ingest, reason or None))

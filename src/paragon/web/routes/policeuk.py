@@ -8,7 +8,6 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from paragon.web.data.policeuk import outcomes_page, stop_search_page
 from paragon.web.deps import Analyst, Ctx
 from paragon.web.render import page
 from paragon.web.routes.public import PAGE
@@ -22,6 +21,8 @@ ForceQuery = Annotated[str | None, Query(max_length=40, pattern=r"^[a-z][a-z-]*$
 @router.get("/stop-search", responses=PAGE,
             summary="Stop and search: by month, legislation, object, outcome and ethnicity")
 def stop_search(request: Request, ctx: Ctx, user: Analyst, force: ForceQuery = None) -> Response:
+    from paragon.web.data.policeuk import stop_search_page
+
     data = ctx.cached(("stop-search", force), lambda: stop_search_page(ctx, force))
     return page(request, "stop_search", data)
 
@@ -29,5 +30,7 @@ def stop_search(request: Request, ctx: Ctx, user: Analyst, force: ForceQuery = N
 @router.get("/outcomes", responses=PAGE,
             summary="Detections from police.uk outcomes files and how late outcomes arrive")
 def outcomes(request: Request, ctx: Ctx, user: Analyst, force: ForceQuery = None) -> Response:
+    from paragon.web.data.policeuk import outcomes_page
+
     data = ctx.cached(("outcomes", force), lambda: outcomes_page(ctx, force))
     return page(request, "outcomes", data)

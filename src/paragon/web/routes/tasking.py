@@ -8,7 +8,6 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from paragon.web.data.tasking import tasking_page
 from paragon.web.deps import Analyst, Ctx
 from paragon.web.render import page
 from paragon.web.routes.public import PAGE
@@ -22,4 +21,6 @@ def tasking(request: Request, ctx: Ctx, user: Analyst,
             category: Annotated[str | None, Query(
                 max_length=80, description="police.uk crime category (default: Burglary)")] = None,
             ) -> Response:
+    from paragon.web.data.tasking import tasking_page  # shapely, the methods: when first asked
+
     return page(request, "tasking", tasking_page(ctx, category or None))
