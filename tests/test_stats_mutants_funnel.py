@@ -54,6 +54,15 @@ def test_additive_limits_add_tau2_given_per_unit_of_size_by_default() -> None:
     )
 
 
+def test_limits_curve_takes_tau2_per_unit_of_size_by_default() -> None:
+    target, tau2 = 0.02, 1e-5
+    od = Overdispersion("additive", phi=3.0, p_value=0.001, tau2=tau2, units=20)
+    lower, upper = limits_curve("rate", target, [5_000.0, 800.0], 0.95, od)
+    for size, lo, hi in zip((5_000.0, 800.0), lower, upper, strict=True):
+        half = Z95 * math.sqrt(target / size + tau2)
+        assert (lo, hi) == pytest.approx((target - half, target + half), rel=1e-12)
+
+
 def test_an_exact_estimate_gives_the_exact_limits() -> None:
     od = Overdispersion("exact", phi=1.1, p_value=0.4, tau2=2e-6, units=20)
     assert limits_at("rate", 0.02, 5_000.0, 0.95, od) == poisson_limits(0.02, 5_000.0, 0.95)

@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -269,13 +269,7 @@ def limits_at(
     if overdispersion is None or overdispersion.method == "exact":
         exact = binomial_limits if kind == "proportion" else poisson_limits
         return exact(target, size, coverage)
-    od = Overdispersion(
-        overdispersion.method,
-        overdispersion.phi,
-        overdispersion.p_value,
-        overdispersion.tau2 / (per * per),
-        overdispersion.units,
-    )
+    od = replace(overdispersion, tau2=overdispersion.tau2 / (per * per))
     return _adjusted_limits(kind, target, size, coverage, od)
 
 
