@@ -1,23 +1,63 @@
-"""The command line starts without the heavy libraries: `import paragon.cli` (what `paragon
---help` and every command load first) must not import scipy, statsmodels, pandas or pyproj; each
-command imports what it needs when it runs. The names the options' help shows without importing
-their modules stay equal to the modules' own."""
+"""The command line and the web server start without the heavy libraries.
+
+`import paragon.cli` (what `paragon --help` and every command load first) and `paragon --help`
+itself must not import scipy, statsmodels, pandas or pyproj; each command imports what it needs
+when it runs. Building the web app must not import scipy.stats, statsmodels, pandas, shapely, the
+demo builder or the tasking methods (each page imports its figures' modules when first asked
+for), and answering the overview, the first page a visitor sees, must not import pandas,
+scipy.stats or statsmodels either (pyarrow imports pandas when asked to convert a Python value or
+make a numpy array: the force's areas are read without either). The names the options' help
+shows without importing their modules stay equal to the modules' own."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 HEAVY = ("scipy", "statsmodels", "pandas", "pyproj")
+NOT_AT_APP_START = ("scipy.stats", "statsmodels", "pandas", "shapely", "paragon.demo.build",
+                    "paragon.tasking.methods", "paragon.web.data.tasking")
+NOT_FOR_THE_OVERVIEW = ("scipy.stats", "statsmodels", "pandas", "shapely", "paragon.demo.build")
+SECRET = "startup-imports-test-secret-0123456789"
+
+
+def modules_after(statement: str, top_level: bool = True) -> set[str]:
+    """The modules loaded after running ``statement`` in a fresh interpreter."""
+    names = "{m.split('.')[0] for m in sys.modules}" if top_level else "set(sys.modules)"
+    code = f"import json, sys\n{statement}\nprint(json.dumps(sorted({names})))"
+    env = {**os.environ, "PARAGON_SECRET_KEY": SECRET, "PARAGON_WARM_AFTER_PUBLISH": "0"}
+    env.pop("PARAGON_PLAN", None)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, env=env)
+    return set(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
 def loaded_after(statement: str) -> set[str]:
-    code = (f"import json, sys\n{statement}\n"
-            "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
-    return set(json.loads(out.stdout.strip().splitlines()[-1]))
+    return modules_after(statement)
+
+
+HELP = """
+from paragon.cli import app
+sys.argv = ["paragon", "--help"]
+try:
+    app()
+except SystemExit:
+    pass
+"""
+
+
+def app_start(db: Path) -> str:
+    return f"""
+from pathlib import Path
+from paragon.settings import Settings
+from paragon.web.app import create_app
+app = create_app(Settings(db=Path({str(db)!r})))
+"""
 
 
 def test_import_paragon_cli_loads_no_heavy_library() -> None:
@@ -26,9 +66,40 @@ def test_import_paragon_cli_loads_no_heavy_library() -> None:
     assert loaded.isdisjoint(HEAVY), sorted(loaded & set(HEAVY))
 
 
+def test_help_loads_no_heavy_library() -> None:
+    loaded = loaded_after(HELP)
+    assert "typer" in loaded
+    assert loaded.isdisjoint(HEAVY), sorted(loaded & set(HEAVY))
+
+
 def test_the_check_sees_a_heavy_import() -> None:
     # the same check catches a module-level import of one of them
     assert "scipy" in loaded_after("import paragon.cli\nimport scipy.stats")
+    assert "pandas" in loaded_after(HELP + "import paragon.geography.lpus, pyarrow\n"
+                                    "pyarrow.array([1.0])")
+
+
+def test_creating_the_web_app_loads_no_heavy_module(tmp_path: Path) -> None:
+    loaded = modules_after(app_start(tmp_path / "w.duckdb"), top_level=False)
+    assert "fastapi" in loaded and "paragon.web.routes.public" in loaded
+    assert loaded.isdisjoint(NOT_AT_APP_START), sorted(loaded & set(NOT_AT_APP_START))
+    # and the check sees one a route module would import at the top
+    assert "paragon.web.data.tasking" in modules_after(
+        app_start(tmp_path / "w.duckdb") + "import paragon.web.data.tasking", top_level=False)
+
+
+@pytest.mark.ops_store  # the page opens the operational store (PostgreSQL runs too)
+def test_the_overview_loads_no_heavy_module(tmp_path: Path) -> None:
+    statement = app_start(tmp_path / "w.duckdb") + """
+from fastapi.testclient import TestClient
+with TestClient(app) as client:
+    page = client.get("/")
+    assert page.status_code == 200, page.text
+    assert "West Midlands" in page.text
+"""
+    loaded = modules_after(statement, top_level=False)
+    assert "paragon.web.data.areas" in loaded  # the page built its areas from the plan
+    assert loaded.isdisjoint(NOT_FOR_THE_OVERVIEW), sorted(loaded & set(NOT_FOR_THE_OVERVIEW))
 
 
 def test_help_names_match_their_modules() -> None:
