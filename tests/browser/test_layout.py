@@ -1,14 +1,19 @@
 """The site's layout in a real browser: the signed-in navigation (every staff link, and Admin for
 an admin) stays on one line at 1280 px wide and wraps without overflowing at 390 px, keeps its
-links in keyboard order and marks the current page."""
+links in keyboard order and marks the current page; an area's month-by-month chart with one month
+of data draws that month in the middle with its figures, not at the chart's edge."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from conftest import LiveServer, sign_in
+from paragon.settings import Settings
+from paragon.web.app import create_app
+from paragon.web.fixtures import build_sample_warehouse, serve_in_thread
 
 pytestmark = pytest.mark.browser
 
@@ -58,3 +63,35 @@ def test_keyboard_reaches_sign_out_then_every_link_in_order(live_server: LiveSer
         reached.append(page.evaluate("document.activeElement.textContent.trim()"))
     start = reached.index("Sign out admin")
     assert reached[start + 1:start + 1 + len(LINKS)] == LINKS
+
+
+@pytest.fixture(scope="module")
+def one_month_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A warehouse holding one month of crimes and anti-social behaviour, served."""
+    db = build_sample_warehouse(tmp_path_factory.mktemp("one-month") / "one.duckdb", months=1,
+                                crimes_per_month=200, survey_per_month=10)
+    app = create_app(Settings(db=db, secret_key="m" * 32))
+    with serve_in_thread(app, "uvicorn-one-month") as url:
+        yield url
+
+
+def test_a_single_month_is_drawn_in_the_middle_with_its_figures(one_month_server: str,
+                                                                page: Any) -> None:
+    page.goto(one_month_server + "/areas/lpu/coventry")
+    chart = page.locator(".vega[data-spec=chart-monthly][data-rendered=true] svg")
+    chart.wait_for()
+    label = page.locator(".vega[data-spec=chart-monthly]").get_attribute("aria-label")
+    assert "December 2011, the one month with data:" in label
+    monthly = page.request.get(one_month_server + "/areas/lpu/coventry?format=json").json()
+    [counted] = [m for m in monthly["monthly"] if m["crimes"] is not None]
+    crimes = f"{counted['crimes']:,}"
+    assert f"{crimes} crimes" in label
+    box = chart.bounding_box()
+    centres = page.evaluate(
+        "el => [...el.querySelectorAll('.mark-symbol.role-mark path')].map(p => {"
+        " const b = p.getBoundingClientRect(); return b.left + b.width / 2; })",
+        chart.element_handle())
+    assert len(centres) == 2  # crimes and anti-social behaviour
+    for x in centres:
+        assert abs((x - box["x"]) / box["width"] - 0.5) < 0.1, "the month is not in the middle"
+    assert crimes in chart.locator(".mark-text.role-mark text").all_text_contents()

@@ -7,6 +7,7 @@ variation; each also differs in shape so colour is never the only cue.
 
 from __future__ import annotations
 
+import calendar
 from typing import Any
 
 from paragon.stats.funnel import Overdispersion, limits_curve
@@ -224,6 +225,13 @@ def comparison_bars(rows: list[dict[str, Any]], last_label: str,
 
 
 def monthly_lines(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Crimes and ASB per month as lines over the window; with one month of data, that month
+    alone, drawn in the middle with its figures written beside the points (a time axis over the
+    whole window would put it at an edge)."""
+    counted = [r for r in rows
+               if r["crimes"] is not None or r.get("anti_social_behaviour") is not None]
+    if len(counted) == 1:
+        return single_month_points(counted[0])
     values = []
     for r in rows:
         values.append({"month": r["month"], "series": "Crimes", "count": r["crimes"]})
@@ -247,6 +255,41 @@ def monthly_lines(rows: list[dict[str, Any]]) -> dict[str, Any]:
                                      "range": [[1, 0], [5, 3]]},
                            "legend": {"orient": "bottom", "columns": 1}},
         },
+    }
+
+
+def single_month_points(row: dict[str, Any]) -> dict[str, Any]:
+    """The one month with data: a point per series in the middle of the chart, each labelled
+    with its count."""
+    series = [("Crimes", row["crimes"], BLUE),
+              ("Anti-social behaviour", row.get("anti_social_behaviour"), ORANGE)]
+    shown = [(name, n, colour) for name, n, colour in series if n is not None]
+    values = [{"month": row["month"], "series": name, "count": n} for name, n, _ in shown]
+    year, month = (int(x) for x in str(row["month"]).split("-")[:2])
+    words = ", ".join(f"{n:,} {'crimes' if name == 'Crimes' else 'anti-social behaviour incidents'}"
+                      for name, n, _ in shown)
+    return {
+        **_base(f"{calendar.month_name[month]} {year}, the one month with data: {words}.", 220),
+        "data": {"values": values},
+        "encoding": {
+            "x": {"field": "month", "type": "ordinal", "timeUnit": "yearmonth", "title": None,
+                  "axis": {"labelAngle": 0}},
+            "y": {"field": "count", "type": "quantitative", "title": "per month",
+                  "axis": {"tickCount": 5}},
+            "color": {"field": "series", "type": "nominal", "title": None,
+                      "scale": {"domain": [name for name, _, _ in shown],
+                                "range": [colour for _, _, colour in shown]},
+                      "legend": {"orient": "bottom", "columns": 1}},
+        },
+        "layer": [
+            {"mark": {"type": "point", "filled": True, "size": 90, "opacity": 1},
+             "encoding": {"shape": {"field": "series", "type": "nominal", "title": None,
+                                    "scale": {"domain": ["Crimes", "Anti-social behaviour"],
+                                              "range": ["circle", "diamond"]},
+                                    "legend": None}}},
+            {"mark": {"type": "text", "align": "left", "dx": 10, "fontSize": 13},
+             "encoding": {"text": {"field": "count", "type": "quantitative", "format": ","}}},
+        ],
     }
 
 
