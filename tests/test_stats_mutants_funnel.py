@@ -151,3 +151,37 @@ def test_limits_curve_reads_decimal_sizes() -> None:
     assert (lo[0], hi[0]) == poisson_limits(0.02, 5_000.0, 0.95)
     assert (lo[1], hi[1]) == poisson_limits(0.02, 800.0, 0.95)
     assert isinstance(lo, np.ndarray)
+
+
+def test_adjusted_proportion_limits_use_the_binomial_standard_error() -> None:
+    target, size = 0.3, 200.0
+    se = math.sqrt(target * (1 - target) / size)
+    od = Overdispersion("multiplicative", phi=2.0, p_value=0.01, tau2=0.0, units=12)
+    half = Z95 * math.sqrt(2.0) * se
+    assert limits_at("proportion", target, size, 0.95, od) == pytest.approx(
+        (target - half, target + half), rel=1e-12
+    )
+    od = Overdispersion("additive", phi=2.0, p_value=0.01, tau2=4e-4, units=12)
+    half = Z998 * math.sqrt(se**2 + 4e-4)
+    assert limits_at("proportion", target, size, 0.998, od) == pytest.approx(
+        (target - half, target + half), rel=1e-12
+    )
+
+
+@pytest.mark.parametrize(("target", "exposure"), [(-0.01, 100.0), (0.01, 0.0), (0.01, -5.0)])
+def test_poisson_limits_refuse_a_negative_target_or_no_exposure(
+    target: float, exposure: float
+) -> None:
+    with pytest.raises(ValueError, match=r"^need target >= 0 and exposure > 0$"):
+        poisson_limits(target, exposure, 0.95)
+
+
+def test_poisson_limits_at_a_target_of_zero() -> None:
+    assert poisson_limits(0.0, 100.0, 0.95) == (0.0, 0.0)
+
+
+def test_every_case_an_event_is_a_valid_proportion_and_more_is_refused() -> None:
+    plot = funnel_proportions([5, 3, 40], [5, 10, 50], ["A", "B", "C"])
+    assert plot.units[0].value == 1.0
+    with pytest.raises(ValueError, match=r"^events cannot exceed denominators$"):
+        funnel_proportions([5, 11], [5, 10], ["A", "B"])

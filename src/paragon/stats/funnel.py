@@ -45,6 +45,7 @@ parameter). The plot says which was used, with ``phi`` and ``tau²``.
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
@@ -157,20 +158,34 @@ def _binomial_quantiles(sizes: np.ndarray, target: float, q: float) -> np.ndarra
     )
 
 
-def _exact_limit_arrays(
-    kind: Kind, target: float, sizes: np.ndarray, coverage: float
+def _binomial_limit_arrays(
+    target: float, sizes: np.ndarray, coverage: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Exact (interpolated) lower and upper limits, per single unit of size, for many sizes."""
+    """Exact (interpolated) binomial limits, as proportions, for many numbers of cases."""
     tail = (1.0 - coverage) / 2.0
-    if kind == "proportion":
-        n = np.round(sizes)
-        lower = np.maximum(0.0, _binomial_quantiles(n, target, tail))
-        upper = np.maximum(0.0, _binomial_quantiles(n, target, 1.0 - tail))
-        return lower / n, np.minimum(n, upper) / n
+    n = np.round(sizes)
+    lower = np.maximum(0.0, _binomial_quantiles(n, target, tail))
+    upper = np.maximum(0.0, _binomial_quantiles(n, target, 1.0 - tail))
+    return lower / n, np.minimum(n, upper) / n
+
+
+def _poisson_limit_arrays(
+    target: float, sizes: np.ndarray, coverage: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exact (interpolated) Poisson limits, per single unit of size, for many sizes."""
+    tail = (1.0 - coverage) / 2.0
     means = target * sizes
     lower = np.maximum(0.0, _poisson_quantiles(means, tail))
     upper = np.maximum(0.0, _poisson_quantiles(means, 1.0 - tail))
     return lower / sizes, upper / sizes
+
+
+def _exact_limit_arrays(
+    kind: Kind, target: float, sizes: np.ndarray, coverage: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exact (interpolated) lower and upper limits, per single unit of size, for many sizes."""
+    exact = _binomial_limit_arrays if kind == "proportion" else _poisson_limit_arrays
+    return exact(target, sizes, coverage)
 
 
 def binomial_limits(target: float, n: float, coverage: float) -> tuple[float, float]:
@@ -178,7 +193,7 @@ def binomial_limits(target: float, n: float, coverage: float) -> tuple[float, fl
     size = round(n)
     if not 0.0 <= target <= 1.0 or size < 1:
         raise ValueError("need 0 <= target <= 1 and n >= 1")
-    lower, upper = _exact_limit_arrays("proportion", target, np.array([float(size)]), coverage)
+    lower, upper = _binomial_limit_arrays(target, np.array([float(size)]), coverage)
     return float(lower[0]), float(upper[0])
 
 
@@ -186,7 +201,7 @@ def poisson_limits(target: float, exposure: float, coverage: float) -> tuple[flo
     """Exact (interpolated) Poisson funnel limits for a rate per unit of ``exposure``."""
     if target < 0 or exposure <= 0:
         raise ValueError("need target >= 0 and exposure > 0")
-    lower, upper = _exact_limit_arrays("rate", target, np.array([float(exposure)]), coverage)
+    lower, upper = _poisson_limit_arrays(target, np.array([float(exposure)]), coverage)
     return float(lower[0]), float(upper[0])
 
 
@@ -380,7 +395,7 @@ def funnel_proportions(
     overdispersion (see the module docstring).
     """
     _check(events, denominators, units)
-    if any(e > d for e, d in zip(events, denominators, strict=True)):
+    if any(map(operator.gt, events, denominators)):  # the lengths are checked above
         raise ValueError("events cannot exceed denominators")
     theta = sum(events) / sum(denominators) if target is None else target
     return _build("proportion", events, denominators, units, theta, 1.0, adjust)

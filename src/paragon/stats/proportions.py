@@ -16,6 +16,7 @@ publish estimates based on fewer than 50 respondents.
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Final, Literal
@@ -135,7 +136,7 @@ def weighted_proportion(
     n_eff = kish_effective_n(weights) if design_effect is None else len(values) / design_effect
     if n_eff < min_responses:
         return ProportionEstimate(None, None, None, n_eff, confidence, NOT_ENOUGH)
-    p_hat = sum(v * w for v, w in zip(values, weights, strict=True)) / sum(weights)
+    p_hat = sum(map(operator.mul, values, weights)) / sum(weights)  # lengths checked above
     lower, upper = wilson_bounds(p_hat, n_eff, confidence)
     return ProportionEstimate(p_hat, lower, upper, n_eff, confidence, "ok")
 
