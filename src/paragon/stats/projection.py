@@ -278,11 +278,11 @@ def _remaining_distribution(
     level_count: float, r: _Ratio, phi: float, c_seg: float, c_rest: float, tail: float
 ) -> Any:
     """Negative binomial for the rest of the year's count (see the module docstring)."""
-    from scipy import stats  # only a count projection needs it (a slow import)
+    from paragon.stats.negbinom import NegativeBinomial  # scipy.special only, not scipy.stats
 
     mean = max(level_count, 0.5) * r.ratio
     var = mean * r.share_ratio_noise(phi, c_seg, c_rest) + mean**2 * r.log_var(tail)
-    return stats.nbinom(mean * mean / (var - mean), mean / var)
+    return NegativeBinomial(mean * mean / (var - mean), mean / var)
 
 
 def _probability_met(dist: Any, ytd: float, milestone: float, better: Direction) -> float:
