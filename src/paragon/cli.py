@@ -24,6 +24,7 @@ from paragon.cli_common import (
     run,
     settings_for,
 )
+from paragon.web.figures import warm_after_publish
 
 if TYPE_CHECKING:  # heavy modules are imported by the commands that need them (fast start)
     from paragon.ingest.engine import IngestReport
@@ -37,6 +38,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+warm_after_publish()  # what a command publishes while a web server serves it is warmed for it
 plan_app = typer.Typer(help="Show or validate the strategic plan.", no_args_is_help=True)
 app.add_typer(plan_app, name="plan")
 

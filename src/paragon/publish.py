@@ -255,6 +255,26 @@ def _sendfile(src: int, dst: int, size: int) -> None:
         offset += sent
 
 
+_publish_hooks: list[Callable[[Path, int], object]] = []
+
+
+def on_publish(hook: Callable[[Path, int], object]) -> None:
+    """Call ``hook(db, version)`` on every later publish by this process, once the version file
+    is in place and before the pointer names it (the web's figures are warmed from there:
+    :mod:`paragon.web.figures`). A failing hook is logged; the publish goes on."""
+    _publish_hooks.append(hook)
+
+
+def _run_publish_hooks(db: Path, version: int) -> None:
+    for hook in list(_publish_hooks):
+        try:
+            hook(db, version)
+        except Exception:
+            import logging
+
+            logging.getLogger("paragon").exception("after publishing version %s", version)
+
+
 def publish(db: Path | str) -> Pointer:
     """Copy the closed working file to the next version and point ``CURRENT`` at it. The caller
     holds the writer lock (:func:`acquire_writer`) and has closed its connection."""
@@ -278,6 +298,7 @@ def publish(db: Path | str) -> Pointer:
                       published_at=datetime.now(UTC).isoformat(timespec="seconds"),
                       source_size=st.st_size, source_mtime_ns=st.st_mtime_ns,
                       copy_seconds=round(time.perf_counter() - started, 3))
+    _run_publish_hooks(lay.working, version)
     _write_pointer(lay, pointer)
     prune(db)
     return pointer

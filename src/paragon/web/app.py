@@ -6,6 +6,7 @@ and reports use the same code path as the server.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import AsyncIterator
@@ -70,9 +71,14 @@ def create_app(settings: Settings, *, warehouse: Warehouse | None = None,
         ctx.ops  # noqa: B018  (opened, and copied from an older warehouse, before any request)
         stop = threading.Event()
         warmer = threading.Thread(target=warm, args=(ctx, stop), name="paragon-warm", daemon=True)
-        if warm_cache:
-            warmer.start()
-        yield
+        with contextlib.ExitStack() as serving:
+            if warm_cache:  # a real server: what is published while it serves is warmed
+                from paragon.web import figures
+
+                figures.warm_after_publish()
+                serving.enter_context(figures.serving(settings.db))
+                warmer.start()
+            yield
         # the warehouse is not closed under a query still running: the warm-up finishes the
         # figure it is on first
         stop.set()

@@ -13,6 +13,8 @@ when fifty requests ask for it at the same moment.
 
 from __future__ import annotations
 
+import logging
+import os
 import threading
 import time
 from collections import OrderedDict
@@ -30,6 +32,7 @@ from paragon.settings import Settings
 from paragon.warehouse import Warehouse
 
 T = TypeVar("T")
+log = logging.getLogger("paragon.web")
 CACHE_ENTRIES = 2_000
 VERSION_SECONDS = 2.0  # how often a warehouse given by the caller (tests) is asked for its ingests
 CHECK_SECONDS = 1.0  # how often the published-version pointer is looked at
@@ -46,6 +49,7 @@ class FiguresCache:
         self._values: OrderedDict[Hashable, Any] = OrderedDict()
         self._lock = threading.Lock()
         self._key_locks: dict[Hashable, threading.Lock] = {}
+        self.computed = 0  # figures computed here (not found in the cache): tests read it
 
     def get(self, key: Hashable, compute: Callable[[], T]) -> T:
         with self._lock:
@@ -59,11 +63,19 @@ class FiguresCache:
                     return self._values[key]
             value = compute()
             with self._lock:
+                self.computed += 1
                 self._values[key] = value
                 while len(self._values) > self._size:
                     self._values.popitem(last=False)
                 self._key_locks.pop(key, None)
         return value
+
+    def put(self, key: Hashable, value: Any) -> None:
+        """Store a figure computed elsewhere (the figures stored with a published version)."""
+        with self._lock:
+            self._values[key] = value
+            while len(self._values) > self._size:
+                self._values.popitem(last=False)
 
     def clear(self) -> None:
         with self._lock:
@@ -79,7 +91,7 @@ class WebContext:
         self._warehouse = warehouse
         self._owns_warehouse = warehouse is None
         self._demo = demo
-        self._open_lock = threading.Lock()
+        self._open_lock = threading.RLock()  # re-entered when loading stored figures
         self._checked_at = 0.0
         self._stamp: tuple[int, int] | None = None
         self._retired: list[tuple[float, Warehouse]] = []
@@ -88,6 +100,7 @@ class WebContext:
         self._ingest_checked: tuple[float, int] | None = None
         self._ops: OpsStore | None = None
         self._ops_lock = threading.Lock()
+        self._figures_seen: tuple[str, int, int] | None = None
 
     # --- the warehouse ---------------------------------------------------------------------
     @property
@@ -110,6 +123,10 @@ class WebContext:
             db = Path(self.settings.db)
             stamp = publish.pointer_stamp(db)
             if self._warehouse is None or stamp != self._stamp:
+                if self._warehouse is not None and not force and self._next_is_warming(db):
+                    # its figures are being computed: answer from this version until they are
+                    self._checked_at = time.monotonic()
+                    return
                 if stamp is None and not db.exists():
                     Warehouse.open(db).close()  # a new, empty warehouse, published
                 fresh = Warehouse.open(db, read_only=True)
@@ -119,7 +136,39 @@ class WebContext:
                     self._retired.append((time.monotonic(), old))
                     self.cache.clear()  # its keys name the old version: never asked for again
             self._checked_at = time.monotonic()
+            self._preload()
             self._close_retired(older_than=RETIRE_SECONDS)
+
+    def _next_is_warming(self, db: Path) -> bool:
+        from paragon.web import figures
+
+        pointer = publish.read_pointer(db)
+        return pointer is not None and figures.is_warming(db, pointer.version)
+
+    def _preload(self) -> None:
+        """Load the figures stored with the version being read (computed when it was
+        published), so the first visitor of each main page computes nothing; again when more
+        are stored."""
+        from paragon.web import figures
+
+        if self._warehouse is None or self._warehouse.version is None:
+            return
+        path = figures.figures_file(self.settings.db, self._warehouse.version)
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            return
+        seen = (str(path), st.st_ino, st.st_mtime_ns)
+        if seen == self._figures_seen:
+            return
+        self._figures_seen = seen
+        try:
+            loaded = figures.preload(self)
+        except Exception:  # stored figures are an optimisation: the pages compute without them
+            log.exception("could not load the stored figures")
+            return
+        if loaded:
+            log.info("loaded %s figures stored with version %s", loaded, self.published_version)
 
     def _close_retired(self, older_than: float) -> None:
         now = time.monotonic()
