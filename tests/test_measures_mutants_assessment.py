@@ -267,3 +267,30 @@ def test_change_of_a_detection_rate_without_counts(plan: Plan) -> None:
     # a dispersion is for counts only
     assert change(plan, measure, now, then, dispersion=5.0) == got
     assert change(plan, measure, _fig("detection_rate", None), then)["change_pct"] is None
+
+
+def test_closed_year_default_dispersion_is_one(plan: Plan) -> None:
+    measure = plan.measure("burglary-dwelling")
+    # 125 against 100 is beyond noise as Poisson counts; halved (62 against 50) it is not
+    assert assess_closed_year(125.0, 100.0, "lower").beyond_noise is True
+    assert assess_closed_year(62.0, 50.0, "lower").beyond_noise is False
+    assert closed_year(plan, measure, _fig("count", 125.0), 100.0, "lower") == \
+        {"status": "missed", "beyond_noise": True}
+
+
+def test_closed_year_direction_and_scale_at_the_milestone(plan: Plan) -> None:
+    rate = plan.measure("burglary-dwelling-detections")
+    at = _fig("detection_rate", 25.0, numerator=25, denominator=100)
+    # 25 detections of 100 offences against 25%: met either way, exactly at the milestone
+    assert closed_year(plan, rate, at, 25.0, "lower")["status"] == "met"
+    assert closed_year(plan, rate, at, 25.0, "higher")["status"] == "met"
+    above = _fig("detection_rate", 30.0, numerator=30, denominator=100)
+    assert closed_year(plan, rate, above, 25.0, "lower")["status"] == "missed"
+    survey = plan.measure("perceive-crime-increase")
+    assert survey.better == "lower"
+    fig = _fig("survey_proportion", 65.0, responses=3000)
+    assert closed_year(plan, survey, fig, 65.0, "higher")["status"] == "met"
+    assert closed_year(plan, survey, fig, 65.0, "lower")["status"] == "met"
+    assert closed_year(plan, survey, fig, 60.0, "lower") == {"status": "missed",
+                                                             "beyond_noise": True}
+    assert closed_year(plan, survey, fig, 60.0, "higher")["status"] == "met"

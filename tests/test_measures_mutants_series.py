@@ -194,3 +194,9 @@ def test_a_chart_needs_two_months(warehouse: Warehouse, plan: Plan) -> None:
     with pytest.raises(ParagonError) as err:
         control_chart(warehouse, plan, "confidence", months=1)
     assert str(err.value) == "measure 'confidence' has fewer than 2 months of data"
+
+
+def test_a_crime_measure_without_crimes_says_to_ingest(wh: Warehouse, plan: Plan) -> None:
+    with pytest.raises(ParagonError) as err:
+        monthly_series(wh, plan, "burglary-dwelling")
+    assert str(err.value) == "no data for measure 'burglary-dwelling': ingest some first"
