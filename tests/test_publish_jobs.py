@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -17,7 +19,8 @@ from paragon import jobs
 from paragon.ingest.force_crimes import COLUMNS
 from paragon.settings import Settings
 from paragon.web.app import create_app
-from paragon.web.fixtures import csrf_from, sample_with_users, sign_in
+from paragon.web.fixtures import csrf_from, sample_with_users, serve_in_thread, sign_in
+from paragon.web.routes import jobs as jobs_route
 
 SECRET = "jobs-test-secret-key-0123456789abcdef"
 PASSWORD = "jobs test password"
@@ -112,3 +115,69 @@ def test_next_month_after_december_is_january() -> None:
 
     assert jobs.next_policeuk_month(date(2011, 12, 1)) == date(2012, 1, 1)
     assert jobs.next_policeuk_month(date(2012, 1, 1)) == date(2012, 2, 1)
+
+
+def _browser_sign_in(page: Any, base: str) -> None:
+    page.goto(f"{base}/login")
+    page.fill("#user_name", "adm")
+    page.fill("#password", PASSWORD)
+    page.click("form[action='/login'] button[type=submit]")
+    page.wait_for_load_state()
+
+
+@pytest.mark.browser
+def test_a_job_page_follows_its_job_in_a_browser_and_stops_when_it_ends(
+        browser: Any, tmp_path_factory: pytest.TempPathFactory, tmp_path: Path) -> None:
+    """The page of a running job updates its status, progress bar and log in place (no reload:
+    a mark set in the page survives), under the site's CSP; when the job ends it shows the result
+    and asks for nothing more. Without JavaScript it refreshes itself until the job ends."""
+    db = sample_with_users(tmp_path_factory.getbasetemp(), tmp_path / "follow.duckdb",
+                           {"adm": "admin"}, PASSWORD)
+    app = create_app(Settings(db=db, secret_key=SECRET))
+    with serve_in_thread(app, "uvicorn-jobs") as base:
+        ops = app.state.ctx.ops
+        job_id = jobs.create(ops, "upload", "adm", {"files": ["crimes.csv"]})
+        jobs._update(ops, job_id, status="running", progress=0.1)
+        context = browser.new_context()
+        context.set_default_timeout(20_000)
+        page = context.new_page()
+        problems: list[str] = []
+        page.on("pageerror", lambda exc: problems.append(str(exc)))
+        page.on("console", lambda msg: problems.append(msg.text)
+                if msg.type == "error" else None)
+        polls: list[str] = []
+        page.on("request", lambda r: polls.append(r.url) if "format=json" in r.url else None)
+        _browser_sign_in(page, base)
+        page.goto(f"{base}/admin/jobs/{job_id}")
+        assert page.text_content("#job-status") == "running"
+        page.evaluate("window.stillTheSamePage = true")
+        jobs._append(ops, job_id, "ingesting crimes.csv\n", progress=0.5)
+        page.wait_for_selector("#job-log:has-text('ingesting crimes.csv')")
+        assert page.evaluate("document.getElementById('job-progress').value") == 0.5
+        assert page.evaluate("window.stillTheSamePage === true")  # updated in place
+        jobs._update(ops, job_id, status="done", progress=1.0, result=json.dumps(
+            {"summary": jobs.summary([{"path": "crimes.csv", "rows_read": 3, "rows_loaded": 3}]),
+             "files": [{"path": "crimes.csv", "kind": "force_crimes", "rows_read": 3,
+                        "rows_loaded": 3, "rows_quarantined": 0, "rows_duplicate": 0}]}))
+        page.wait_for_selector("text=3 rows read")
+        assert page.text_content("#job-status") == "done"
+        assert page.query_selector("#job-follow") is None
+        assert page.query_selector("script[src='/static/js/jobs.js']") is None
+        polled = len(polls)
+        page.wait_for_timeout(3 * jobs_route.REFRESH_SECONDS * 1000)
+        assert len(polls) == polled, "the page still polls after the job ended"
+        assert not problems, problems
+        context.close()
+
+        # Without JavaScript: a <noscript> meta refresh reloads the page while the job runs.
+        quiet = browser.new_context(java_script_enabled=False)
+        quiet.set_default_timeout(20_000)
+        page = quiet.new_page()
+        _browser_sign_in(page, base)
+        second = jobs.create(ops, "fetch", "adm", {"force": "west-midlands", "month": "2012-01"})
+        page.goto(f"{base}/admin/jobs/{second}")
+        assert page.text_content("#job-status") == "queued"
+        jobs._update(ops, second, status="failed", progress=1.0)
+        page.wait_for_selector("#job-status:text-is('failed')")
+        assert page.query_selector("meta[http-equiv=refresh]") is None
+        quiet.close()

@@ -24,6 +24,7 @@ JobId = Annotated[int, Path(ge=1, le=2**62)]
 UPLOAD_LIMIT = 200 * 1024 * 1024  # bytes of one upload request (the security middleware's cap)
 UPLOAD_SUFFIXES = (".csv", ".csv.gz", ".zip")
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+REFRESH_SECONDS = 2  # how often a queued or running job's page updates itself
 
 
 def _latest_policeuk_month(ctx: Ctx) -> date | None:
@@ -63,7 +64,7 @@ def job_page(request: Request, ctx: Ctx, user: Admin, job_id: JobId) -> Response
         raise NotFoundError(f"There is no job {job_id}.")
     published = ctx.warehouse.version
     return page(request, "admin_jobs", {"jobs": [], "job": job, "published_version": published,
-                                        "error": None})
+                                        "error": None, "refresh_seconds": REFRESH_SECONDS})
 
 
 @router.post("/fetch", responses=STARTED, summary="Fetch and ingest the next police.uk month")
