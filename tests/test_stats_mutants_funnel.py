@@ -15,11 +15,13 @@ from scipy import stats as sps
 
 from paragon.stats.funnel import (
     Overdispersion,
+    estimate_overdispersion,
     funnel_proportions,
     funnel_rates,
     limits_at,
     limits_curve,
     poisson_limits,
+    winsorise,
 )
 
 Z95 = float(sps.norm.ppf(0.975))
@@ -185,3 +187,62 @@ def test_every_case_an_event_is_a_valid_proportion_and_more_is_refused() -> None
     assert plot.units[0].value == 1.0
     with pytest.raises(ValueError, match=r"^events cannot exceed denominators$"):
         funnel_proportions([5, 11], [5, 10], ["A", "B"])
+
+
+def _phi_tau2_p(values: np.ndarray, se: np.ndarray, target: float) -> tuple[float, float, float]:
+    """Independent estimate: winsorise by sorting (10% each end, linear interpolation)."""
+    z = np.sort((values - target) / se)
+    n = len(z)
+    lo = float(np.interp(0.1 * (n - 1), np.arange(n), z))
+    hi = float(np.interp(0.9 * (n - 1), np.arange(n), z))
+    zw = np.clip((values - target) / se, lo, hi)
+    phi = float(np.mean(zw**2))
+    w = 1 / se**2
+    tau2 = max(0.0, (n * phi - (n - 1)) / float(w.sum() - (w**2).sum() / w.sum()))
+    return phi, tau2, float(sps.chi2.sf(n * phi, n - 1))
+
+
+def test_proportion_overdispersion_matches_an_independent_estimate() -> None:
+    events = [12, 40, 5, 60, 33, 8, 90, 25, 14, 70]
+    sizes = [100, 150, 80, 170, 120, 90, 200, 110, 95, 160]
+    target = sum(events) / sum(sizes)
+    od = estimate_overdispersion("proportion", events, sizes, target)
+    values = np.array(events) / np.array(sizes)
+    se = np.sqrt(target * (1 - target) / np.array(sizes, dtype=float))
+    phi, tau2, p = _phi_tau2_p(values, se, target)
+    assert (od.phi, od.tau2, od.p_value) == pytest.approx((phi, tau2, p), rel=1e-12)
+    assert od.units == 10 and od.p_value < 0.05
+    # "auto" is the default: these units vary more than chance, so the limits are widened
+    assert od.method in ("multiplicative", "additive")
+    # Decimal counts (a DECIMAL column read from the warehouse) give the same estimate
+    dec = estimate_overdispersion("proportion", [Decimal(e) for e in events], sizes, target)
+    assert dec.phi == pytest.approx(od.phi, rel=1e-15)
+
+
+def test_two_units_are_tested_on_one_degree_of_freedom() -> None:
+    events, sizes, target = [30, 60], [1_000.0, 1_000.0], 0.045
+    od = estimate_overdispersion("rate", events, sizes, target, "none")
+    values = np.array(events) / np.array(sizes)
+    se = np.sqrt(target / np.array(sizes))
+    phi, tau2, p = _phi_tau2_p(values, se, target)
+    assert (od.phi, od.tau2, od.p_value) == pytest.approx((phi, tau2, p), rel=1e-12)
+    assert od.p_value < 0.5 and od.method == "exact"
+
+
+def test_one_unit_has_no_test_and_no_between_unit_variance() -> None:
+    od = estimate_overdispersion("rate", [60], [1_000.0], 0.03)
+    assert od.p_value == 1.0 and od.tau2 == 0.0 and od.units == 1 and od.method == "exact"
+    assert od.phi == pytest.approx((0.03 / math.sqrt(0.03 / 1_000.0)) ** 2)  # z² = 30
+
+
+@pytest.mark.parametrize(("kind", "target"), [("rate", 0.0), ("proportion", 0.0),
+                                              ("proportion", 1.0)])
+def test_no_chance_variation_cannot_be_adjusted(kind: str, target: float) -> None:
+    with pytest.raises(
+        ValueError, match=r"^the target leaves no chance variation \(0 or 100%\): cannot adjust$"
+    ):
+        estimate_overdispersion(kind, [0, 0], [10, 20], target)  # type: ignore[arg-type]
+
+
+def test_winsorise_reads_decimal_values() -> None:
+    assert list(winsorise([Decimal(1), Decimal(2), Decimal(5)])) == pytest.approx([1.2, 2.0, 4.4])

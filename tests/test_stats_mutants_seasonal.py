@@ -126,6 +126,10 @@ def test_two_years_exactly_is_enough_and_less_is_not() -> None:
     assert seasonal_profile(values, periods) is not None
     # a gap: one calendar month seen once
     assert seasonal_profile(values[:5] + values[6:], periods[:5] + periods[6:]) is None
+    # January seen once (and December once)
+    assert seasonal_profile(values[1:23], periods[1:23]) is None
+    assert seasonal_profile(values[1:], periods[1:]) is None
+    assert seasonal_profile(values[:-1], periods[:-1]) is None
     # a calendar month with no events at all
     empty = list(values)
     empty[3] = empty[15] = 0.0
