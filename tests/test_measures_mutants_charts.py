@@ -237,3 +237,46 @@ def test_survey_without_a_survey_uses_no_design_effect(plan: Plan) -> None:
     assert got["centre"] == expected["centre"]
     assert [p["lower_limit"] for p in got["points"]] == \
         [p["lower_limit"] for p in expected["points"]]
+
+
+def _variations(chart: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(p["period"], p["variation"]) for p in chart["points"] if p["signal"] != "none"]
+
+
+def test_signals_take_the_measures_direction(plan: Plan) -> None:
+    # a neutral count: an unusual month is neither good nor bad
+    rows = _count_rows(30)
+    rows[25] = {**rows[25], "numerator": 90, "value": 90.0}
+    neutral = charts.chart_from_series(plan, plan.measure("hate-crime"), rows)
+    assert ("2014-02", "neither") in _variations(neutral)
+    assert all(v == "neither" for _, v in _variations(neutral))
+    # a detection rate, higher is better: an unusually high month is an improvement
+    periods = _periods(2014, 16)
+    detected = [10 + i % 3 for i in range(16)]
+    detected[12] = 35
+    rate_rows = [{"period": p, "value": 100 * d / 50, "numerator": d, "denominator": 50,
+                  "responses": None} for p, d in zip(periods, detected, strict=True)]
+    rate = charts.chart_from_series(plan, plan.measure("robbery-detections"), rate_rows)
+    assert ("2015-01", "improvement") in _variations(rate)
+    # a survey result, higher is better, with breaks and a baseline passed on
+    values = [60.0 + (i % 3) for i in range(16)]
+    values[13] = 90.0
+    survey_rows = [{"period": p, "value": v, "numerator": None, "denominator": None,
+                    "responses": 600} for p, v in zip(periods, values, strict=True)]
+    survey = charts.chart_from_series(plan, plan.measure("confidence"), survey_rows,
+                                      breaks=["2014-07"], baseline=("2014-01", "2014-04"))
+    assert ("2015-02", "improvement") in _variations(survey)
+    assert survey["breaks"] == [{"month": "2014-07", "reason": "set by the analyst"}]
+    assert survey["baseline"] == ["2014-01", "2014-04"]
+    sizes = [400.0] * 16
+    expected = proportion_chart([v / 100 * 400 for v in values], sizes, periods,
+                                better="higher", kind="proportion", min_size=50,
+                                breaks=["2014-07"], baseline=("2014-01", "2014-04"),
+                                size_name="effective responses").to_dict()
+    assert [p["upper_limit"] for p in survey["points"]] == \
+        [p["upper_limit"] for p in expected["points"]]
+    unfixed = proportion_chart([v / 100 * 400 for v in values], sizes, periods,
+                               better="higher", kind="proportion", min_size=50,
+                               breaks=["2014-07"], size_name="effective responses").to_dict()
+    assert [p["upper_limit"] for p in unfixed["points"]] != \
+        [p["upper_limit"] for p in expected["points"]]
