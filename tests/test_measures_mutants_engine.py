@@ -224,3 +224,50 @@ def test_compute_months_sums_exactly_the_months_given(warehouse: Warehouse, plan
     assert none.note.startswith("this measure selects police.uk categories only")
     same, kept2 = compute_months(warehouse, plan2, "robbery", [APR, JUN])
     assert same.note == none.note and kept2 == {}
+
+
+STREET = ("Month,Reported by,Falls within,Easting,Northing,Location,Crime type,Context\n"
+          + "2011-02,West Midlands Police,West Midlands Police,408811.0,284398.0,"
+            "On or near Alfred Road,Robbery,\n" * 3
+          + "2011-02,West Midlands Police,West Midlands Police,408811.0,284398.0,"
+            "On or near Alfred Road,Anti-social behaviour,\n" * 2
+          + "2011-02,West Midlands Police,West Midlands Police,408811.0,284398.0,"
+            "On or near Alfred Road,Burglary,\n")
+STREET_MARCH = ("Month,Reported by,Falls within,Easting,Northing,Location,Crime type,Context\n"
+                "2011-03,West Midlands Police,West Midlands Police,408811.0,284398.0,"
+                "On or near Alfred Road,Robbery,\n")
+FEB, MAR = date(2011, 2, 1), date(2011, 3, 1)
+
+
+@pytest.fixture(scope="module")
+def policeuk(tmp_path_factory: pytest.TempPathFactory, plan: Plan) -> Iterator[Warehouse]:
+    folder = tmp_path_factory.mktemp("policeuk")
+    (folder / "2011-02-west-midlands-street.csv").write_text(STREET, encoding="utf-8")
+    (folder / "2011-03-west-midlands-street.csv").write_text(STREET_MARCH, encoding="utf-8")
+    wh = Warehouse.open(folder / "w.duckdb")
+    ingest_paths(wh, [folder / "2011-02-west-midlands-street.csv",
+                      folder / "2011-03-west-midlands-street.csv"], plan)
+    yield wh
+    wh.close()
+
+
+def test_police_uk_counts_by_category(policeuk: Warehouse, plan: Plan) -> None:
+    assert crime_source(policeuk, "west-midlands") == "policeuk"
+    assert crime_source(policeuk, "west-midlands", FEB, MAR) == "policeuk"
+    months, source = monthly_components(policeuk, plan, "robbery", FEB, APR)
+    assert source == "policeuk"
+    assert months == {FEB: Components(3.0, 3.0), MAR: Components(1.0, 1.0)}
+    every, _ = monthly_components(policeuk, plan, "total-recorded-crime", FEB, APR)
+    assert every == {FEB: Components(4.0, 4.0), MAR: Components(1.0, 1.0)}  # no ASB
+    asb_measure = plan.measure("robbery").model_copy(update={"select": CrimeSelect(
+        policeuk_categories=["Anti-social behaviour"])})
+    asb_plan = plan.model_copy(update={"measures": [asb_measure if m.id == "robbery" else m
+                                                    for m in plan.measures]})
+    asb, _ = monthly_components(policeuk, asb_plan, "robbery", FEB, APR)
+    assert asb == {FEB: Components(2.0, 2.0)}
+    burglary = compute(policeuk, plan, "burglary-dwelling", FEB, APR)
+    assert burglary.value is None and burglary.note == \
+        "police.uk data has no offence codes or flags for this measure's selection"
+    rate = compute(policeuk, plan, "robbery-detections", FEB, APR)
+    assert rate.value is None and rate.note is not None
+    assert rate.note.startswith("no police.uk outcomes files are loaded for this force")
