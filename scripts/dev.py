@@ -10,11 +10,17 @@ dependencies (uv.lock) and runs the command. Browser tests need Debian's Chromiu
 and then installs it with apt-get, without recommended packages and upgrading nothing unrelated.
 Extra arguments go to `paragon demo` or to pytest.
 
-`test` also runs the operational-store and security tests against a real PostgreSQL server when
-PARAGON_TEST_POSTGRES=1, or by default when it runs as root on Debian (PARAGON_TEST_POSTGRES=0
-turns this off): it installs Debian's postgresql package if it is missing (saying first what it
-will install, as for Chromium), starts a throwaway cluster in a temporary directory (initdb as the
-postgres user, reachable only through a Unix socket there) and removes it afterwards.
+`test` also runs, at the same time as the whole suite, every test that opens the operational store
+(`pytest -m ops_store`) with every store on a real PostgreSQL server, when PARAGON_TEST_POSTGRES=1,
+or by default when it runs as root on Debian (PARAGON_TEST_POSTGRES=0 turns this off): it installs
+Debian's postgresql package if it is missing (saying first what it will install, as for Chromium),
+starts a throwaway cluster in a temporary directory (initdb as the postgres user, reachable only
+through a Unix socket there) and removes it afterwards. Which tests open the store is not a
+judgement: tests/conftest.py marks the modules of its OPS_STORE_MODULES list `ops_store`, and its
+guard traces every opening of a store (in the test process and in every process it starts) and
+fails a test outside those modules that opens one. In the PostgreSQL stage each warehouse's
+default store is a database of its own on the server (paragon.ops.testing), so the tests run
+unchanged.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 import venv
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -115,7 +122,7 @@ def ensure_chromium() -> None:
 
 
 POSTGRES_PACKAGES = ("postgresql",)
-POSTGRES_TESTS = ("tests/test_ops_store.py", "tests/test_web_security.py")
+POSTGRES_URL_ENV = "PARAGON_TEST_POSTGRES_URL"  # read by paragon.ops.testing
 
 
 def want_postgres() -> bool:
@@ -184,21 +191,43 @@ def throwaway_postgres(bindir: Path) -> Iterator[str]:
 
 
 def run_tests(extra: list[str]) -> None:
-    """The whole suite (operational store on SQLite), then the operational-store and security
-    tests against a throwaway PostgreSQL server when wanted (want_postgres)."""
+    """The whole suite with the operational store on SQLite and, when wanted (want_postgres),
+    at the same time, every test that opens the operational store (``-m ops_store``: the modules
+    of OPS_STORE_MODULES in tests/conftest.py, a list its guard keeps true) with every store on a
+    throwaway PostgreSQL server. Each stage has its own temporary folder; the PostgreSQL stage's
+    output is shown when both have finished."""
     bindir = ensure_postgres() if want_postgres() else None
     if bindir is None:
         os.execv(str(BIN / "pytest"), [str(BIN / "pytest"), *extra])
-    failed = subprocess.run([str(BIN / "pytest"), *extra], cwd=ROOT).returncode
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop and remove the cluster
-    with throwaway_postgres(bindir) as url:
-        print("+ pytest " + " ".join(POSTGRES_TESTS) + " (operational store on PostgreSQL)",
-              file=sys.stderr, flush=True)
-        env = {**os.environ, "PARAGON_TEST_POSTGRES_URL": url}
-        on_postgres = subprocess.run(
-            [str(BIN / "pytest"), "-q", "-p", "no:cacheprovider", *POSTGRES_TESTS],
-            cwd=ROOT, env=env).returncode
-    sys.exit(failed or on_postgres)
+    work = Path(tempfile.mkdtemp(prefix="paragon-test-"))
+    try:
+        with throwaway_postgres(bindir) as url:
+            started = time.monotonic()
+            print("+ pytest -m ops_store (operational store on PostgreSQL; output below when "
+                  "done), and at the same time:", file=sys.stderr, flush=True)
+            with open(work / "postgres.log", "w+", encoding="utf-8") as log:
+                on_postgres = subprocess.Popen(
+                    [str(BIN / "pytest"), "-p", "no:cacheprovider", "--basetemp",
+                     str(work / "postgres"), *extra, "-m", "ops_store"],
+                    cwd=ROOT, env={**os.environ, POSTGRES_URL_ENV: url},
+                    stdout=log, stderr=subprocess.STDOUT)
+                print("+ pytest (operational store on SQLite)", file=sys.stderr, flush=True)
+                on_sqlite = subprocess.run([str(BIN / "pytest"), "--basetemp",
+                                            str(work / "sqlite"), *extra], cwd=ROOT).returncode
+                sqlite_minutes = (time.monotonic() - started) / 60
+                postgres_status = on_postgres.wait()
+                postgres_minutes = (time.monotonic() - started) / 60
+                log.seek(0)
+                print("\n===== operational store on PostgreSQL (pytest -m ops_store) =====",
+                      flush=True)
+                shutil.copyfileobj(log, sys.stdout)
+            print(f"SQLite stage (whole suite): {sqlite_minutes:.1f} min, exit {on_sqlite}; "
+                  f"PostgreSQL stage (-m ops_store): {postgres_minutes:.1f} min, exit "
+                  f"{postgres_status}", file=sys.stderr, flush=True)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    sys.exit(on_sqlite or postgres_status)
 
 
 def main() -> None:

@@ -3,6 +3,9 @@ session (it takes about half a minute) and opened read-only by the tests that ne
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +24,7 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Path of the synthetic demo warehouse (built once, do not write to it)."""
     path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
     build_demo(path)
+    _openings_since_last_look()  # its local priorities: not the opening of the test that asked
     return path
 
 
@@ -61,3 +65,71 @@ def browser() -> Iterator[Any]:
         chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+# --- Which tests open the operational store -------------------------------------------------
+# `scripts/dev.py test` runs every test marked `ops_store` a second time with every operational
+# store on a real PostgreSQL server (`pytest -m ops_store`, PARAGON_TEST_POSTGRES_URL). Every
+# module is marked except those listed here, whose tests never open a store: a new module runs on
+# PostgreSQL until it is listed. The list cannot lie: every opening of a store, in this process or
+# any it starts (`paragon` commands, `serve` workers), is traced (PARAGON_TEST_OPS_TRACE), and a
+# test of a listed module that opens one fails, saying to take its module off the list.
+NO_OPS_STORE_MODULES: frozenset[str] = frozenset()
+OPS_TRACE_REPORT_ENV = "PARAGON_TEST_OPS_REPORT"  # set: write the openings per test, fail none
+_trace: dict[str, Any] = {"file": None, "seen": 0}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "ops_store: may open the operational store, so runs on PostgreSQL too "
+        "(every module not in NO_OPS_STORE_MODULES of tests/conftest.py)")
+    from paragon.ops.testing import TRACE_ENV
+
+    folder = Path(tempfile.mkdtemp(prefix="paragon-ops-trace-"))
+    _trace["file"] = folder / "opened.txt"
+    _trace["file"].touch()
+    os.environ[TRACE_ENV] = str(_trace["file"])
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _trace["file"] is not None:
+        shutil.rmtree(_trace["file"].parent, ignore_errors=True)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if _module_of(item) not in NO_OPS_STORE_MODULES:
+            item.add_marker(pytest.mark.ops_store)
+
+
+def _module_of(item: pytest.Item) -> str:
+    return Path(item.path).relative_to(Path(__file__).parent.parent).as_posix()
+
+
+def _openings_since_last_look() -> list[str]:
+    """Trace lines written since the last call (by this process or any it started)."""
+    with open(_trace["file"], "rb") as trace:
+        trace.seek(_trace["seen"])
+        written = trace.read()
+    _trace["seen"] += len(written)
+    return written.decode("utf-8", "replace").splitlines()
+
+
+@pytest.fixture(autouse=True)
+def _ops_store_guard(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail a test that opens the operational store if its module is in NO_OPS_STORE_MODULES
+    (openings by higher-scoped fixtures set up for it count as its own)."""
+    yield
+    opened = _openings_since_last_look()
+    if not opened:
+        return
+    report = os.environ.get(OPS_TRACE_REPORT_ENV)
+    if report:
+        with open(report, "a", encoding="utf-8") as out:
+            out.write(f"{request.node.nodeid}\t{len(opened)}\n")
+        return
+    if request.node.get_closest_marker("ops_store") is None:
+        pytest.fail(f"this test opened the operational store ({opened[0]}) but its module "
+                    f"{_module_of(request.node)} is in NO_OPS_STORE_MODULES in tests/conftest.py"
+                    f": take it off that list so that it also runs against PostgreSQL",
+                    pytrace=False)

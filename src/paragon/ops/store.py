@@ -34,6 +34,7 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from paragon.errors import ParagonError
+from paragon.ops.testing import note_open, postgres_server, store_for
 
 BUSY_TIMEOUT_MS = 10_000
 TIME_COLUMNS = frozenset({"created_at", "updated_at", "last_seen", "logged_at", "attempted_at",
@@ -48,7 +49,12 @@ CONNECT_TIMEOUT_SECONDS = 10
 
 
 def default_url(db: Path) -> str:
-    """The embedded default: ``<warehouse name>.ops.sqlite`` beside the warehouse file."""
+    """The embedded default: ``<warehouse name>.ops.sqlite`` beside the warehouse file. (When
+    the test suite runs against PostgreSQL, a database of the warehouse's own on the test server
+    instead: paragon.ops.testing.)"""
+    server = postgres_server()
+    if server is not None:
+        return store_for(server, Path(db))
     return f"sqlite:///{Path(db).with_suffix('.ops.sqlite')}"
 
 
@@ -229,6 +235,7 @@ class OpsStore:
             raise ParagonError(f"PARAGON_OPS_URL: '{redacted(url)[:80]}' is neither "
                                f"sqlite:///path nor postgresql://user@host/database")
         store = cls(url)
+        note_open(store.where)
         sql = schema_sql()
         store.identity = identity_columns(sql)
         if not store.postgres:

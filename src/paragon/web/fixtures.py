@@ -183,7 +183,7 @@ def sample_with_users(base_dir: Path, target: Path, users: dict[str, str],
     source = shared_sample(base_dir, hostile=True)
     shutil.copy(source, target)
     _remove_ops(target)
-    shutil.copy(_ops_file(source), _ops_file(target))
+    _copy_ops(source, target)
     with _ops_for(target) as ops:
         for name, role in users.items():
             add_user(ops, name, role, password)
@@ -208,7 +208,27 @@ def _ops_for(db_path: Path | None) -> OpsStore:
     return store
 
 
+def _copy_ops(source: Path, target: Path) -> None:
+    """Copy the operational store of warehouse ``source`` to be that of ``target``."""
+    from paragon.ops import copy_store
+    from paragon.ops.testing import postgres_server
+
+    if postgres_server() is None:
+        shutil.copy(_ops_file(source), _ops_file(target))
+        return
+    from paragon.ops.store import default_url
+
+    with OpsStore.open(default_url(source)) as old, OpsStore.open(default_url(target)) as new:
+        copy_store(old, new)
+
+
 def _remove_ops(db_path: Path) -> None:
+    from paragon.ops.testing import drop_store, postgres_server
+
+    server = postgres_server()
+    if server is not None:  # the tests' stores on PostgreSQL (paragon.ops.testing)
+        drop_store(server, db_path)
+        return
     ops = _ops_file(db_path)
     for path in (ops, ops.with_name(ops.name + "-wal"), ops.with_name(ops.name + "-shm")):
         path.unlink(missing_ok=True)
