@@ -16,9 +16,12 @@ projection and show the refusal), it prints:
   before, and the year's true total is checked against the intervals.
 
 Rows outside twice the nominal false-alarm rate, or more than 0.05 from the nominal coverage, are
-marked ``!``. Real series have real changes, so their signal and change rates are not false-alarm
-rates; they are shown for reference. Run: ``.venv/bin/python benchmarks/calibration.py`` (about
-three minutes on one core; ``--runs`` sets the simulated series per case).
+marked ``!``. "moving" is the share of charts that say their months move together (the chart's
+caveat that it cannot claim its usual false-signal rate). The last line counts the forces outside
+the Home Office 2017/18 domestic burglary funnel, plain Poisson and overdispersion-adjusted.
+Real series have real changes, so their signal and change rates are not false-alarm rates;
+they are shown for reference. Run: ``.venv/bin/python benchmarks/calibration.py`` (about a
+minute and a half on one core; ``--runs`` sets the simulated series per case).
 
 Data: ``benchmarks/data/gm_burglary_by_district.csv`` (monthly burglaries per Greater Manchester
 district, counted from the data.police.uk points in ``gmp_bur.csv`` by the bundled 2011 district
@@ -29,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import gzip
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -39,11 +43,13 @@ import numpy as np
 
 from paragon.stats.control import count_chart
 from paragon.stats.counts import compare_periods
+from paragon.stats.funnel import funnel_rates
 from paragon.stats.projection import project_count_year_end
 
 ROOT = Path(__file__).resolve().parent.parent
 DISTRICTS = ROOT / "benchmarks" / "data" / "gm_burglary_by_district.csv"
 MONTHLY = ROOT / "tests" / "data" / "policeuk" / "monthly" / "monthly_counts.csv"
+HOME_OFFICE = ROOT / "tests" / "data" / "homeoffice"
 PROFILE = 1 + 0.25 * np.cos(2 * np.pi * (np.arange(12) - 9) / 12)  # April first; peak in winter
 ORIGINS = (2, 4, 6, 8, 10)
 YEARS = 4  # simulated: three earlier years and the year projected
@@ -94,6 +100,7 @@ class Tally:
     point_signals: int = 0
     charts: int = 0
     chart_signals: int = 0
+    moving_together: int = 0
     comparisons: int = 0
     changes: int = 0
     projections: int = 0
@@ -109,6 +116,7 @@ class Tally:
         self.point_signals += sum(flags)
         self.charts += 1
         self.chart_signals += any(flags)
+        self.moving_together += any("move together" in c for c in chart.caveats)
 
     def compare(self, before: np.ndarray, after: np.ndarray) -> None:
         c = compare_periods([int(v) for v in before], [int(v) for v in after])
@@ -216,6 +224,29 @@ def real() -> list[tuple[str, Tally]]:
     return out
 
 
+def home_office_funnel() -> str:
+    """Home Office 2017/18 domestic burglary per 1,000 households (2011) by English force: units
+    outside the plain Poisson funnel and outside the overdispersion-adjusted one."""
+    with (HOME_OFFICE / "force_households_2011.csv").open(newline="") as fh:
+        households = {r["force"]: int(r["households_2011"]) for r in csv.DictReader(fh)}
+    offences: dict[str, int] = defaultdict(int)
+    with gzip.open(HOME_OFFICE / "prc-pfa-201718_new.csv.gz", "rt") as fh:
+        for r in csv.DictReader(fh):
+            if r["Offence_Subgroup"] == "Domestic burglary":
+                offences[r["Force_Name"]] += int(r["Number_of_Offences"])
+    forces = sorted(households)
+    counts, sizes = [offences[f] for f in forces], [households[f] for f in forces]
+    plain = funnel_rates(counts, sizes, forces)
+    adjusted = funnel_rates(counts, sizes, forces, adjust="auto")
+    od = adjusted.overdispersion
+    out998 = sum(u.classification != "within" for u in adjusted.units)
+    out95 = sum(u.classification_95 != "within" for u in adjusted.units)
+    return (f"Home Office 2017/18 domestic burglary funnel, {len(forces)} forces: "
+            f"{sum(u.classification != 'within' for u in plain.units)} outside the Poisson 99.8% "
+            f"limits; with the overdispersion allowance ({od.method if od else 'none'}) "
+            f"{out998} outside 99.8% and {out95} outside 95%")
+
+
 def fmt(num: int, den: int) -> str:
     return f"{num / den:6.3f}" if den else "     —"
 
@@ -234,7 +265,7 @@ def main() -> None:
     print(f"Chart rules' own false-signal rate (independent normal months): "
           f"{point_nominal:.3f} per point, {chart_nominal:.3f} per 12-month chart")
     head = (f"{'case':52} {'signal/pt':>9} {'signal/chart':>12} {'change':>7} "
-            f"{'cover80':>8} {'cover95':>8} {'n proj':>6} {'lvl chg':>7}")
+            f"{'cover80':>8} {'cover95':>8} {'n proj':>6} {'lvl chg':>7} {'moving':>6}")
     print("\nSimulated (4 years from April; charts and comparisons on the last 12 months; "
           f"{args.runs} series per case)")
     print(head)
@@ -249,7 +280,7 @@ def main() -> None:
               f"{flags[0]}{fmt(t.chart_signals, t.charts) if null else '   (real)':>12}{flags[1]}"
               f"{fmt(t.changes, t.comparisons) if null else ' (real)':>7}{flags[2]}"
               f"{c80:8.3f}{flags[3]}{c95:8.3f}{flags[4]}{t.projections:6d} "
-              f"{fmt(t.level_changes, t.projections):>7}")
+              f"{fmt(t.level_changes, t.projections):>7} {fmt(t.moving_together, t.charts):>6}")
     print("\nReal series (true changes unknown: signal and change rates are not false alarms)")
     print(head)
     for name, t in real():
@@ -261,7 +292,9 @@ def main() -> None:
             f"{'refused: fewer than 2 earlier years':>30}")
         print(f"{name[:52]:52} {fmt(t.point_signals, t.points):>9} "
               f"{fmt(t.chart_signals, t.charts):>12} {fmt(t.changes, t.comparisons):>7}"
-              f"  {proj} {fmt(t.level_changes, t.projections) if t.projections else '':>7}")
+              f"  {proj} {fmt(t.level_changes, t.projections) if t.projections else '':>7} "
+              f"{fmt(t.moving_together, t.charts):>6}")
+    print("\n" + home_office_funnel())
     print(f"\n{time.perf_counter() - started:.0f} s")
 
 

@@ -351,3 +351,58 @@ def test_g_chart_sigma_is_that_of_geometric_gaps() -> None:
     assert above == pytest.approx(exact, abs=0.002)
     assert 0.015 < exact < 0.02
 
+
+
+def test_adjusted_autocorrelation_matches_an_independent_computation() -> None:
+    # Two segments with a gap: residuals about a least-squares line per segment (numpy), lag-1
+    # products only between consecutive months of one segment, Kendall's bias correction.
+    from paragon.stats.control import adjusted_autocorrelation
+
+    rng = np.random.default_rng(11)
+    per = [p for p in months(40) if p != "2011-09"]
+    segs = [0 if p < "2012-01" else 1 for p in per]
+    e = np.zeros(len(per))
+    for i in range(1, len(per)):
+        e[i] = 0.5 * e[i - 1] + rng.normal()
+    y = 100 + 0.5 * np.arange(len(per)) + 10 * e + 30 * np.array(segs)
+    resid = np.empty(len(per))
+    for s in (0, 1):
+        idx = np.array([i for i, g in enumerate(segs) if g == s])
+        t = np.array([int(per[i][:4]) * 12 + int(per[i][5:]) for i in idx], float)
+        fit = np.polyfit(t, y[idx], 1)
+        resid[idx] = y[idx] - np.polyval(fit, t)
+    def number(p: str) -> int:
+        return int(p[:4]) * 12 + int(p[5:])
+
+    lag = sum(resid[i] * resid[i - 1] for i in range(1, len(per))
+              if segs[i] == segs[i - 1] and number(per[i]) == number(per[i - 1]) + 1)
+    n = len(per)
+    expected = (lag / float(np.sum(resid**2)) * n + 1) / (n - 3)
+    got = adjusted_autocorrelation(y.tolist(), per, segs)
+    assert got == pytest.approx(expected, rel=1e-9)
+    assert 0.2 < got < 0.8
+    assert adjusted_autocorrelation(y[:20].tolist(), per[:20], segs[:20]) is None  # too short
+
+
+def test_count_chart_says_when_months_move_together() -> None:
+    # Seasonal counts whose level follows an AR(1) with coefficient 0.8: the chart estimates the
+    # autocorrelation and says signals may not last; independent Poisson months get no such note.
+    rng = np.random.default_rng(5)
+    per = months(48)
+    season = np.array([PROFILE[(int(p[5:]) - 1)] for p in per])
+    e = np.zeros(48)
+    for i in range(1, 48):
+        e[i] = 0.8 * e[i - 1] + 0.6 * rng.normal()
+    moving = rng.poisson(500 * season * np.exp(0.08 * e)).astype(float).tolist()
+    steady = rng.poisson(500 * season).astype(float).tolist()
+    a = count_chart(moving, per, better="lower", show_from=per[-24])
+    b = count_chart(steady, per, better="lower", show_from=per[-24])
+    assert a.autocorrelation is not None and a.autocorrelation > 2 / math.sqrt(48)
+    assert any("move together" in c for c in a.caveats)
+    assert b.autocorrelation is not None and b.autocorrelation < 2 / math.sqrt(48)
+    assert not any("move together" in c for c in b.caveats)
+    # Real Greater Manchester burglary drifts: rose through 2016, fell through 2018.
+    periods, values = real_series()["greater-manchester-burglary"]
+    gm = count_chart(values, periods, better="lower", show_from=periods[-24])
+    assert gm.autocorrelation is not None and gm.autocorrelation > 0.8
+    assert any("move together" in c for c in gm.caveats)

@@ -25,7 +25,13 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from paragon.stats.seasonal import MIN_YEARS, SeasonalProfile, calendar_month, seasonal_profile
+from paragon.stats.seasonal import (
+    MIN_YEARS,
+    SeasonalProfile,
+    calendar_month,
+    month_number,
+    seasonal_profile,
+)
 from paragon.stats.spc import (
     LIMIT_FACTOR,
     MIN_FULL_BASELINE,
@@ -42,6 +48,11 @@ RARE_MEAN = 4.0
 """Below this many events a month on average, an XmR chart of counts is not used."""
 D2 = 1.128
 """Bias constant of a moving range of two: σ ≈ mean moving range ÷ 1.128 (Laney's σz)."""
+MIN_AUTOCORRELATION_MONTHS = 24
+"""Seasonally adjusted months needed before a count chart estimates their autocorrelation."""
+SAY_AUTOCORRELATION_SE = 2.0
+"""A count chart says its months move together when their estimated autocorrelation is at least
+this many standard errors (1/√months) above 0."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +92,11 @@ class ControlChart:
     baseline: tuple[str, str] | None = None
     seasonal: SeasonalProfile | None = None
     caveats: list[str] = field(default_factory=list)
+    autocorrelation: float | None = None
+    """Lag-1 autocorrelation of the seasonally adjusted months about a straight line
+    (:func:`adjusted_autocorrelation`; None when not estimated). The limits do not allow for
+    it: when it is clearly above 0 a caveat says the chart cannot claim its usual false-signal
+    rate."""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data."""
@@ -126,6 +142,38 @@ def _moving_ranges(y: Sequence[float]) -> list[float | None]:
     return [None, *(abs(b - a) for a, b in itertools.pairwise(y))]
 
 
+def adjusted_autocorrelation(
+    adjusted: Sequence[float], periods: Sequence[str], segments: Sequence[int]
+) -> float | None:
+    """Lag-1 autocorrelation of seasonally adjusted monthly counts about a straight line.
+
+    Within each segment the adjusted counts are fitted by least squares on the month number
+    (the level and trend the seasonal model also allows for), and the residuals of
+    neighbouring months (consecutive months of one segment) are correlated: ``r = Σ e_t e_t−1 /
+    Σ e_t²``. With ``n`` residuals it is bias-corrected as ``(r n + 1) / (n − 3)`` (Kendall)
+    and kept in ``[-1, 1]``; with fewer than :data:`MIN_AUTOCORRELATION_MONTHS` months it is
+    None.
+    """
+    resid: list[tuple[int, int, float]] = []
+    for seg in sorted(set(segments)):
+        idx = [i for i, s in enumerate(segments) if s == seg]
+        if len(idx) < 3:
+            continue
+        t = [float(month_number(periods[i])) for i in idx]
+        y = [float(adjusted[i]) for i in idx]
+        tm, ym = sum(t) / len(t), sum(y) / len(y)
+        stt = sum((a - tm) ** 2 for a in t)
+        slope = sum((a - tm) * (b - ym) for a, b in zip(t, y, strict=True)) / stt if stt else 0.0
+        resid += [(seg, int(a), b - ym - slope * (a - tm)) for a, b in zip(t, y, strict=True)]
+    n = len(resid)
+    ss = sum(e * e for _, _, e in resid)
+    if n < MIN_AUTOCORRELATION_MONTHS or ss <= 0:
+        return None
+    lag = sum(e1 * e2 for (s1, t1, e1), (s2, t2, e2) in itertools.pairwise(resid)
+              if s1 == s2 and t2 == t1 + 1)
+    return max(-1.0, min(1.0, (lag / ss * n + 1.0) / (n - 3.0)))
+
+
 # --- counts --------------------------------------------------------------------------------
 
 
@@ -165,6 +213,17 @@ def count_chart(
             "month (or a month with no events), so part of the variation may be seasonal."
         )
     keep = [i for i, p in enumerate(periods) if show_from is None or p >= show_from]
+    rho = None
+    if profile is not None:
+        adjusted = [v / profile.of(p) for v, p in zip(values, periods, strict=True)]
+        rho = adjusted_autocorrelation(adjusted, periods, segs)
+    if rho is not None and rho >= SAY_AUTOCORRELATION_SE / math.sqrt(len(values)):
+        caveats.append(
+            f"Neighbouring months move together here (correlation {rho:.2f} once the season "
+            "and trend are taken out), so runs on one side of the average and months near the "
+            "limits come more often than in a steady series: a signal shows a real movement "
+            "of the level, but not necessarily a lasting one."
+        )
     plotted = [values[i] / profile.of(periods[i]) if profile else float(values[i]) for i in keep]
     shown = [periods[i] for i in keep]
     raw = [float(values[i]) for i in keep]
@@ -210,7 +269,8 @@ def count_chart(
     if not judged_any:
         method = "none"
         caveats = [c for c in caveats if not c.startswith("Seasonality not removed")]
-    return ControlChart(method, *headline, trial, points, inside, baseline, profile, caveats)
+    return ControlChart(method, *headline, trial, points, inside, baseline, profile, caveats,
+                        rho if judged_any else None)
 
 
 def _baseline_of(periods: Sequence[str], baseline: tuple[str, str] | None) -> list[int]:
