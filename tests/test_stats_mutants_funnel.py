@@ -246,3 +246,71 @@ def test_no_chance_variation_cannot_be_adjusted(kind: str, target: float) -> Non
 
 def test_winsorise_reads_decimal_values() -> None:
     assert list(winsorise([Decimal(1), Decimal(2), Decimal(5)])) == pytest.approx([1.2, 2.0, 4.4])
+
+
+# Two sets of 12 generated units (rate about 2%, sizes 500 to 20,000): for the first the additive
+# model fits the winsorised residuals better, for the second the multiplicative one.
+ADDITIVE_CASE = (
+    [15, 68, 177, 437, 31, 200, 295, 339, 372, 62, 156, 328],
+    [1129, 3001, 10924, 16401, 1426, 13681, 15201, 15752, 17473, 3872, 11127, 16057],
+)
+MULTIPLICATIVE_CASE = (
+    [32, 351, 314, 121, 291, 72, 271, 435, 293, 33, 419, 380],
+    [1802, 19301, 9827, 8062, 14617, 5939, 12761, 16947, 16075, 2532, 19383, 14685],
+)
+
+
+def _log_likelihoods(events: list[int], sizes: list[int]) -> tuple[float, float]:
+    """Normal log-likelihoods of the winsorised residuals under each model, computed here."""
+    target = sum(events) / sum(sizes)
+    values = np.array(events) / np.array(sizes)
+    se = np.sqrt(target / np.array(sizes, dtype=float))
+    phi, tau2, _ = _phi_tau2_p(values, se, target)
+    z = (values - target) / se
+    n = len(z)
+    zs = np.sort(z)
+    zw = np.clip(z, np.interp(0.1 * (n - 1), np.arange(n), zs),
+                 np.interp(0.9 * (n - 1), np.arange(n), zs))
+    resid = zw * se
+    ll = {}
+    for name, var in (("multiplicative", se**2 * max(phi, 1.0)), ("additive", se**2 + tau2)):
+        ll[name] = float(sum(-0.5 * math.log(v) - 0.5 * r * r / v
+                             for v, r in zip(var, resid, strict=True)))
+    return ll["multiplicative"], ll["additive"]
+
+
+@pytest.mark.parametrize(("case", "chosen"), [(ADDITIVE_CASE, "additive"),
+                                              (MULTIPLICATIVE_CASE, "multiplicative")])
+def test_auto_chooses_the_model_that_fits_better(
+    case: tuple[list[int], list[int]], chosen: str
+) -> None:
+    events, sizes = case
+    target = sum(events) / sum(sizes)
+    ll_mult, ll_add = _log_likelihoods(events, sizes)
+    assert ("multiplicative" if ll_mult > ll_add else "additive") == chosen
+    od = estimate_overdispersion("rate", events, sizes, target)
+    assert od.method == chosen and od.p_value < 0.05
+    # asked for explicitly, each model is used; "none" keeps the exact limits
+    for adjust in ("multiplicative", "additive", "none"):
+        asked = estimate_overdispersion("rate", events, sizes, target, adjust)  # type: ignore[arg-type]
+        assert asked.method == ("exact" if adjust == "none" else adjust)
+
+
+def test_auto_needs_three_units() -> None:
+    events, sizes = [10, 100, 300], [10_000, 10_000, 10_000]
+    three = estimate_overdispersion("rate", events, sizes, sum(events) / sum(sizes))
+    assert three.p_value < 0.05 and three.method != "exact"
+    two = estimate_overdispersion("rate", events[::2], sizes[::2], 310 / 20_000)
+    assert two.p_value < 0.05 and two.method == "exact"
+
+
+def test_tau2_for_units_of_small_size() -> None:
+    # sizes below one unit (a rate per 1,000 households with sizes in thousands): the weights
+    # 1 / se² are small, and tau² is still estimated
+    events, sizes = [2, 30, 5, 60, 11], [0.1, 0.5, 0.2, 0.4, 0.3]
+    target = sum(events) / sum(sizes)
+    od = estimate_overdispersion("rate", events, sizes, target)
+    se = np.sqrt(target / np.array(sizes))
+    phi, tau2, p = _phi_tau2_p(np.array(events) / np.array(sizes), se, target)
+    assert float((1 / se**2).sum()) < 1
+    assert tau2 > 0 and (od.phi, od.tau2, od.p_value) == pytest.approx((phi, tau2, p), rel=1e-12)

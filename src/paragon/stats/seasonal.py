@@ -91,8 +91,8 @@ def seasonal_profile(
     seen = [months.count(m) for m in range(1, 13)]
     if min(seen) < MIN_YEARS:
         return None
-    totals = [sum(v for v, m in zip(values, months, strict=True) if m == c) for c in range(1, 13)]
-    if min(totals) <= 0:
+    totals = np.bincount(months, weights=values, minlength=13)[1:]  # events per calendar month
+    if totals.min() <= 0:
         return None
     segs = list(segments) if segments is not None else [0] * len(values)
     levels = sorted(set(segs))
