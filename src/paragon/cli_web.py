@@ -5,6 +5,13 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import signal
+import socket
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -65,7 +72,7 @@ def serve_app(settings: Settings, host: str, port: int, *, demo: bool | None = N
     """Run the web server until interrupted: one process, or ``workers`` worker processes."""
     import uvicorn
 
-    from paragon.web.app import DEMO_ENV, create_app
+    from paragon.web.app import create_app
 
     prepare_to_serve(settings)
     err_console.print(f"Paragon is serving {settings.db} (operational store "
@@ -74,37 +81,124 @@ def serve_app(settings: Settings, host: str, port: int, *, demo: bool | None = N
     # X-Forwarded-* are read by the app itself, from PARAGON_TRUSTED_PROXIES only.
     options: dict[str, Any] = {"host": host, "port": port, "log_level": "info",
                                "proxy_headers": False, "server_header": False,
-                               "timeout_graceful_shutdown": 10,
+                               "timeout_graceful_shutdown": GRACEFUL_SECONDS,
                                "timeout_keep_alive": KEEP_ALIVE_SECONDS}
     if workers == 1:
         uvicorn.run(create_app(settings, demo=demo, warm_cache=True), **options)
         return
-    os.environ.update(settings_environment(settings))
-    if demo is not None:
-        os.environ[DEMO_ENV] = "1" if demo else "0"
-    _fork_workers()
-    uvicorn.run("paragon.web.app:app_from_environment", factory=True, workers=workers,
-                timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS, **options)
+    listener = listening_socket(host, port)
+    try:
+        code = supervise(workers, lambda: _worker(listener, settings, demo, options))
+    finally:
+        listener.close()
+    if code:
+        raise typer.Exit(code)
 
 
-WORKER_HEALTHCHECK_SECONDS = 60
+GRACEFUL_SECONDS = 10  # a stopping worker finishes the requests it has for up to this long
 # Idle keep-alive connections are kept longer than a reverse proxy keeps its own (nginx: 60 s),
 # so the server never closes a connection just as the proxy, or a busy client, sends on it.
 KEEP_ALIVE_SECONDS = 75
+MIN_WORKER_SECONDS = 10.0  # a worker that ends sooner after its start is not started again
 
 
-def _fork_workers() -> None:
-    """Start uvicorn's workers by forking this process, which has already imported the app,
-    instead of spawning fresh interpreters that import it again each (seconds of CPU per worker,
-    minutes on a busy machine). Each worker still builds its own app: nothing open is shared."""
-    import multiprocessing
+def listening_socket(host: str, port: int) -> socket.socket:
+    """The one listening TCP socket that every worker accepts connections on (the kernel hands
+    each connection to one of them)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        return socket.create_server((host, port), family=family, backlog=2048)
+    except OSError as exc:
+        raise ParagonError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
 
-    from uvicorn import _subprocess
 
-    import paragon.web.app  # noqa: F401  (imported once, here, before the fork)
+def _worker(listener: socket.socket, settings: Settings, demo: bool | None,
+            options: dict[str, Any]) -> None:
+    """One worker process (already forked): its own app, nothing open shared with the others
+    but the listening socket; serves until SIGINT or SIGTERM."""
+    import uvicorn
 
-    if hasattr(_subprocess, "spawn") and "fork" in multiprocessing.get_all_start_methods():
-        setattr(_subprocess, "spawn", multiprocessing.get_context("fork"))  # noqa: B010
+    from paragon.web.app import create_app
+
+    app = create_app(settings, demo=demo, warm_cache=True)
+    uvicorn.Server(uvicorn.Config(app, **options)).run(sockets=[listener])
+
+
+def supervise(workers: int, work: Callable[[], None]) -> int:
+    """Run ``work`` in ``workers`` processes forked from this one, which has already imported the
+    app (so a worker starts in a fraction of a second instead of importing everything again),
+    until SIGINT or SIGTERM, which is passed on to every worker; a worker still running
+    ``GRACEFUL_SECONDS`` + 5 s later is killed. A worker that ends by itself is replaced, unless
+    it ended within ``MIN_WORKER_SECONDS`` of its start (it cannot start: then all stop). Returns
+    the exit status: 0 when stopped by a signal."""
+    children: dict[int, float] = {}  # pid -> when it started
+    stop: dict[str, float] = {}
+
+    def fork() -> None:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:  # the worker
+            code = 0
+            try:
+                for signum in (signal.SIGINT, signal.SIGTERM):
+                    signal.signal(signum, signal.SIG_DFL)  # until uvicorn installs its own
+                work()
+            except KeyboardInterrupt:
+                pass
+            except BaseException:  # reported, then the worker ends
+                traceback.print_exc()
+                code = 1
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(code)
+        children[pid] = time.monotonic()
+        err_console.print(f"worker {pid} started")
+
+    def on_signal(signum: int, frame: object) -> None:
+        stop.setdefault("at", time.monotonic())
+        for pid in list(children):
+            with suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    code = 0
+    try:
+        for _ in range(workers):
+            if "at" not in stop:
+                fork()
+        while children:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+            if pid == 0:
+                if "at" in stop and time.monotonic() > stop["at"] + GRACEFUL_SECONDS + 5:
+                    for child in children:
+                        with suppress(ProcessLookupError):
+                            os.kill(child, signal.SIGKILL)
+                time.sleep(0.1)
+                continue
+            started = children.pop(pid, None)
+            if started is None or "at" in stop:
+                continue
+            ran = time.monotonic() - started
+            err_console.print(f"worker {pid} ended by itself ({_exit_text(status)}) after "
+                              f"{ran:.0f} s")
+            if ran < MIN_WORKER_SECONDS:
+                err_console.print("error: a worker could not start; stopping the others")
+                code = 1
+                on_signal(signal.SIGTERM, None)
+            else:
+                fork()
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    return code
+
+
+def _exit_text(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        return f"signal {signal.Signals(os.WTERMSIG(status)).name}"
+    return f"exit status {os.waitstatus_to_exitcode(status)}"
 
 
 def serve(host: HostOption = "127.0.0.1", port: PortOption = 8000, db: DbOption = None,
