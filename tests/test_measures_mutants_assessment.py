@@ -294,3 +294,31 @@ def test_closed_year_direction_and_scale_at_the_milestone(plan: Plan) -> None:
     assert closed_year(plan, survey, fig, 60.0, "lower") == {"status": "missed",
                                                              "beyond_noise": True}
     assert closed_year(plan, survey, fig, 60.0, "higher")["status"] == "met"
+
+
+def test_no_detections_are_zero_not_missing(plan: Plan) -> None:
+    measure = plan.measure("burglary-dwelling-detections")
+    none = _fig("detection_rate", 0.0, numerator=0.0, denominator=100.0)
+    five = _fig("detection_rate", 5.0, numerator=5.0, denominator=100.0)
+    ref = compare_counts(0, 5, 100.0, 100.0)
+    up = change(plan, measure, five, none)
+    assert (up["change_p_value"], up["change_lower"], up["change_upper"]) == \
+        (ref.p_value, ref.percent_change_lower, ref.percent_change_upper)
+    down = change(plan, measure, none, five)
+    back = compare_counts(5, 0, 100.0, 100.0)
+    assert (down["change_pct"], down["change_p_value"]) == (-100.0, back.p_value)
+    got = projection(plan, measure, _fig("detection_rate", 0.0, numerator=0.0, denominator=50.0),
+                     20.0, "higher", [], [])
+    p = project_proportion_year_end(0.0, 50.0, 0.2, better="higher", design_effect=1.0)
+    assert got["projected"] == 0.0 and got["probability_met"] == round(p.probability_met or 0, 4)
+
+
+def test_projection_of_a_survey_result_where_lower_is_better(plan: Plan) -> None:
+    measure = plan.measure("perceive-crime-increase")
+    fig = _fig("survey_proportion", 30.0, responses=300)
+    p = project_proportion_year_end(90.0, 300.0, 0.35, better="lower", design_effect=DEFF)
+    q = project_proportion_year_end(90.0, 300.0, 0.35, better="higher", design_effect=DEFF)
+    assert p.probability_met is not None and q.probability_met is not None
+    got = projection(plan, measure, fig, 35.0, "lower", [], [])
+    assert got["probability_met"] == round(p.probability_met, 4) > 0.5
+    assert round(q.probability_met, 4) < 0.5
