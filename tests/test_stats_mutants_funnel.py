@@ -314,3 +314,16 @@ def test_tau2_for_units_of_small_size() -> None:
     phi, tau2, p = _phi_tau2_p(np.array(events) / np.array(sizes), se, target)
     assert float((1 / se**2).sum()) < 1
     assert tau2 > 0 and (od.phi, od.tau2, od.p_value) == pytest.approx((phi, tau2, p), rel=1e-12)
+
+
+def test_a_unit_exactly_on_its_limits_is_within() -> None:
+    # at a target of 0 both limits are 0, and a unit with no events sits on them
+    plot = funnel_proportions([0, 0], [10, 20], ["A", "B"], target=0.0)
+    for unit in plot.units:
+        assert unit.lower_998 == unit.value == unit.upper_998 == 0.0
+        assert unit.classification == unit.classification_95 == "within"
+
+
+def test_a_negative_target_rate_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"^need target >= 0 and exposure > 0$"):
+        funnel_rates([3, 4], [1_000.0, 2_000.0], ["A", "B"], target=-1.0)

@@ -134,6 +134,9 @@ def test_two_years_exactly_is_enough_and_less_is_not() -> None:
     empty = list(values)
     empty[3] = empty[15] = 0.0
     assert seasonal_profile(empty, periods) is None
+    january = list(values)
+    january[0] = january[12] = 0.0
+    assert seasonal_profile(january, periods) is None
     # one event in that month is enough
     empty[3] = 1.0
     assert seasonal_profile(empty, periods) is not None

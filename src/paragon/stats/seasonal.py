@@ -96,7 +96,7 @@ def seasonal_profile(
         return None
     segs = list(segments) if segments is not None else [0] * len(values)
     levels = sorted(set(segs))
-    t = np.array([month_number(p) for p in periods], dtype=float)
+    t = np.array([month_number(p) for p in periods])
     t = (t - t.mean()) / 12.0
     columns = [np.array([1.0 if s == lev else 0.0 for s in segs]) for lev in levels]
     columns.append(t)
