@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -18,6 +19,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.gzip import GZipMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 import paragon
 from paragon.settings import Settings
@@ -34,19 +36,33 @@ DEMO_ENV = "_PARAGON_SERVE_DEMO"  # set by `paragon demo` for its worker process
 
 
 SHUTDOWN_WAIT_SECONDS = 60
+FIRST_ANSWER_WAIT_SECONDS = 5.0  # warming waits this long for the first answer to be sent
 
 
-def warm(ctx: WebContext, stop: threading.Event | None = None) -> None:
-    """Compute the figures the busiest pages need, so the first visitor does not wait. ``stop``
-    set (the server is shutting down) ends it between figures."""
+def warm(ctx: WebContext, stop: threading.Event | None = None,
+         answered: threading.Event | None = None) -> None:
+    """Compute the figures the busiest pages need, so the first visitor does not wait: the
+    overview's first (a visitor asking for it meanwhile waits for the same computation, not a
+    second one beside it). ``stop`` set (the server is shutting down) ends it between figures.
+    With ``answered`` it starts once that is set (the first answer has been sent) or after
+    FIRST_ANSWER_WAIT_SECONDS: a server just started answers its first visitor first."""
     from paragon.web.data.adapters import display_year
     from paragon.web.data.analysis import dashboard_rows
     from paragon.web.data.areas import area_index
     from paragon.web.data.local import crime_summary
+    from paragon.web.routes.public import overview_data
 
+    if answered is not None:
+        waited_until = time.monotonic() + FIRST_ANSWER_WAIT_SECONDS
+        while not answered.wait(0.05) and time.monotonic() < waited_until:
+            if stop is not None and stop.is_set():
+                return
     try:
         plan = ctx.plan()
+        overview_data(ctx, None)
         index = area_index(ctx)
+        if stop is not None and stop.is_set():
+            return
         dashboard_rows(ctx, display_year(ctx, plan), None)
         for area in [index.force, *index.lpus.values()]:
             if stop is not None and stop.is_set():
@@ -54,6 +70,23 @@ def warm(ctx: WebContext, stop: threading.Event | None = None) -> None:
             crime_summary(ctx, area)
     except Exception:  # warming is an optimisation: a failure here must not stop the server
         log.exception("could not pre-compute figures")
+
+
+class FirstAnswerMiddleware:
+    """Sets ``answered`` when the first answer has been sent (warming starts then)."""
+
+    def __init__(self, app: ASGIApp, answered: threading.Event) -> None:
+        self.app = app
+        self.answered = answered
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or self.answered.is_set():
+            await self.app(scope, receive, send)
+            return
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.answered.set()
 
 
 def create_app(settings: Settings, *, warehouse: Warehouse | None = None,
@@ -65,12 +98,14 @@ def create_app(settings: Settings, *, warehouse: Warehouse | None = None,
     """
     settings.require_secret()
     ctx = WebContext(settings, warehouse=warehouse, demo=demo)
+    answered = threading.Event()
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         ctx.ops  # noqa: B018  (opened, and copied from an older warehouse, before any request)
         stop = threading.Event()
-        warmer = threading.Thread(target=warm, args=(ctx, stop), name="paragon-warm", daemon=True)
+        warmer = threading.Thread(target=warm, args=(ctx, stop, answered),
+                                  name="paragon-warm", daemon=True)
         with contextlib.ExitStack() as serving:
             if warm_cache:  # a real server: what is published while it serves is warmed
                 from paragon.web import figures
@@ -112,6 +147,7 @@ def create_app(settings: Settings, *, warehouse: Warehouse | None = None,
     app.add_middleware(HttpCacheMiddleware)
     app.add_middleware(GZipMiddleware, minimum_size=1000)
     app.add_middleware(SecurityMiddleware)
+    app.add_middleware(FirstAnswerMiddleware, answered=answered)
     return app
 
 

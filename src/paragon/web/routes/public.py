@@ -12,7 +12,6 @@ from fastapi.responses import FileResponse, Response
 
 from paragon.errors import NotFoundError
 from paragon.measures.periods import YEAR_RE
-from paragon.web.data import opendata
 from paragon.web.data.areas import area_index
 from paragon.web.data.local import crime_summary, window_labels
 from paragon.web.data.progress import plan_tables, progress
@@ -35,9 +34,13 @@ def _year(ctx: Ctx, year: str | None) -> str | None:
 
 @router.get("/", responses=PAGE, summary="Force overview: priorities and milestone progress")
 def overview(request: Request, ctx: Ctx, year: YearQuery = None) -> Response:
+    return page(request, "overview", overview_data(ctx, _year(ctx, year)))
+
+
+def overview_data(ctx: Ctx, year: str | None) -> dict[str, Any]:
+    """The overview's figures: the first page most visitors see (the server warms it first)."""
     plan = ctx.plan()
-    the_year = _year(ctx, year)
-    data = dict(ctx.cached(("progress", the_year), lambda: progress(ctx, the_year)))
+    data = dict(ctx.cached(("progress", year), lambda: progress(ctx, year)))
     crime = crime_summary(ctx, area_index(ctx).force)
     data.update(
         plan_title=plan.title, force_name=plan.force_name, vision=plan.vision,
@@ -45,7 +48,7 @@ def overview(request: Request, ctx: Ctx, year: YearQuery = None) -> Response:
         crime=crime["total"],
         tables=["priorities"],
     )
-    return page(request, "overview", data)
+    return data
 
 
 @router.get("/plan", responses=PAGE, summary="The strategic plan, browsable")
@@ -82,6 +85,8 @@ def priority_page(request: Request, ctx: Ctx, priority_id: str,
 
 @router.get("/data", responses=PAGE, summary="Open data downloads")
 def open_data(request: Request, ctx: Ctx) -> Response:
+    from paragon.web.data import opendata  # pyarrow's writers: when first asked for
+
     datasets = [
         {"id": d.id, "title": d.title, "description": d.description, "columns": list(d.columns),
          "downloads": {fmt: f"/data/{d.id}.{fmt}" for fmt in opendata.FORMATS}}
@@ -98,6 +103,8 @@ LICENCE = ("Open Government Licence v3.0. Contains public sector information. Wh
             responses={200: {"content": {"text/csv": {}, "application/vnd.apache.parquet": {}},
                              "description": "The dataset as CSV or Parquet."}})
 def download(ctx: Ctx, dataset_id: str, fmt: str) -> Response:
+    from paragon.web.data import opendata
+
     path = opendata.export_file(ctx, dataset_id, fmt)
     return FileResponse(path, media_type=opendata.FORMATS[fmt],
                         filename=f"{dataset_id}.{fmt}")
