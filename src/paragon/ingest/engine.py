@@ -288,10 +288,23 @@ def load_staged(wh: Warehouse, staged: Staged, *, adapter: str | None = None,
     return report
 
 
-BATCH_ROWS = 1_000_000  # rows loaded per transaction, about: one commit, flat memory
+BATCH_ROWS = 300_000  # rows loaded per transaction, about: one commit, flat memory
 BATCH_FILES = 256
-GROUP_ROWS = 200_000  # rows of files of one format loaded together, about (bounded memory)
+GROUP_ROWS = 100_000  # rows of files of one format loaded together, about (bounded memory)
 GROUP_FILES = 64
+MEMORY_LIMIT = "512MB"  # DuckDB's memory while loading: flat however many rows come in
+
+
+@contextmanager
+def memory_capped(wh: Warehouse) -> Iterator[None]:
+    """DuckDB's memory limit lowered to MEMORY_LIMIT for a run of loads (it spills to disk past
+    it), then put back."""
+    previous = wh.scalar("SELECT current_setting('memory_limit')")
+    wh.con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    try:
+        yield
+    finally:
+        wh.con.execute(f"SET memory_limit = '{previous}'")
 
 
 class ManyLoader(BulkLoader, Protocol):
@@ -324,7 +337,7 @@ def load_queue(wh: Warehouse, queue: list[Source],
     committed alone."""
     known = known_files(wh)
     reports: list[IngestReport] = []
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    with memory_capped(wh), ThreadPoolExecutor(max_workers=1) as pool:
         ahead: dict[int, Future[Staged]] = {}
 
         def staged_at(i: int) -> Staged:

@@ -79,23 +79,22 @@ def add_coordinates(rows: pa.Table, coordinates: str | None) -> pa.Table:
 
 def place_unplaced(rows: pa.Table, located: np.ndarray, x: np.ndarray, y: np.ndarray) -> pa.Table:
     """Fill ``lsoa_code``/``lsoa_name`` (adding the columns if missing) for located rows without
-    one."""
-    names = rows.column_names
-    code = (rows["lsoa_code"].to_numpy(zero_copy_only=False) if "lsoa_code" in names
-            else np.full(len(rows), None, dtype=object))
-    name = (rows["lsoa_name"].to_numpy(zero_copy_only=False) if "lsoa_name" in names
-            else np.full(len(rows), None, dtype=object))
-    code = np.asarray(code, dtype=object)
-    name = np.asarray(name, dtype=object)
-    missing = located & np.array([c is None or c == "" for c in code], dtype=bool)
+    one (in Arrow: only the rows to place are touched in Python)."""
+    n = len(rows)
+    columns = {c: (rows[c].combine_chunks().cast(pa.string()) if c in rows.column_names
+                   else pa.nulls(n, pa.string())) for c in ("lsoa_code", "lsoa_name")}
+    empty = pc.fill_null(pc.equal(columns["lsoa_code"], ""), True)
+    missing = located & empty.to_numpy(zero_copy_only=False)
     if missing.any():
-        placed_code, placed_name = place_points(x[missing], y[missing])
-        code[missing], name[missing] = placed_code, placed_name
-    for column, values in (("lsoa_code", code), ("lsoa_name", name)):
-        array = pa.array(list(values), pa.string())
+        placed = place_points(x[missing], y[missing])
+        mask = pa.array(missing)
+        for column, values in zip(columns, placed, strict=True):
+            columns[column] = pc.replace_with_mask(columns[column], mask,
+                                                   pa.array(list(values), pa.string()))
+    for column, array in columns.items():
+        names = rows.column_names
         if column in names:
             rows = rows.set_column(names.index(column), column, array)
         else:
             rows = rows.append_column(column, array)
-        names = rows.column_names
     return rows
