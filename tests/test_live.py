@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -183,3 +184,64 @@ def test_ingest_and_commands_while_four_workers_serve_fifty_clients(
                   if '" 200' not in line and '" 304' not in line]
     assert not load.failures, (load.failures[:10], server_log[-40:])
     assert load.outcomes["200"] > CLIENTS and load.outcomes["304"] > 0, load.outcomes
+
+
+def _workers_started(log: Path) -> list[int]:
+    return [int(m) for m in re.findall(r"worker (\d+) started", log.read_text("utf-8"))]
+
+
+def _parent_of(pid: int) -> int:
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return int(stat.rsplit(")", 1)[1].split()[1])
+
+
+def test_serve_forks_its_workers_replaces_one_that_dies_and_stops_on_sigterm(
+        tmp_path: Path) -> None:
+    """`serve --workers 2`: two workers forked by the serve process itself; a worker killed
+    later is replaced and the site keeps answering; SIGTERM to the serve process stops every
+    worker and it exits 0."""
+    db = tmp_path / "empty.duckdb"
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    log_path = tmp_path / "serve.log"
+    with open(log_path, "w", encoding="utf-8") as log:
+        server = subprocess.Popen([sys.executable, "-m", "paragon", "serve", "--workers", "2",
+                                   "--port", str(port), "--db", str(db)], env=_env(db),
+                                  stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 90
+        while len(_workers_started(log_path)) < 2 or not _healthy(base):
+            assert server.poll() is None and time.monotonic() < deadline, \
+                log_path.read_text("utf-8")[-3000:]
+            time.sleep(0.3)
+        first = _workers_started(log_path)
+        assert [_parent_of(pid) for pid in first] == [server.pid, server.pid]
+        time.sleep(11)  # past the start-up window in which a dying worker stops the server
+        os.kill(first[0], signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while len(_workers_started(log_path)) < 3:
+            assert server.poll() is None and time.monotonic() < deadline, \
+                log_path.read_text("utf-8")[-3000:]
+            time.sleep(0.3)
+        replacement = _workers_started(log_path)[2]
+        assert _parent_of(replacement) == server.pid
+        assert "ended by itself (signal SIGKILL)" in log_path.read_text("utf-8")
+        while not _healthy(base):
+            assert time.monotonic() < deadline
+            time.sleep(0.3)
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=60) == 0, log_path.read_text("utf-8")[-3000:]
+        for pid in (first[1], replacement):
+            assert not Path(f"/proc/{pid}").exists() or \
+                Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+
+
+def _healthy(base: str) -> bool:
+    try:
+        return httpx.get(f"{base}/health", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
