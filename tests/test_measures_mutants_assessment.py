@@ -322,3 +322,8 @@ def test_projection_of_a_survey_result_where_lower_is_better(plan: Plan) -> None
     got = projection(plan, measure, fig, 35.0, "lower", [], [])
     assert got["probability_met"] == round(p.probability_met, 4) > 0.5
     assert round(q.probability_met, 4) < 0.5
+
+
+def test_overdispersion_of_years_with_one_crime() -> None:
+    # shares (1/2, 1/2), every expected count 1/2: chi-squared 4 x (1/2)^2 / (1/2) = 2 on 1 df
+    assert overdispersion([[1, 0], [0, 1]]) == pytest.approx(2.0, rel=1e-12)
