@@ -1,20 +1,30 @@
-"""Web latency under concurrent load: the public overview, the public area pages, a public page
-revalidated with its ETag and the analyst dashboard against a static file served by the same
-server, in the same run, with 1 worker process and with 4 (``--workers``), on 127.0.0.1 only.
+"""Web latency, cached and straight after a publish: a static file and every main page at 1, 10 and
+50 concurrent clients, against ``paragon serve`` (real uvicorn) on 127.0.0.1, in the same run.
 
-For each worker count, starts ``paragon serve --workers N`` (real uvicorn) on a free local port,
-signs in a benchmark analyst, warms each page once (the cold times are reported too), then for
-each target runs ``--clients`` concurrent clients that each make ``--requests`` requests (bounded
-by ``--seconds`` per target) and prints p50, p95, p99 and max latency, throughput, errors and the
-ratio of each page's p95 to the static file's p95 under the same server. Before timing, a short
-untimed load makes every worker compute every page; ``load`` is the machine's 1-minute load
-average during each target (other processes compete for the same CPUs).
+For each warehouse (the demo, a warehouse file given with ``--db``, or both), starts
+``paragon serve --workers N`` on a free local port, signs in a benchmark analyst and asks every
+target once (its cold time is printed). Then:
 
-    .venv/bin/python benchmarks/web.py                      # the small sample warehouse
-    .venv/bin/python benchmarks/web.py --demo               # the synthetic demo (1M crimes)
-    .venv/bin/python benchmarks/web.py --db FILE --clients 200 --requests 10 --workers 1 4
+- **cached**: for 1, 10 and 50 clients, each target is asked by that many concurrent clients
+  (``--requests`` requests in all, at least one per client);
+- **after publish**: for 1, 10 and 50 clients, a new month of the plan's force is published (a
+  writer copies the force's last month of crimes as the next one and closes: the publish, as an
+  ingest does), the benchmark waits until the figures of the new version are stored (the server
+  moves to it then) and the server's pointer check has passed, and that many concurrent clients
+  each ask every target once: the first requests of the new version.
 
-The warehouse is copied under benchmarks/out/web/ (git-ignored) before the benchmark writes to it.
+Printed per target: requests, errors, p50 and p95 latency seen by the client, the p50 of the
+server's own time (its ``Server-Timing`` header) and the ratio of the page's p50 to the static
+file's p50 in the same state and number of clients; for each publish, how long the figures took
+to be stored (computed and copied). ``load`` is the machine's 1-minute load average (other
+processes compete for the same CPUs).
+
+    .venv/bin/python benchmarks/web.py --demo
+    .venv/bin/python benchmarks/web.py --db benchmarks/out/national/paragon/w.duckdb --in-place
+    .venv/bin/python benchmarks/web.py --demo --format json
+
+The demo and copied warehouses are kept under benchmarks/out/web/ (git-ignored); ``--in-place``
+serves and publishes the given file itself (a benchmark's own warehouse: no copy of gigabytes).
 """
 
 from __future__ import annotations
@@ -23,6 +33,7 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -30,6 +41,7 @@ import statistics
 import subprocess
 import sys
 import time
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +52,10 @@ OUT = ROOT / "out" / "web"
 HOST = "127.0.0.1"
 USER, PASSWORD = "bench", "benchmark password"
 SECRET = "benchmark-secret-key-0123456789abcdef"
+STATIC = "/static/vendor/VENDORED.md"
+CLIENTS = (1, 10, 50)
+ANALYST_PREFIXES = ("/dashboard", "/measures")
+FIGURES_WAIT_SECONDS = 1800
 
 
 def free_port() -> int:
@@ -48,26 +64,26 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def prepare(args: argparse.Namespace) -> Path:
-    """A private copy of the warehouse with a benchmark analyst in it."""
-    from paragon.web.auth import add_user
-
-    OUT.mkdir(parents=True, exist_ok=True)
-    target = OUT / "bench.duckdb"
-    if args.db:
-        shutil.copy(args.db, target)
-    elif args.demo:
-        from paragon.demo import build_demo
-
-        build_demo(target)
-    else:
-        from paragon.web.fixtures import build_sample_warehouse
-
-        build_sample_warehouse(target)
+def prepare(source: Path | None, name: str, in_place: bool) -> Path:
+    """The warehouse to serve, with a benchmark analyst in it: the demo (built once under
+    benchmarks/out/web/), a copy of ``source``, or ``source`` itself (``in_place``)."""
     from paragon.ops import open_for_warehouse
     from paragon.settings import Settings
-    from paragon.web.auth import remove_user
+    from paragon.web.auth import add_user, remove_user
 
+    OUT.mkdir(parents=True, exist_ok=True)
+    if source is not None and in_place:
+        target = source
+    else:
+        target = OUT / name / "bench.duckdb"
+        shutil.rmtree(target.parent, ignore_errors=True)
+        target.parent.mkdir(parents=True)
+        if source is not None:
+            shutil.copy(source, target)
+        else:
+            from paragon.demo import build_demo
+
+            build_demo(target)
     settings = Settings(db=target)
     with open_for_warehouse(settings.ops_location(), target) as ops:
         remove_user(ops, USER)
@@ -75,14 +91,14 @@ def prepare(args: argparse.Namespace) -> Path:
     return target
 
 
-def start_server(db: Path, port: int, workers: int) -> subprocess.Popen[bytes]:
+def start_server(db: Path, port: int, workers: int, log_name: str) -> subprocess.Popen[bytes]:
     """``paragon serve --workers N`` on 127.0.0.1 (its log under benchmarks/out/web/)."""
-    log = open(OUT / f"serve-{workers}.log", "wb")  # noqa: SIM115  (the child writes it)
+    log = open(OUT / log_name, "wb")  # noqa: SIM115  (the child writes it)
     proc = subprocess.Popen([sys.executable, "-m", "paragon", "serve", "--workers", str(workers),
                              "--host", HOST, "--port", str(port), "--db", str(db)],
                             env={**os.environ, "PYTHONUNBUFFERED": "1",
                                  "PARAGON_SECRET_KEY": SECRET}, stdout=log, stderr=log)
-    deadline = time.monotonic() + 300
+    deadline = time.monotonic() + 1800
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"http://{HOST}:{port}/health", timeout=1).status_code == 200:
@@ -98,7 +114,7 @@ def start_server(db: Path, port: int, workers: int) -> subprocess.Popen[bytes]:
 def sign_in(base: str) -> httpx.Cookies:
     from paragon.web.fixtures import csrf_from
 
-    with httpx.Client(base_url=base) as client:
+    with httpx.Client(base_url=base, timeout=600) as client:
         token = csrf_from(client.get("/login").text)
         response = client.post("/login", data={"user_name": USER, "password": PASSWORD,
                                                "csrf_token": token})
@@ -107,139 +123,243 @@ def sign_in(base: str) -> httpx.Cookies:
         return client.cookies
 
 
-async def load(base: str, paths: list[str], clients: int, requests: int, seconds: float,
-               cookies: httpx.Cookies | None, revalidate: bool = False) -> dict[str, Any]:
-    """``clients`` concurrent clients, each making up to ``requests`` requests in turn over
-    ``paths``, stopping at ``seconds``; returns latency percentiles in milliseconds. With
-    ``revalidate``, a client sends the ETag it was given (If-None-Match) and 304 counts as ok."""
+def targets(base: str, cookies: httpx.Cookies) -> dict[str, str]:
+    """The static file and every main page: the public pages, the first LPU's page, the map, the
+    police.uk pages, open data, the dashboard and the robbery measure (or the plan's first)."""
+    from paragon.plan import load_plan
+
+    with httpx.Client(base_url=base, cookies=cookies, timeout=600) as client:
+        areas = client.get("/areas?format=json").json()
+    measures = [m.id for m in load_plan(None).measures]
+    measure = "robbery" if "robbery" in measures else measures[0]
+    lpu = areas["lpus"][0]["url"] if areas.get("lpus") else "/areas"
+    return {"static file": STATIC, "overview": "/", "plan": "/plan", "areas": "/areas",
+            "LPU page": lpu, "LPU map": "/map/lpus.geojson", "stop and search": "/stop-search",
+            "outcomes": "/outcomes", "open data": "/data", "dashboard": "/dashboard",
+            "measure page": f"/measures/{measure}"}
+
+
+def _jar(path: str, cookies: httpx.Cookies) -> httpx.Cookies | None:
+    return cookies if path.startswith(ANALYST_PREFIXES) else None
+
+
+def _server_ms(response: httpx.Response) -> float | None:
+    for part in response.headers.get("server-timing", "").split(","):
+        if part.strip().startswith("app;dur="):
+            return float(part.strip().removeprefix("app;dur="))
+    return None
+
+
+def _summary(latencies: list[float], server: list[float], errors: int) -> dict[str, Any]:
+    ordered = sorted(latencies)
+    return {
+        "requests": len(ordered), "errors": errors,
+        "p50_ms": round(statistics.median(ordered), 2) if ordered else None,
+        "p95_ms": round(ordered[int(0.95 * (len(ordered) - 1))], 2) if ordered else None,
+        "server_p50_ms": round(statistics.median(server), 2) if server else None,
+    }
+
+
+async def load(base: str, path: str, clients: int, requests: int, seconds: float,
+               cookies: httpx.Cookies | None) -> dict[str, Any]:
+    """``clients`` concurrent clients sharing ``requests`` requests of ``path`` (at least one
+    each), stopping at ``seconds``."""
     latencies: list[float] = []
+    server: list[float] = []
     errors = 0
     stop_at = time.monotonic() + seconds
+    each = max(1, -(-requests // clients))
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(base_url=base, cookies=cookies, limits=limits,
-                                 timeout=60) as client:
+                                 timeout=600) as client:
 
-        async def one_client(index: int) -> None:
+        async def one_client() -> None:
             nonlocal errors
-            tags: dict[str, str] = {}
-            for i in range(requests):
+            for _ in range(each):
                 if time.monotonic() > stop_at:
                     return
-                path = paths[(index + i) % len(paths)]
-                headers = {"if-none-match": tags[path]} if revalidate and path in tags else {}
                 started = time.perf_counter()
                 try:
-                    response = await client.get(path, headers=headers)
-                    ok = response.status_code == 200 or (revalidate
-                                                         and response.status_code == 304)
-                    if "etag" in response.headers:
-                        tags[path] = response.headers["etag"]
+                    response = await client.get(path)
+                    ok = response.status_code == 200
+                    took = _server_ms(response)
+                    if took is not None:
+                        server.append(took)
                 except httpx.HTTPError:
                     ok = False
                 latencies.append((time.perf_counter() - started) * 1000)
                 errors += not ok
 
-        began = time.perf_counter()
+        await asyncio.gather(*(one_client() for _ in range(clients)))
+    return _summary(latencies, server, errors)
+
+
+async def first_requests(base: str, pages: dict[str, str], clients: int,
+                         cookies: httpx.Cookies) -> dict[str, dict[str, Any]]:
+    """``clients`` concurrent clients, each asking every target once in its own order; the
+    latencies per target."""
+    latencies: dict[str, list[float]] = {name: [] for name in pages}
+    server: dict[str, list[float]] = {name: [] for name in pages}
+    errors = dict.fromkeys(pages, 0)
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=base, cookies=cookies, limits=limits,
+                                 timeout=600) as client:
+
+        async def one_client(seed: int) -> None:
+            order = list(pages)
+            random.Random(seed).shuffle(order)
+            for name in order:
+                started = time.perf_counter()
+                try:
+                    response = await client.get(pages[name])
+                    ok = response.status_code == 200
+                    took = _server_ms(response)
+                    if took is not None:
+                        server[name].append(took)
+                except httpx.HTTPError:
+                    ok = False
+                latencies[name].append((time.perf_counter() - started) * 1000)
+                errors[name] += not ok
+
         await asyncio.gather(*(one_client(i) for i in range(clients)))
-        elapsed = time.perf_counter() - began
-    ordered = sorted(latencies)
-    return {
-        "requests": len(ordered), "errors": errors, "seconds": round(elapsed, 2),
-        "per_second": round(len(ordered) / elapsed, 1) if elapsed else None,
-        "p50_ms": round(statistics.median(ordered), 1) if ordered else None,
-        "p95_ms": round(ordered[int(0.95 * (len(ordered) - 1))], 1) if ordered else None,
-        "p99_ms": round(ordered[int(0.99 * (len(ordered) - 1))], 1) if ordered else None,
-        "max_ms": round(ordered[-1], 1) if ordered else None,
-    }
+    return {name: _summary(latencies[name], server[name], errors[name]) for name in pages}
 
 
-def cold(base: str, paths: list[str], cookies: httpx.Cookies | None) -> float:
-    """Seconds for the first request of each path (computes and caches the figures)."""
-    started = time.perf_counter()
-    with httpx.Client(base_url=base, cookies=cookies, timeout=300) as client:
-        for path in paths:
-            client.get(path).raise_for_status()
-    return round(time.perf_counter() - started, 2)
+def publish_month(db: Path) -> int:
+    """A new month of the plan's force, published as an ingest publishes; the new version."""
+    from paragon import publish
+    from paragon.plan import load_plan
+    from paragon.warehouse import Warehouse
+    from paragon.web.figures import warm_after_publish
+
+    warm_after_publish()  # as every `paragon` command does
+    force = load_plan(None).force
+    with Warehouse.open(db) as wh, wh.transaction() as con:
+        tag = f"-b{time.time_ns()}"
+        con.execute("INSERT INTO crimes SELECT * REPLACE (crime_key || ? AS crime_key, "
+                    "CAST(month + INTERVAL 1 MONTH AS DATE) AS month) FROM crimes "
+                    "WHERE force = ? AND month = (SELECT max(month) FROM crimes WHERE force = ?)",
+                    [tag, force, force])
+    pointer = publish.read_pointer(db)
+    assert pointer is not None
+    return pointer.version
 
 
-def targets(base: str) -> dict[str, list[str]]:
-    areas = httpx.get(f"{base}/areas?format=json", timeout=300).json()
-    lpus = [lpu["url"] for lpu in areas["lpus"]]
-    return {"static file": ["/static/vendor/VENDORED.md"], "overview": ["/"],
-            "area page": lpus, "area (304)": lpus, "dashboard": ["/dashboard"]}
+def wait_for_figures(db: Path, version: int) -> dict[str, Any]:
+    """Until the figures of ``version`` are stored (both rounds) and the server's pointer check
+    has passed; how long that took and what the warming did."""
+    from paragon.web import context, figures
+
+    started = time.monotonic()
+    while figures.warming_file(db, version).exists() or not figures.figures_file(
+            db, version).exists():
+        if time.monotonic() - started > FIGURES_WAIT_SECONDS:
+            raise SystemExit(f"the figures of version {version} were not stored")
+        time.sleep(0.1)
+    waited = time.monotonic() - started
+    time.sleep(context.CHECK_SECONDS + 0.2)
+    stored = figures.read(db, version)
+    return {"version": version, "stored_after_s": round(waited, 1),
+            "warm_s": stored.seconds if stored else None,
+            "computed": stored.computed if stored else None,
+            "copied": stored.copied if stored else None}
 
 
-def run_workers(db: Path, workers: int, args: argparse.Namespace) -> dict[str, Any]:
+def run_warehouse(db: Path, label: str, args: argparse.Namespace) -> dict[str, Any]:
     port = free_port()
     base = f"http://{HOST}:{port}"
-    server = start_server(db, port, workers)
-    measured: dict[str, Any] = {}
+    started = time.monotonic()
+    server = start_server(db, port, args.workers, f"serve-{label}.log")
+    result: dict[str, Any] = {"warehouse": str(db), "label": label,
+                              "start_s": round(time.monotonic() - started, 1),
+                              "cold_s": {}, "cached": {}, "after_publish": {}, "publishes": []}
     try:
         cookies = sign_in(base)
-        pages = targets(base)
-        colds = {}
-        for name, paths in pages.items():  # every worker computes every page before timing
-            jar = cookies if name == "dashboard" else None
-            colds[name] = cold(base, paths, jar)
-            asyncio.run(load(base, paths, 4 * workers, 3 * len(paths), args.seconds, jar))
-        for name, paths in pages.items():
-            jar = cookies if name == "dashboard" else None
-            load_before = os.getloadavg()[0]
-            result = asyncio.run(load(base, paths, args.clients, args.requests, args.seconds,
-                                      jar, revalidate=name.endswith("(304)")))
-            measured[name] = {"paths": len(paths), "cold_seconds": colds[name],
-                              "load_average": round((load_before + os.getloadavg()[0]) / 2, 1),
-                              **result}
+        pages = targets(base, cookies)
+        result["paths"] = pages
+        with httpx.Client(base_url=base, cookies=cookies, timeout=1800) as client:
+            for name, path in pages.items():
+                began = time.perf_counter()
+                client.get(path).raise_for_status()
+                result["cold_s"][name] = round(time.perf_counter() - began, 3)
+        for clients in CLIENTS:
+            level: dict[str, Any] = {}
+            for name, path in pages.items():
+                load_before = os.getloadavg()[0]
+                level[name] = asyncio.run(load(base, path, clients, args.requests, args.seconds,
+                                               _jar(path, cookies)))
+                level[name]["load"] = round((load_before + os.getloadavg()[0]) / 2, 1)
+            result["cached"][str(clients)] = _ratios(level)
+        for clients in CLIENTS:
+            version = publish_month(db)
+            result["publishes"].append({"clients": clients, **wait_for_figures(db, version)})
+            level = asyncio.run(first_requests(base, pages, clients, cookies))
+            result["after_publish"][str(clients)] = _ratios(level)
     finally:
         server.send_signal(signal.SIGINT)
         try:
-            server.wait(timeout=60)
+            server.wait(timeout=120)
         except subprocess.TimeoutExpired:
             server.kill()
-    static = measured["static file"]["p95_ms"]
-    for r in measured.values():
-        r["p95_vs_static"] = round(r["p95_ms"] / static, 2) if static and r["p95_ms"] else None
-    return measured
+    return result
 
 
-def run(args: argparse.Namespace) -> dict[str, Any]:
-    db = prepare(args)
-    results: dict[str, Any] = {"clients": args.clients, "requests_per_client": args.requests,
-                               "warehouse": str(db), "workers": {}}
-    for workers in args.workers:
-        results["workers"][str(workers)] = run_workers(db, workers, args)
-    return results
+def _ratios(level: dict[str, Any]) -> dict[str, Any]:
+    static = level["static file"]["p50_ms"]
+    for r in level.values():
+        r["p50_vs_static"] = round(r["p50_ms"] / static, 1) if static and r["p50_ms"] else None
+    return level
 
 
-def print_table(results: dict[str, Any]) -> None:
-    print(f"{results['clients']} concurrent clients x {results['requests_per_client']} requests, "
-          f"on {HOST} ({results['warehouse']}, {os.cpu_count()} CPUs)")
-    print(f"{'workers':>7} {'target':<12} {'requests':>8} {'errors':>6} {'req/s':>7} "
-          f"{'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8} {'p95/static':>10} "
-          f"{'cold s':>7} {'load':>5}")
-    for workers, measured in results["workers"].items():
-        for name, r in measured.items():
-            print(f"{workers:>7} {name:<12} {r['requests']:>8} {r['errors']:>6} "
-                  f"{r['per_second']:>7} {r['p50_ms']:>8} {r['p95_ms']:>8} {r['p99_ms']:>8} "
-                  f"{r['max_ms']:>8} {r['p95_vs_static']:>10} {r['cold_seconds']:>7} "
-                  f"{r['load_average']:>5}")
+def print_table(results: list[dict[str, Any]]) -> None:
+    for res in results:
+        rows = _rows(res)
+        print(f"\n{res['label']}: {res['warehouse']} ({os.cpu_count()} CPUs, server start "
+              f"{res['start_s']} s, {date.today().isoformat()})")
+        print("| page | state | clients | requests | errors | p50 ms | p95 ms | server p50 ms "
+              "| p50 / static | load |")
+        print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for name, state, clients, r in rows:
+            print(f"| {name} | {state} | {clients} | {r['requests']} | {r['errors']} | "
+                  f"{r['p50_ms']} | {r['p95_ms']} | {r['server_p50_ms']} | "
+                  f"{r['p50_vs_static']} | {r.get('load', '')} |")
+        print("first request of each page after the server started (s): "
+              + ", ".join(f"{k} {v}" for k, v in res["cold_s"].items()))
+        for p in res["publishes"]:
+            print(f"publish of version {p['version']} (before the {p['clients']}-client run): "
+                  f"figures stored {p['stored_after_s']} s after it ({p['computed']} computed, "
+                  f"{p['copied']} copied, {p['warm_s']} s in the warming process)")
+
+
+def _rows(res: dict[str, Any]) -> list[tuple[str, str, str, dict[str, Any]]]:
+    rows = []
+    for name in res["paths"]:
+        for state, key in (("cached", "cached"), ("after publish", "after_publish")):
+            for clients, level in res[key].items():
+                rows.append((name, state, clients, level[name]))
+    return rows
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", type=Path, help="warehouse to copy and serve")
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--db", type=Path, help="a warehouse to serve (copied unless --in-place)")
+    parser.add_argument("--in-place", action="store_true",
+                        help="serve and publish --db itself (a benchmark's own warehouse)")
     parser.add_argument("--demo", action="store_true", help="build and serve the synthetic demo")
-    parser.add_argument("--clients", type=int, default=200, help="concurrent clients (max 200)")
-    parser.add_argument("--requests", type=int, default=10, help="requests per client (max 100)")
-    parser.add_argument("--seconds", type=float, default=60.0, help="time limit per target")
-    parser.add_argument("--workers", type=int, nargs="+", default=[1, 4],
-                        help="worker counts to compare (default: 1 4)")
+    parser.add_argument("--requests", type=int, default=100,
+                        help="cached: requests per target and number of clients")
+    parser.add_argument("--seconds", type=float, default=30.0, help="time limit per target")
+    parser.add_argument("--workers", type=int, default=1, help="server worker processes")
     parser.add_argument("--format", choices=("table", "json"), default="table")
     args = parser.parse_args()
-    args.clients = max(1, min(args.clients, 200))
-    args.requests = max(1, min(args.requests, 100))
-    args.seconds = max(1.0, min(args.seconds, 300.0))
-    results = run(args)
+    args.requests = max(1, min(args.requests, 1000))
+    jobs: list[tuple[Path | None, str]] = []
+    if args.demo or args.db is None:
+        jobs.append((None, "demo"))
+    if args.db is not None:
+        jobs.append((args.db, args.db.stem))
+    results = [run_warehouse(prepare(source, label, args.in_place), label, args)
+               for source, label in jobs]
     if args.format == "json":
         print(json.dumps(results, indent=2))
     else:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -105,3 +106,37 @@ def test_two_workers_agree_on_the_data_version(db: Path) -> None:
         ctx_two.refresh(force=True)
         assert ctx_two.warehouse.version == ctx_one.warehouse.version
         assert ctx_one.data_version() == ctx_two.data_version()
+
+
+def _page_memo(client: TestClient) -> Any:
+    from paragon.web.http_cache import HttpCacheMiddleware
+
+    layer: Any = client.app.middleware_stack  # type: ignore[attr-defined]
+    while not isinstance(layer, HttpCacheMiddleware):
+        layer = layer.app
+    return layer.pages
+
+
+def test_a_public_page_asked_again_is_sent_as_it_was_until_the_data_changes(
+        db: Path, client: TestClient) -> None:
+    first = client.get("/")
+    memo = _page_memo(client)
+    assert len(memo._pages) == 1
+    ((tag, _host, _scheme),) = memo._pages
+    assert tag == first.headers["etag"]
+    assert memo.hits == 0
+    again = client.get("/")
+    assert memo.hits == 1  # sent as kept: not computed or rendered again
+    assert again.content == first.content and again.headers["etag"] == tag
+    assert again.headers["content-type"] == first.headers["content-type"]
+    assert client.get("/?format=json").json()["page"] == "overview"  # its own entry
+    assert len(memo._pages) == 2
+    _add_month(db)
+    _ctx = client.app.state.ctx  # type: ignore[attr-defined]
+    _ctx.refresh(force=True)
+    after = client.get("/?format=json")
+    assert after.headers["etag"] != tag and after.json()["window"]["last_month"] == "2012-01"
+    sign_in(client, "adm", PASSWORD)
+    kept = len(memo._pages)
+    signed_in = client.get("/")
+    assert "Sign out" in signed_in.text and len(memo._pages) == kept  # never kept for a user

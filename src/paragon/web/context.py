@@ -97,6 +97,7 @@ class WebContext:
         self._retired: list[tuple[float, Warehouse]] = []
         self.cache = FiguresCache()
         self._plan: tuple[Hashable, Plan] | None = None
+        self._plan_version: tuple[int, int | None] | None = None
         self._ingest_checked: tuple[float, int] | None = None
         self._ops: OpsStore | None = None
         self._ops_lock = threading.Lock()
@@ -268,8 +269,14 @@ class WebContext:
 
     # --- the plan ----------------------------------------------------------------------------
     def plan(self) -> Plan:
-        """The active plan: the newest uploaded one if any, else the configured or default plan."""
-        row = self.warehouse.query(
+        """The active plan: the newest uploaded one if any, else the configured or default plan.
+        A published version is immutable: its plan is looked up once per version."""
+        wh = self.warehouse
+        version = wh.version
+        cached = self._plan
+        if version is not None and cached is not None and self._plan_version == (id(wh), version):
+            return cached[1]
+        row = wh.query(
             "SELECT version_id, source_name, yaml_text FROM plan_versions WHERE active "
             "ORDER BY version_id DESC LIMIT 1"
         )
@@ -278,6 +285,7 @@ class WebContext:
             plan = (parse_plan(row[0]["yaml_text"], row[0]["source_name"]) if row
                     else load_plan(self.settings.plan))
             self._plan = (key, plan)
+        self._plan_version = (id(wh), version)
         return self._plan[1]
 
     # --- demo ---------------------------------------------------------------------------------

@@ -11,13 +11,20 @@ once the site has moved to new data.
 Signed-in requests, non-public routes, responses other than 200 and responses that already carry a
 ``Cache-Control`` or ``ETag`` header are left alone (the security middleware then marks them
 ``no-store``).
+
+Each process also keeps the tagged pages it answered (:class:`PageMemo`): the same tag asked
+again, by anyone not signed in, is answered with the same bytes, without computing or rendering
+the page again (a page is a function of its tag, host and scheme).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import threading
+from collections import OrderedDict
 from datetime import UTC, datetime
+from typing import Any
 
 import anyio.to_thread
 from starlette.datastructures import Headers
@@ -65,6 +72,7 @@ class HttpCacheMiddleware:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self.pages = PageMemo()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope.get("method") not in ("GET", "HEAD"):
@@ -88,13 +96,69 @@ class HttpCacheMiddleware:
             await send({"type": "http.response.start", "status": 304, "headers": tag_headers})
             await send({"type": "http.response.body", "body": b""})
             return
+        page_key = (etag, headers.get("host", ""), scope.get("scheme", ""))
+        kept = self.pages.get(page_key) if scope.get("method") == "GET" else None
+        if kept is not None:
+            await send({"type": "http.response.start", "status": 200, "headers": list(kept[0])})
+            await send({"type": "http.response.body", "body": kept[1]})
+            return
+        start: list[Any] | None = None  # the headers as the page sent them (outer layers
+        chunks: list[bytes] = []          # such as compression change the message itself)
 
         async def send_tagged(message: Message) -> None:
+            nonlocal start
             if message["type"] == "http.response.start" and message["status"] == 200 \
                     and _is_public(scope):
                 existing = {k.lower() for k, _ in message.get("headers", [])}
                 if b"cache-control" not in existing and b"etag" not in existing:
                     message["headers"] = [*message.get("headers", []), *tag_headers]
+                    start = list(message["headers"])
+            elif message["type"] == "http.response.body" and start is not None:
+                chunks.append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    self.pages.keep(page_key, start, b"".join(chunks))
             await send(message)
 
         await self.app(scope, receive, send_tagged)
+
+
+class PageMemo:
+    """The public pages this process answered, by their tag (which names the data version, the
+    address, the format and the day), the host and the scheme: a page asked again is sent as it
+    was, without being computed or rendered. Only HTML and JSON pages without cookies or
+    attachments are kept, at most ``entries`` of them and ``max_bytes`` in all."""
+
+    KEPT_TYPES = (b"text/html", b"application/json", b"application/geo+json")
+
+    def __init__(self, entries: int = 500, max_bytes: int = 64 * 1024 * 1024) -> None:
+        self._entries = entries
+        self._max_bytes = max_bytes
+        self._bytes = 0
+        self.hits = 0  # pages sent as they were kept (tests read it)
+        self._pages: OrderedDict[tuple[str, str, str], tuple[list[Any], bytes]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str, str]) -> tuple[list[Any], bytes] | None:
+        with self._lock:
+            page = self._pages.get(key)
+            if page is not None:
+                self._pages.move_to_end(key)
+                self.hits += 1
+            return page
+
+    def keep(self, key: tuple[str, str, str], headers: list[Any], body: bytes) -> None:
+        names = {k.lower() for k, _ in headers}
+        kind = next((v for k, v in headers if k.lower() == b"content-type"), b"")
+        if b"set-cookie" in names or b"content-disposition" in names \
+                or not kind.startswith(self.KEPT_TYPES) or len(body) > self._max_bytes // 8:
+            return
+        with self._lock:
+            old = self._pages.pop(key, None)
+            if old is not None:
+                self._bytes -= len(old[1])
+            self._pages[key] = (headers, body)
+            self._bytes += len(body)
+            while self._pages and (len(self._pages) > self._entries
+                                   or self._bytes > self._max_bytes):
+                _, dropped = self._pages.popitem(last=False)
+                self._bytes -= len(dropped[1])

@@ -139,7 +139,10 @@ def _map(ctx: Ctx, lpu_id: str | None = None) -> dict[str, Any]:
     return out
 
 
-def _geojson(data: dict[str, Any]) -> Response:
+def _geojson(data: dict[str, Any] | bytes) -> Response:
+    if isinstance(data, bytes):  # serialised once per data version
+        return Response(data, media_type="application/geo+json",
+                        headers={"Cache-Control": "public, max-age=300"})
     return JSONResponse(data, media_type="application/geo+json",
                         headers={"Cache-Control": "public, max-age=300"})
 
@@ -156,7 +159,9 @@ def lpu_geojson(ctx: Ctx) -> Response:
 
     plan = ctx.plan()
     shapes = places.lpu_shapes(plan)
-    return _geojson(ctx.cached(("lpu_geojson", places.plan_key(plan)), compute))
+    key = places.plan_key(plan)
+    return _geojson(ctx.cached(("lpu_geojson_bytes", key), lambda: bytes(JSONResponse(
+        ctx.cached(("lpu_geojson", key), compute)).body)))
 
 
 @router.get("/map/neighbourhoods.geojson", responses=GEOJSON,
