@@ -84,7 +84,8 @@ NO_OPS_STORE_MODULES: frozenset[str] = frozenset(f"tests/test_{name}.py" for nam
     "measures_mutants_series", "milestones_lpu", "milestones_rules", "outcomes", "plan",
     "plan_init", "points", "publish", "stats_control", "stats_counts", "stats_funnel",
     "stats_multiple", "stats_mutants_funnel", "stats_mutants_multiple",
-    "stats_mutants_proportions", "stats_mutants_seasonal", "stats_negbinom", "stats_projection",
+    "stats_imports", "stats_mutants_proportions", "stats_mutants_seasonal", "stats_negbinom",
+    "stats_projection", "stop_search", "tasking_harm",
     "stats_proportions", "stats_seasonal", "stats_spc", "tasking_methods", "tasking_metrics",
     "warehouse_backfill",
 ))
