@@ -222,7 +222,7 @@ def run_tests(extra: list[str]) -> None:
                 print("\n===== operational store on PostgreSQL (pytest -m ops_store) =====",
                       flush=True)
                 shutil.copyfileobj(log, sys.stdout)
-            print(f"SQLite stage (whole suite): {sqlite_minutes:.1f} min, exit {on_sqlite}; "
+            print(f"SQLite stage (all selected tests): {sqlite_minutes:.1f} min, exit {on_sqlite}; "
                   f"PostgreSQL stage (-m ops_store): {postgres_minutes:.1f} min, exit "
                   f"{postgres_status}", file=sys.stderr, flush=True)
     finally:
