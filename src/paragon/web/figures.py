@@ -59,7 +59,9 @@ log = logging.getLogger("paragon.web")
 
 FORMAT = 1
 OFF_ENV = "PARAGON_WARM_AFTER_PUBLISH"
-WARM_WAIT_SECONDS = 60.0  # how long a worker keeps the version it has while the next one warms
+WARM_WAIT_SECONDS = 6.0  # how long a worker keeps its version while the next one warms: new
+# data shown within seconds of its publish outweighs a warm cache (a worker that moves before the
+# figures are stored computes what it is asked, and loads the rest when they are stored)
 POINTER_WAIT_SECONDS = 30.0  # how long the warming process waits for the pointer to move
 ALL_TABLES = "*"  # a figure that read the warehouse other than by query/scalar: never copied
 MAIN_PAGES = ("/", "/plan", "/areas", "/map/lpus.geojson", "/stop-search", "/outcomes", "/data",
