@@ -1,14 +1,20 @@
-"""Start-up times: `paragon --help`, `paragon milestones --year 2010-11` and `paragon serve` to its
-first page, against `python -c pass` and a FastAPI hello world under uvicorn, in the same run.
+"""Start-up times: `paragon --help`, `paragon milestones` and `paragon serve` to its first page,
+against `python -c pass` and a FastAPI hello world under uvicorn, in the same run.
 
-Each command runs in a fresh process ``--runs`` times (median reported, with min and max); serve
-and the hello world are timed from process start to the first 200 answer on ``/``. The ratios are
-what to compare between runs and machines (the machine's 1-minute load average is printed, since
-other processes compete for the same CPUs). Import time of ``import paragon.cli`` is measured with
-``python -X importtime`` (sum of the top-level imports), next to ``import typer`` alone.
+Each command runs in a fresh process ``--runs`` times, interleaved (median reported, with min and
+max, and the median CPU seconds the process used); serve and the hello world are timed from
+process start to the first 200 answer on ``/``, and their CPU is the server process's at that
+moment (read from /proc). ``milestones`` runs on the demo warehouse and is split into its own
+compute (the time inside ``milestone_table``, timed in the same process) and everything else (the
+start-up overhead: the interpreter, imports, the plan, opening the warehouse, printing). The
+ratios are what to compare between runs and machines: the machine's 1-minute load average is
+printed, since other processes compete for the same CPUs.
 
-The milestones and serve warehouse is built once under benchmarks/out/startup/ (git-ignored) from
-the bundled West Midlands February 2011 street file.
+Python's bytecode cache is kept under benchmarks/out/startup/pycache (an installed package has
+its cache; PYTHONDONTWRITEBYTECODE, if set, is dropped for the timed processes), and every
+command runs once before the timed runs so that the cache is written. The warehouses are built
+once under benchmarks/out/startup/ (git-ignored): the bundled West Midlands February 2011 street
+file (served) and the synthetic demo (milestones, and served).
 
     .venv/bin/python benchmarks/startup.py            # 5 runs each
     .venv/bin/python benchmarks/startup.py --runs 3
@@ -17,11 +23,13 @@ the bundled West Midlands February 2011 street file.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from pathlib import Path
@@ -32,6 +40,7 @@ ROOT = Path(__file__).resolve().parent
 OUT = ROOT / "out" / "startup"
 PY = sys.executable
 STREET = ROOT.parent / "src" / "paragon" / "data" / "policeuk" / "2011-02-west-midlands-street.csv"
+DEMO_YEAR = "2011-12"  # the demo's last year: nine months observed, the rest projected
 HELLO = textwrap.dedent("""
     import sys
     import uvicorn
@@ -45,6 +54,25 @@ HELLO = textwrap.dedent("""
 
     uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
 """)
+# `paragon milestones` as the command line runs it, with the time inside milestone_table noted
+MILESTONES = textwrap.dedent("""
+    import os, sys, time
+    import paragon.measures.milestones as m
+    from paragon.cli import app
+
+    inner = m.milestone_table
+    def timed(*args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return inner(*args, **kwargs)
+        finally:
+            with open(os.environ["STARTUP_COMPUTE_FILE"], "w") as out:
+                out.write(str(time.perf_counter() - start))
+    m.milestone_table = timed
+    sys.argv = ["paragon", *sys.argv[1:]]
+    app()
+""")
+TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -54,12 +82,14 @@ def free_port() -> int:
 
 
 def env() -> dict[str, str]:
-    out = {**os.environ, "PARAGON_SECRET_KEY": "startup-benchmark-secret-0123456789abcdef"}
+    out = {**os.environ, "PARAGON_SECRET_KEY": "startup-benchmark-secret-0123456789abcdef",
+           "PYTHONPYCACHEPREFIX": str(OUT / "pycache")}
     out.pop("PARAGON_PLAN", None)
+    out.pop("PYTHONDONTWRITEBYTECODE", None)
     return out
 
 
-def warehouse() -> Path:
+def street_warehouse() -> Path:
     OUT.mkdir(parents=True, exist_ok=True)
     db = OUT / "wm-2011-02.duckdb"
     if not db.exists():
@@ -68,28 +98,67 @@ def warehouse() -> Path:
     return db
 
 
-def run_once(args: list[str]) -> float:
-    start = time.perf_counter()
+def demo_warehouse() -> Path:
+    OUT.mkdir(parents=True, exist_ok=True)
+    db = OUT / "demo.duckdb"
+    if not db.exists():
+        subprocess.run([PY, "-m", "paragon", "demo", "--no-serve", "--db", str(db)], env=env(),
+                       check=True, capture_output=True)
+    return db
+
+
+def stored_figures(db: Path) -> bool:
+    """Whether the published version has figures stored with it (computed when published)."""
+    return any((db.parent / f"{db.name}.published").glob("v*.figures"))
+
+
+def children_cpu() -> float:
+    usage = os.times()
+    return usage.children_user + usage.children_system
+
+
+def run_once(args: list[str]) -> tuple[float, float]:
+    """(wall, CPU) seconds of one run of ``args``."""
+    cpu, start = children_cpu(), time.perf_counter()
     subprocess.run(args, env=env(), check=True, capture_output=True)
-    return time.perf_counter() - start
+    return time.perf_counter() - start, children_cpu() - cpu
 
 
-def first_page(args: list[str], port: int) -> float:
-    """Seconds from starting ``args`` to the first 200 on http://127.0.0.1:port/."""
+def process_cpu(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
+
+
+def first_page(args: list[str], port: int) -> tuple[float, float]:
+    """(wall, server CPU) seconds from starting ``args`` to the first 200 on
+    http://127.0.0.1:port/."""
     start = time.perf_counter()
-    proc = subprocess.Popen(args, env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(args, env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            text=True)
     try:
         while True:
             if proc.poll() is not None:
                 raise RuntimeError(f"{args} stopped: {proc.stderr.read() if proc.stderr else ''}")
             try:
-                if httpx.get(f"http://127.0.0.1:{port}/", timeout=30).status_code == 200:
-                    return time.perf_counter() - start
+                if httpx.get(f"http://127.0.0.1:{port}/", timeout=60).status_code == 200:
+                    return time.perf_counter() - start, process_cpu(proc.pid)
             except httpx.TransportError:
-                time.sleep(0.01)
+                time.sleep(0.005)
     finally:
         proc.terminate()
-        proc.wait(timeout=30)
+        proc.wait(timeout=60)
+
+
+def milestones_once(db: Path) -> tuple[float, float, float]:
+    """(wall, CPU, compute) seconds of `paragon milestones` on ``db``."""
+    with tempfile.TemporaryDirectory() as tmp:
+        note = Path(tmp) / "compute"
+        cpu, start = children_cpu(), time.perf_counter()
+        subprocess.run([PY, "-c", MILESTONES, "milestones", "--year", DEMO_YEAR, "--db", str(db)],
+                       env={**env(), "STARTUP_COMPUTE_FILE": str(note)}, check=True,
+                       capture_output=True)
+        wall, used = time.perf_counter() - start, children_cpu() - cpu
+        return wall, used, float(note.read_text())
 
 
 def import_seconds(statement: str) -> float:
@@ -105,43 +174,86 @@ def import_seconds(statement: str) -> float:
     return total / 1e6
 
 
-def summary(times: list[float]) -> str:
-    return (f"median {statistics.median(times):6.3f} s  (min {min(times):.3f}, "
-            f"max {max(times):.3f})")
+def row(name: str, walls: list[float], cpus: list[float] | None, baseline: float | None,
+        base_name: str) -> str:
+    med = statistics.median(walls)
+    ratio = f"{med / baseline:6.1f}x {base_name}" if baseline else ""
+    cpu = f"{statistics.median(cpus):6.3f}" if cpus else "     -"
+    return (f"| {name:40s} | {med:6.3f} | {min(walls):6.3f} | {max(walls):6.3f} | "
+            f"{cpu} | {ratio:28s} |")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    db = warehouse()
+    street, demo = street_warehouse(), demo_warehouse()
     paragon = [PY, "-m", "paragon"]
-    timed: dict[str, list[float]] = {k: [] for k in (
-        "python -c pass", "paragon --help", "paragon milestones", "fastapi hello first page",
-        "paragon serve first page")}
+    commands = {
+        "python -c pass": [PY, "-c", "pass"],
+        "paragon --help": [*paragon, "--help"],
+    }
+    served = {"paragon serve (street file)": street, "paragon serve (demo)": demo}
+    walls: dict[str, list[float]] = {}
+    cpus: dict[str, list[float]] = {}
+    compute: list[float] = []
+
+    def note(name: str, wall: float, cpu: float) -> None:
+        walls.setdefault(name, []).append(wall)
+        cpus.setdefault(name, []).append(cpu)
+
+    def serve_args(db: Path, port: int) -> list[str]:
+        return [*paragon, "serve", "--db", str(db), "--port", str(port)]
+
+    # once untimed: the bytecode cache is written and the files are in the page cache
+    for command in commands.values():
+        run_once(command)
+    milestones_once(demo)
+    port = free_port()
+    first_page([PY, "-c", HELLO, str(port)], port)
+    for db in served.values():
+        port = free_port()
+        first_page(serve_args(db, port), port)
+
     for _ in range(args.runs):
-        timed["python -c pass"].append(run_once([PY, "-c", "pass"]))
-        timed["paragon --help"].append(run_once([*paragon, "--help"]))
-        timed["paragon milestones"].append(run_once(
-            [*paragon, "milestones", "--year", "2010-11", "--db", str(db)]))
+        for name, command in commands.items():
+            note(name, *run_once(command))
+        wall, cpu, inner = milestones_once(demo)
+        note("paragon milestones (demo)", wall, cpu)
+        compute.append(inner)
         port = free_port()
-        timed["fastapi hello first page"].append(first_page([PY, "-c", HELLO, str(port)], port))
-        port = free_port()
-        timed["paragon serve first page"].append(first_page(
-            [*paragon, "serve", "--db", str(db), "--port", str(port)], port))
-    print(f"load average (1 min): {os.getloadavg()[0]:.1f}; {args.runs} runs each")
-    for name, times in timed.items():
-        print(f"{name:28s} {summary(times)}")
-    med = {k: statistics.median(v) for k, v in timed.items()}
-    print(f"ratio --help / python -c pass:            "
-          f"{med['paragon --help'] / med['python -c pass']:.1f}")
-    print(f"ratio milestones / python -c pass:        "
-          f"{med['paragon milestones'] / med['python -c pass']:.1f}")
-    print(f"ratio serve first page / fastapi hello:   "
-          f"{med['paragon serve first page'] / med['fastapi hello first page']:.2f}")
+        note("fastapi hello world: first page", *first_page([PY, "-c", HELLO, str(port)], port))
+        for name, db in served.items():
+            port = free_port()
+            note(f"{name}: first page", *first_page(serve_args(db, port), port))
+
+    med = {k: statistics.median(v) for k, v in walls.items()}
+    overhead = [w - c for w, c in zip(walls["paragon milestones (demo)"], compute, strict=True)]
+    print(f"load average (1 min): {os.getloadavg()[0]:.1f}; {args.runs} runs each; figures "
+          f"stored at publish: street file {stored_figures(street)}, demo {stored_figures(demo)}")
+    print(f"| {'seconds':40s} | median |    min |    max | CPU md | {'ratio (medians)':28s} |")
+    print(f"|{'-' * 42}|--------|--------|--------|--------|{'-' * 30}|")
+    passed = med["python -c pass"]
+    hello = med["fastapi hello world: first page"]
+    for name in walls:
+        if name.startswith("paragon serve"):
+            baseline, base_name = hello, "hello world"
+        elif name in ("paragon --help", "paragon milestones (demo)"):
+            baseline, base_name = passed, "python -c pass"
+        else:
+            baseline, base_name = None, ""
+        print(row(name, walls[name], cpus[name], baseline, base_name))
+        if name == "paragon milestones (demo)":
+            print(row("  of which milestone_table (compute)", compute, None, None, ""))
+            print(row("  of which start-up overhead", overhead, None, passed,
+                      "python -c pass"))
     cli, typer_alone = import_seconds("import paragon.cli"), import_seconds("import typer")
-    print(f"import time: paragon.cli {cli:.3f} s, typer alone {typer_alone:.3f} s "
-          f"(ratio {cli / typer_alone:.2f})")
+    app = import_seconds("import paragon.web.app")
+    fastapi = import_seconds("import fastapi, uvicorn")
+    print(f"import time: paragon.cli {cli:.3f} s (typer alone {typer_alone:.3f} s); "
+          f"paragon.web.app {app:.3f} s (fastapi and uvicorn alone {fastapi:.3f} s)")
+    print(json.dumps({"medians": med, "milestones_compute": statistics.median(compute),
+                      "milestones_overhead": statistics.median(overhead)}))
 
 
 if __name__ == "__main__":
