@@ -50,6 +50,17 @@ def postgres_url() -> Iterator[str]:
         yield url
 
 
+def test_a_nul_character_in_text_is_stored_as_a_replacement_character(store: OpsStore) -> None:
+    """PostgreSQL text cannot hold NUL (a hostile sign-in name had it: a 500); both backends
+    store U+FFFD in its place, and a look-up with NUL finds what was stored."""
+    with store.transaction() as cur:
+        cur.execute("INSERT INTO audit_log (logged_at, actor, action, target, detail) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    [datetime(2026, 1, 1), "a\x00b", "login failed", "x", "d\x00"])
+    row = store.query("SELECT * FROM audit_log WHERE actor = ?", ["a\x00b"])[0]
+    assert row["actor"] == "a\ufffdb" and row["detail"] == "d\ufffd"
+
+
 def test_values_round_trip_as_python_types(store: OpsStore) -> None:
     when = datetime(2026, 3, 4, 5, 6, 7, 891011)
     with store.transaction() as cur:

@@ -194,6 +194,14 @@ def test_login_never_redirects_off_site(client: TestClient) -> None:
         token = csrf_from(client.get("/login").text)
 
 
+def test_a_nul_character_in_a_sign_in_name_is_refused_not_an_error(client: TestClient) -> None:
+    """Found on PostgreSQL, whose text cannot hold NUL: the attempt was a 500 there."""
+    token = csrf_from(client.get("/login").text)
+    response = client.post("/login", data={"user_name": "an\x00a", "password": "x" * 12,
+                                           "csrf_token": token}, follow_redirects=False)
+    assert response.status_code == 401, response.text[:300]
+
+
 def test_hostile_text_renders_inert(client: TestClient) -> None:
     pages = ["/areas/lpu/coventry", "/areas/search?q=" + HOSTILE_TEXT]
     sign_in(client, "adm", PASSWORD)

@@ -17,7 +17,8 @@ IMMEDIATE``; on PostgreSQL a transaction-scoped advisory lock), so a read-then-w
 cannot race another writer on either backend. Each thread gets its own connection.
 
 Values cross the interface as Python values: times as naive UTC ``datetime``, dates as ``date``,
-flags as ``bool`` (:data:`TIME_COLUMNS`, :data:`DATE_COLUMNS`, :data:`FLAG_COLUMNS`).
+flags as ``bool`` (:data:`TIME_COLUMNS`, :data:`DATE_COLUMNS`, :data:`FLAG_COLUMNS`). A NUL
+character in text, which PostgreSQL cannot store, becomes U+FFFD on both backends.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ WAREHOUSE_TABLES = ("users", "sessions", "audit_log", "priorities")
 POSTGRES_SCHEMES = ("postgresql", "postgres")
 WRITE_LOCK_KEY = 7_261_104_733  # the advisory lock of PostgreSQL write transactions
 CONNECT_TIMEOUT_SECONDS = 10
+NUL_STANDIN = "\ufffd"  # a NUL character in text (hostile input) is stored as U+FFFD, on both
 
 
 def default_url(db: Path) -> str:
@@ -141,6 +143,8 @@ def postgres_sql(sql: str) -> str:
 
 
 def _to_sqlite(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", NUL_STANDIN)
     if isinstance(value, datetime):
         return value.replace(tzinfo=None).isoformat(sep=" ")
     if isinstance(value, date):
@@ -149,6 +153,8 @@ def _to_sqlite(value: Any) -> Any:
 
 
 def _to_postgres(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", NUL_STANDIN)  # PostgreSQL text cannot hold NUL
     if isinstance(value, datetime):
         return value.replace(tzinfo=None)
     return value
