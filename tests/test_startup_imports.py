@@ -110,3 +110,11 @@ def test_help_names_match_their_modules() -> None:
 
     assert tuple(METHODS) == METHOD_NAMES
     assert REFERENCE_GROUP == SS_REFERENCE
+
+
+def test_milestones_module_loads_no_geography_library() -> None:
+    # `paragon milestones` force-wide needs neither pyarrow nor pyproj (an LPU's areas do)
+    loaded = modules_after("import paragon.measures.milestones", top_level=False)
+    unwanted = {"scipy.stats", "pandas", "pyarrow", "pyproj", "paragon.geography.lpus"}
+    assert "paragon.measures.engine" in loaded
+    assert loaded.isdisjoint(unwanted), sorted(loaded & unwanted)

@@ -23,7 +23,6 @@ from typing import Any
 
 from paragon.errors import ParagonError
 from paragon.geography.forces import TERRITORIAL
-from paragon.geography.lpus import lpu_lsoas
 from paragon.measures.periods import add_months
 from paragon.plan.schema import CrimeSelect, Measure, Plan
 from paragon.warehouse import Warehouse
@@ -131,6 +130,8 @@ def _crime_area(plan: Plan, lpu: str | None) -> tuple[str, list[Any]]:
         return "TRUE", []
     if plan.force not in TERRITORIAL:
         return _area(lpu)
+    from paragon.geography.lpus import lpu_lsoas  # pyarrow and pyproj: only for an LPU
+
     lsoas = lpu_lsoas(plan, lpu)
     return "(lsoa_code IN (SELECT unnest(?)) OR (lsoa_code IS NULL AND lpu_id = ?))", [lsoas, lpu]
 
