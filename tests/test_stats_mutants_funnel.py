@@ -15,6 +15,7 @@ from scipy import stats as sps
 
 from paragon.stats.funnel import (
     Overdispersion,
+    binomial_limits,
     estimate_overdispersion,
     funnel_proportions,
     funnel_rates,
@@ -327,3 +328,57 @@ def test_a_unit_exactly_on_its_limits_is_within() -> None:
 def test_a_negative_target_rate_is_refused() -> None:
     with pytest.raises(ValueError, match=r"^need target >= 0 and exposure > 0$"):
         funnel_rates([3, 4], [1_000.0, 2_000.0], ["A", "B"], target=-1.0)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: funnel_rates([], [], []), "^events, sizes and units must be non-empty and the "
+                                           "same length$"),
+        (lambda: funnel_rates([1, 2], [10.0, 20.0], ["A"]), "^events, sizes and units must be "
+                                                            "non-empty and the same length$"),
+        (lambda: funnel_rates([1], [0.0], ["A"]), "^sizes must be positive and events "
+                                                  "non-negative$"),
+        (lambda: funnel_rates([-1], [10.0], ["A"]), "^sizes must be positive and events "
+                                                    "non-negative$"),
+        (lambda: funnel_rates([1], [10.0], ["A"], adjust="some"),  # type: ignore[arg-type]
+         "^adjust must be none, auto, multiplicative or additive$"),
+        (lambda: binomial_limits(1.5, 10, 0.95), r"^need 0 <= target <= 1 and n >= 1$"),
+        (lambda: binomial_limits(0.5, 0.4, 0.95), r"^need 0 <= target <= 1 and n >= 1$"),
+        (lambda: funnel_proportions([0], [1], ["A"], target=1.2),
+         r"^need 0 <= target <= 1 and n >= 1$"),
+        (lambda: limits_curve("proportion", 1.2, [10.0], 0.95),
+         r"^need 0 <= target <= 1 and n >= 1$"),
+        (lambda: limits_curve("rate", -1.0, [10.0], 0.95), r"^need target >= 0 and exposure > 0$"),
+    ],
+)
+def test_refusals_say_what_is_wrong(call: object, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        call()  # type: ignore[operator]
+
+
+def test_sizes_of_one_and_fractional_proportion_sizes() -> None:
+    # a unit of size 1 is valid for a rate, and for a proportion; a size below 1 is a valid
+    # exposure but, rounded to 0 cases, not a valid number of cases
+    assert funnel_rates([0, 1], [1.0, 1.0], ["A", "B"], per=1.0).units[0].size == 1.0
+    assert funnel_proportions([0, 1], [1, 1], ["A", "B"]).units[1].value == 1.0
+    assert funnel_rates([0, 1], [0.5, 2.0], ["A", "B"]).units[0].size == 0.5
+    with pytest.raises(ValueError, match=r"^need 0 <= target <= 1 and n >= 1$"):
+        funnel_proportions([0, 1], [0.4, 2], ["A", "B"])  # type: ignore[list-item]
+    # a target rate of 0 is allowed
+    zero = funnel_rates([0, 0], [10.0, 20.0], ["A", "B"], target=0.0)
+    assert [u.upper_998 for u in zero.units] == [0.0, 0.0]
+
+
+def test_plot_fields() -> None:
+    plot = funnel_rates([30, 95, 160], [20_000.0, 41_000.0, 90_000.0], ["A", "B", "C"],
+                        per=1_000.0, adjust="multiplicative")
+    data = plot.to_dict()
+    assert data["kind"] == "rate" and data["per"] == 1_000.0
+    assert [u["events"] for u in data["units"]] == [30.0, 95.0, 160.0]
+    assert data["overdispersion"]["units"] == 3
+    assert data["overdispersion"]["method"] == "multiplicative"
+    # the default is no adjustment
+    assert funnel_rates([30, 95], [20_000.0, 41_000.0], ["A", "B"]).overdispersion is None
+    props = funnel_proportions([3, 9], [10, 20], ["A", "B"])
+    assert props.kind == "proportion" and props.overdispersion is None
