@@ -121,3 +121,21 @@ def test_read_store(tmp_path: Path) -> None:
     assert store is not None
     with store:
         assert list_breaks(store) == []
+
+
+def test_added_at_is_utc_whatever_the_local_zone(ops: OpsStore, plan: Plan,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+    from datetime import UTC, datetime, timedelta
+
+    monkeypatch.setenv("TZ", "Pacific/Kiritimati")  # UTC+14
+    time.tzset()
+    try:
+        add_break(ops, plan, "2012-04", "new system", None)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    added = list_breaks(ops)[0]["added_at"]
+    added = datetime.fromisoformat(added) if isinstance(added, str) else added
+    now = datetime.now(UTC).replace(tzinfo=None)
+    assert abs(now - added) < timedelta(hours=1)

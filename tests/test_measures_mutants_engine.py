@@ -4,8 +4,10 @@ the module (every expected number counted by hand from the rows below)."""
 
 from __future__ import annotations
 
+import gzip
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -30,6 +32,7 @@ from paragon.plan import Plan, default_plan
 from paragon.plan.schema import CrimeSelect
 from paragon.warehouse import Warehouse
 
+DATA = Path(__file__).parent / "data"
 EAST, SANDWELL = "E01008881", "E01009946"  # Birmingham East and Sandwell LSOAs
 CRIMES = """crime_reference,recorded_date,offence_code,hate_flag,business_flag,domestic_flag,lsoa_code,location,easting,northing,outcome_type,outcome_date
 B1,2011-04-03,28E,N,N,N,E01008881,,,,charged_summonsed,2011-04-20
@@ -271,3 +274,34 @@ def test_police_uk_counts_by_category(policeuk: Warehouse, plan: Plan) -> None:
     rate = compute(policeuk, plan, "robbery-detections", FEB, APR)
     assert rate.value is None and rate.note is not None
     assert rate.note.startswith("no police.uk outcomes files are loaded for this force")
+
+
+def _gm_points(folder: Path) -> tuple[Path, Plan]:
+    """Four February and three March rows of the real Greater Manchester burglary points file."""
+    from paragon.plan import parse_plan
+    from paragon.plan.init import starter_plan_text
+
+    lines = gzip.decompress((DATA / "policeuk" / "derived" / "gmp_bur.csv.gz").read_bytes()
+                            ).decode().splitlines()
+    feb = [x for x in lines[1:] if x.startswith("2016-02,")][:4]
+    mar = [x for x in lines[1:] if x.startswith("2016-03,")][:3]
+    path = folder / "points.csv"
+    path.write_text("\n".join([lines[0], *feb, *mar]) + "\n", encoding="utf-8")
+    return path, parse_plan(starter_plan_text("greater-manchester", "2016-17"), "gm starter")
+
+
+def test_points_files_cover_only_their_crime_types(tmp_path: Path, wh: Warehouse) -> None:
+    path, gm = _gm_points(tmp_path)
+    ingest_paths(wh, [path], gm, kind="points")
+    feb16, mar16, apr16 = (date(2016, m, 1) for m in (2, 3, 4))
+    months, source = monthly_components(wh, gm, "burglary", feb16, apr16)
+    assert source == "policeuk"
+    assert months == {feb16: Components(4.0, 4.0), mar16: Components(3.0, 3.0)}
+    robbery = compute(wh, gm, "robbery", feb16, apr16)
+    assert robbery.value is None
+    assert robbery.note == ("the data loaded for this force holds only Burglary; this measure "
+                            "counts Robbery")
+    every = compute(wh, gm, "total-crime", feb16, apr16)
+    assert every.value is None
+    assert every.note == ("the data loaded for this force holds only Burglary; all recorded "
+                          "crime needs police.uk street files (every crime type)")
