@@ -54,7 +54,7 @@ USER, PASSWORD = "bench", "benchmark password"
 SECRET = "benchmark-secret-key-0123456789abcdef"
 STATIC = "/static/vendor/VENDORED.md"
 CLIENTS = (1, 10, 50)
-ANALYST_PREFIXES = ("/dashboard", "/measures")
+ANALYST_PREFIXES = ("/dashboard", "/measures", "/stop-search", "/outcomes")
 FIGURES_WAIT_SECONDS = 1800
 
 

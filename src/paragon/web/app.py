@@ -89,6 +89,18 @@ class FirstAnswerMiddleware:
             self.answered.set()
 
 
+def follow(ctx: WebContext, stop: threading.Event) -> None:
+    """Move to a newly published version (and load its stored figures) off the request path:
+    the request that would have noticed the new pointer finds the move done."""
+    from paragon.web.context import CHECK_SECONDS
+
+    while not stop.wait(CHECK_SECONDS / 2):
+        try:
+            ctx.refresh()
+        except Exception:  # a request's own check reports a lasting problem
+            log.exception("could not move to the newest published version")
+
+
 def create_app(settings: Settings, *, warehouse: Warehouse | None = None,
                demo: bool | None = None, warm_cache: bool = False) -> FastAPI:
     """The Paragon web app for ``settings`` (refuses a missing or placeholder secret key).
@@ -106,6 +118,8 @@ def create_app(settings: Settings, *, warehouse: Warehouse | None = None,
         stop = threading.Event()
         warmer = threading.Thread(target=warm, args=(ctx, stop, answered),
                                   name="paragon-warm", daemon=True)
+        follower = threading.Thread(target=follow, args=(ctx, stop), name="paragon-follow",
+                                    daemon=True)
         with contextlib.ExitStack() as serving:
             if warm_cache:  # a real server: what is published while it serves is warmed
                 from paragon.web import figures
@@ -113,12 +127,14 @@ def create_app(settings: Settings, *, warehouse: Warehouse | None = None,
                 figures.warm_after_publish()
                 serving.enter_context(figures.serving(settings.db))
                 warmer.start()
+                follower.start()
             yield
         # the warehouse is not closed under a query still running: the warm-up finishes the
         # figure it is on first
         stop.set()
-        if warmer.is_alive():
-            warmer.join(timeout=SHUTDOWN_WAIT_SECONDS)
+        for thread in (warmer, follower):
+            if thread.is_alive():
+                thread.join(timeout=SHUTDOWN_WAIT_SECONDS)
         ctx.close()
 
     app = FastAPI(
