@@ -60,3 +60,20 @@ def test_default_exposures_are_one() -> None:
     assert rate_ratio_interval(10, 20) == rate_ratio_interval(10, 20, 1.0, 1.0)
     assert compare_counts(10, 20).ratio_lower == rate_ratio_interval(10, 20)[0]
     assert compare_counts(10, 20).exposure1 == 1.0
+
+
+@pytest.mark.parametrize(
+    ("c1", "c2", "e1", "e2", "message"),
+    [
+        (-1, 3, 1.0, 1.0, "^counts must be non-negative whole numbers$"),
+        (3, 2.5, 1.0, 1.0, "^counts must be non-negative whole numbers$"),
+        (3, 4, 1.0, 0.0, "^exposures must be positive and finite$"),
+        (3, 4, 0.0, 1.0, "^exposures must be positive and finite$"),
+        (3, 4, 1.0, float("inf"), "^exposures must be positive and finite$"),
+    ],
+)
+def test_refusals_say_what_is_wrong(
+    c1: int, c2: float, e1: float, e2: float, message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        compare_counts(c1, c2, e1, e2)  # type: ignore[arg-type]
