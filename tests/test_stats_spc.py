@@ -339,3 +339,30 @@ def test_matches_literal_port_of_nhsrplotthedots(
     for lo, hi in zip(starts, [*starts[1:], len(values)], strict=True):
         expected += _r_segment(np.array(values[lo:hi]), baseline, direction)
     assert [(p.signal, p.variation) for p in c.points] == expected
+
+
+def test_shift_rule_false_signal_rate_on_twelve_months_exact() -> None:
+    """With the centre known and limits out of reach, a month of 12 independent months is flagged
+    only by the shift rule, exactly when its run on one side of the centre is 7 or longer: every
+    one of the 4,096 side patterns is checked against run lengths counted independently, and the
+    per-month rate is the exact figure quoted in the calibration section of the methods."""
+    import itertools
+
+    from paragon.stats.spc import classify
+
+    n, inf = 12, float("inf")
+    total = 0
+    for sides in itertools.product((-1, 1), repeat=n):
+        y = [s * (1.0 + (i % 2)) for i, s in enumerate(sides)]  # zigzag: no 7-month trends
+        got = [sig for sig, _ in classify(y, 0.0, [-inf] * n, [inf] * n, [-inf] * n, [inf] * n,
+                                          "lower")]
+        runs = [len(list(g)) for _, g in itertools.groupby(sides)]
+        want = [m for r in runs for m in ["shift" if r >= 7 else "none"] * r]
+        assert got == want
+        total += want.count("shift")
+    # Closed form: a maximal run of length L from month s has a side (2 ways), its neighbours on
+    # the other side and the other months free: 2 · 2^(n − L − neighbours) patterns, L months each.
+    closed = sum(L * 2 * 2 ** (n - L - (s > 0) - (s + L < n))
+                 for L in range(7, n + 1) for s in range(n - L + 1))
+    assert total == closed == 1728
+    assert total / (4096 * n) == pytest.approx(0.0352, abs=5e-5)
