@@ -4,10 +4,10 @@ Paragon writes (web pages, open-data files, the CLI) goes through here."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
-import pyarrow.compute as pc
+if TYPE_CHECKING:  # pyarrow loads for a table, not for a cell (a page's CSV, the CLI)
+    import pyarrow as pa
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _PATTERN = "^[=+\\-@\\t\\r]"
@@ -22,6 +22,9 @@ def safe_cell(value: Any) -> Any:
 
 def safe_table(table: pa.Table) -> pa.Table:
     """The Arrow table with every text column made formula-safe (numbers are left as numbers)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     for i, field in enumerate(table.schema):
         if pa.types.is_string(field.type) or pa.types.is_large_string(field.type):
             column = table.column(i)

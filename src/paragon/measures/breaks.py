@@ -17,7 +17,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from paragon.errors import NotFoundError, ParagonError
-from paragon.measures.charts import check_breaks
 from paragon.ops import OpsStore
 from paragon.plan.schema import Plan
 
@@ -39,6 +38,8 @@ def add_break(ops: OpsStore, plan: Plan, month: str, reason: str, measure: str |
     """Record a break at ``month`` (YYYY-MM) for ``measure`` (a plan measure id; ``None``: every
     measure). Returns its id. The same month twice for the same measure is refused, as is a month
     the plan already dates for it."""
+    from paragon.measures.charts import check_breaks  # the charts' statistics: when adding
+
     (month,) = check_breaks([month.strip()])
     text = _reason(reason)
     measure = (measure or "").strip() or None

@@ -45,18 +45,19 @@ def warm(ctx: WebContext, stop: threading.Event | None = None,
     overview's first (a visitor asking for it meanwhile waits for the same computation, not a
     second one beside it). ``stop`` set (the server is shutting down) ends it between figures.
     With ``answered`` it starts once that is set (the first answer has been sent) or after
-    FIRST_ANSWER_WAIT_SECONDS: a server just started answers its first visitor first."""
+    FIRST_ANSWER_WAIT_SECONDS: a server just started answers its first visitor first (the
+    figures' modules, numpy and scipy among them, are imported after the wait too)."""
+    if answered is not None:
+        waited_until = time.monotonic() + FIRST_ANSWER_WAIT_SECONDS
+        while not answered.wait(0.05) and time.monotonic() < waited_until:
+            if stop is not None and stop.is_set():
+                return
     from paragon.web.data.adapters import display_year
     from paragon.web.data.analysis import dashboard_rows
     from paragon.web.data.areas import area_index
     from paragon.web.data.local import crime_summary
     from paragon.web.routes.public import overview_data
 
-    if answered is not None:
-        waited_until = time.monotonic() + FIRST_ANSWER_WAIT_SECONDS
-        while not answered.wait(0.05) and time.monotonic() < waited_until:
-            if stop is not None and stop.is_set():
-                return
     try:
         plan = ctx.plan()
         overview_data(ctx, None)

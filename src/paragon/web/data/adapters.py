@@ -10,11 +10,7 @@ from datetime import date
 from typing import Any
 
 from paragon.demo import is_demo
-from paragon.measures import series
-from paragon.measures.breaks import analyst_breaks, list_breaks
-from paragon.measures.charts import chart_from_series, history_start
 from paragon.measures.engine import crime_source, figure_from, monthly_components
-from paragon.measures.milestones import milestone_table
 from paragon.measures.periods import month_label, months_between, year_bounds
 from paragon.plan import Plan
 from paragon.warehouse import Warehouse
@@ -66,7 +62,11 @@ def display_year(ctx: WebContext, plan: Plan) -> str:
 
 
 def milestones(ctx: WebContext, year: str, lpu: str | None = None) -> list[dict[str, Any]]:
-    """Every milestone row for the year (force-wide or one LPU), from paragon.measures."""
+    """Every milestone row for the year (force-wide or one LPU), from paragon.measures (its
+    statistics, numpy and scipy.special, load when the first figure is computed: figures stored
+    with the published version need none of them)."""
+    from paragon.measures.milestones import milestone_table
+
     return ctx.cached(("milestones", year, lpu),
                       lambda: milestone_table(ctx.warehouse, ctx.plan(), year, lpu))
 
@@ -74,6 +74,8 @@ def milestones(ctx: WebContext, year: str, lpu: str | None = None) -> list[dict[
 def monthly_series(ctx: WebContext, measure_id: str, start: date, end: date,
                    lpu: str | None = None) -> list[dict[str, Any]]:
     """One row per month with data in [start, end): period, value, numerator, denominator."""
+    from paragon.measures import series
+
     months = len(months_between(start, end))
     return ctx.cached(("series", measure_id, start, end, lpu), lambda: series.monthly_series(
         ctx.warehouse, ctx.plan(), measure_id, lpu, months=months, end=end))
@@ -86,6 +88,8 @@ def control_chart(ctx: WebContext, measure_id: str, start: date, end: date,
     up to five years before ``end`` for its seasonal profile and charts only the window. The
     breaks analysts recorded (paragon.measures.breaks) are read on every call, so a break added
     from the command line shows at once."""
+    from paragon.measures.charts import chart_from_series, history_start
+
     recorded = recorded_breaks(ctx, measure_id)
 
     def compute() -> dict[str, Any]:
@@ -108,12 +112,16 @@ def control_chart(ctx: WebContext, measure_id: str, start: date, end: date,
 
 def recorded_breaks(ctx: WebContext, measure_id: str) -> tuple[tuple[str, str], ...]:
     """(month, reason) of the breaks recorded for the measure (its own and every measure's)."""
+    from paragon.measures.breaks import analyst_breaks
+
     return analyst_breaks(ctx.ops, measure_id)
 
 
 def breaks_version(ctx: WebContext) -> tuple[tuple[Any, ...], ...]:
     """Every recorded break, for the keys of cached pages that draw many charts (a break added
     from the command line shows without waiting for the next ingest)."""
+    from paragon.measures.breaks import list_breaks
+
     return tuple((r["break_id"], r["measure"], r["month"], r["reason"])
                  for r in list_breaks(ctx.ops))
 

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from paragon.errors import NotFoundError
-from paragon.geography.lpus import plan_lsoas
 from paragon.web.context import WebContext
 
 AreaKind = Literal["force", "lpu", "neighbourhood"]
@@ -79,6 +78,8 @@ def _geography_rows(ctx: WebContext) -> list[dict[str, Any]]:
     )
     if rows:
         return rows
+    from paragon.geography.lpus import plan_lsoas  # pyarrow and pyproj: only without a table
+
     return [
         {"lsoa_code": x.lsoa_code, "lsoa_name": x.lsoa_name, "neighbourhood_id": x.neighbourhood_id,
          "neighbourhood_name": x.neighbourhood_name, "la_name": x.la_name, "lpu_id": x.lpu_id,
@@ -119,6 +120,15 @@ def _build_index(ctx: WebContext) -> AreaIndex:
 
 def area_index(ctx: WebContext) -> AreaIndex:
     return ctx.cached(("area_index",), lambda: _build_index(ctx))
+
+
+def force_records(ctx: WebContext) -> Area:
+    """The force as the figures select its records (every record of the force), from the plan
+    alone: what the overview's crime total needs, without reading the geography. Its population
+    is not known here (0); ``area_index(ctx).force`` has it."""
+    plan = ctx.plan()
+    return Area("force", plan.force, plan.force_name, 0,
+                children=tuple(lpu.id for lpu in plan.lpus))
 
 
 STREET_PREFIX = "on or near "

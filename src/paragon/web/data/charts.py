@@ -10,8 +10,6 @@ from __future__ import annotations
 import calendar
 from typing import Any
 
-from paragon.stats.funnel import Overdispersion, limits_curve
-
 SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"
 BLUE, ORANGE, GREY, INK = "#1d5fa6", "#b35900", "#6b6b6b", "#1f2933"
 VARIATION_COLOURS = {"improvement": BLUE, "concern": ORANGE, "common": GREY, "neither": "#7a4fa0"}
@@ -178,6 +176,8 @@ def funnel_spec(funnel: dict[str, Any], title: str, value_title: str,
 
 def funnel_curve(funnel: dict[str, Any], points: int = 40) -> list[dict[str, float]]:
     """The funnel's limits at sizes spanning the units' sizes."""
+    from paragon.stats.funnel import Overdispersion, limits_curve  # numpy, scipy.special
+
     sizes = [u["size"] for u in funnel["units"]]
     if not sizes:
         return []

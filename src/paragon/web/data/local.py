@@ -10,16 +10,17 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from paragon.measures.availability import full_file_months, points_months
 from paragon.measures.periods import add_months, month_label
-from paragon.stats.counts import CountComparison, compare_periods
-from paragon.stats.multiple import FDR, bh_adjust
 from paragon.web.context import WebContext
 from paragon.web.data import words
 from paragon.web.data.adapters import latest_crime_month, source_of
 from paragon.web.data.areas import Area
+
+if TYPE_CHECKING:  # the statistics (numpy, scipy.special) load when a change is first judged
+    from paragon.stats.counts import CountComparison
 
 WINDOW_MONTHS = 12
 # A change is judged only over at least this many months with data in both years (the test's
@@ -178,6 +179,9 @@ def _comparison(name: str, months: list[int], c: CountComparison | None = None,
                    compared=compared, dispersion=None, verdict=None,
                    against_text=_against_text(len(after_months), len(paired), None), in_words="")
         return out
+    from paragon.stats.counts import compare_periods
+    from paragon.stats.multiple import FDR
+
     before, after = _split(months, paired)
     c = c if c is not None else compare_periods(before, after)
     if adjusted is not None and adjusted > FDR and c.verdict != "no significant change":
@@ -231,6 +235,9 @@ def crime_by_category(ctx: WebContext, area: Area) -> list[dict[str, Any]]:
         f"FROM crimes WHERE {condition} GROUP BY 1, 2",
         args,
     )
+    from paragon.stats.counts import compare_periods
+    from paragon.stats.multiple import bh_adjust
+
     series = _monthly(rows, win["before_start"], "category")
     ordered = sorted(series.items(), key=lambda kv: (-sum(kv[1][WINDOW_MONTHS:]), kv[0]))
     coverage = _paired(ctx, "crimes", win)
@@ -249,6 +256,9 @@ def _by_category_coverage(ctx: WebContext, win: dict[str, Any],
                           coverage: tuple[list[int], list[int]]) -> list[dict[str, Any]]:
     """Crime types compared over the months with data for each (points files loaded): a crime
     type no file holds in a month is missing that month, never zero."""
+    from paragon.stats.counts import compare_periods
+    from paragon.stats.multiple import bh_adjust
+
     covered = {name: _covered_for(ctx, win, name, coverage) for name, _ in ordered}
     ordered = [(name, months) for name, months in ordered if covered[name][0]]
     tested = {name: compare_periods(*_split(months, covered[name][1]))
@@ -264,9 +274,15 @@ def crime_summary(ctx: WebContext, area: Area) -> dict[str, Any]:
     """Crime by category and in total for the area (cached: the E-test on large counts is slow)."""
     def compute() -> dict[str, Any]:
         categories = crime_by_category(ctx, area)
-        return {"categories": categories, "total": total_change(ctx, area)}
+        return {"categories": categories, "total": crime_total(ctx, area)}
 
     return ctx.cached(("crime_summary", area.kind, area.id), compute)
+
+
+def crime_total(ctx: WebContext, area: Area) -> dict[str, Any] | None:
+    """All recorded crime in the area, the last 12 months against the 12 before (cached): the
+    overview's figure, without judging every crime type as :func:`crime_summary` does."""
+    return ctx.cached(("crime_total", area.kind, area.id), lambda: total_change(ctx, area))
 
 
 def total_change(ctx: WebContext, area: Area) -> dict[str, Any] | None:

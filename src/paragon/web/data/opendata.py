@@ -11,15 +11,15 @@ import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
-
-from paragon.csv_safe import safe_table
 from paragon.errors import NotFoundError
 from paragon.web.context import WebContext
 from paragon.web.data.adapters import display_year, milestones, source_of
 from paragon.web.data.local import PUBLIC_PRIORITY_FIELDS
+
+if TYPE_CHECKING:  # pyarrow loads when a file is first written, not with the field names
+    import pyarrow as pa
 
 FORMATS = {"csv": "text/csv; charset=utf-8", "parquet": "application/vnd.apache.parquet"}
 
@@ -96,6 +96,8 @@ def _sql(ctx: WebContext, dataset_id: str) -> tuple[str, list[Any]]:
 
 
 def _arrow(ctx: WebContext, dataset_id: str) -> pa.Table:
+    import pyarrow as pa
+
     if dataset_id == "milestones":
         rows = milestones(ctx, display_year(ctx, ctx.plan()))
         return pa.Table.from_pylist([
@@ -117,6 +119,8 @@ def export_file(ctx: WebContext, dataset_id: str, fmt: str) -> Path:
     """The dataset as a file (written by DuckDB's COPY), reused while the data is unchanged; the
     files of older data versions are deleted when a newer one is written. CSV text cells are
     formula-safe (:mod:`paragon.csv_safe`)."""
+    from paragon.csv_safe import safe_table
+
     if fmt not in FORMATS:
         raise NotFoundError(f"Downloads come as {' or '.join(FORMATS)}, not '{fmt[:20]}'.")
     dataset(dataset_id)

@@ -9,9 +9,10 @@ the words say it is within normal variation. Method names stay on the methods pa
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from paragon.stats import CountComparison
+if TYPE_CHECKING:  # the statistics load with the figures, not with the words
+    from paragon.stats import CountComparison
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
           "October", "November", "December")

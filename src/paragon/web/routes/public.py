@@ -12,8 +12,8 @@ from fastapi.responses import FileResponse, Response
 
 from paragon.errors import NotFoundError
 from paragon.measures.periods import YEAR_RE
-from paragon.web.data.areas import area_index
-from paragon.web.data.local import crime_summary, window_labels
+from paragon.web.data.areas import force_records
+from paragon.web.data.local import crime_total, window_labels
 from paragon.web.data.progress import plan_tables, progress
 from paragon.web.deps import Ctx
 from paragon.web.render import page
@@ -41,11 +41,10 @@ def overview_data(ctx: Ctx, year: str | None) -> dict[str, Any]:
     """The overview's figures: the first page most visitors see (the server warms it first)."""
     plan = ctx.plan()
     data = dict(ctx.cached(("progress", year), lambda: progress(ctx, year)))
-    crime = crime_summary(ctx, area_index(ctx).force)
     data.update(
         plan_title=plan.title, force_name=plan.force_name, vision=plan.vision,
         window=window_labels(ctx),
-        crime=crime["total"],
+        crime=crime_total(ctx, force_records(ctx)),
         tables=["priorities"],
     )
     return data
