@@ -286,7 +286,6 @@ def xmr(
     starts = _segment_starts(periods, rebase_at)
     bounds = list(zip(starts, [*starts[1:], len(values)], strict=True))
     points: list[XmrPoint] = []
-    lim = _Limits(0.0, 0.0, 0)
     for seg_no, (lo, hi) in enumerate(bounds):
         seg = [float(v) for v in values[lo:hi]]
         lim = _limits(seg, baseline_points)
