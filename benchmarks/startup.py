@@ -14,10 +14,17 @@ Python's bytecode cache is kept under benchmarks/out/startup/pycache (an install
 its cache; PYTHONDONTWRITEBYTECODE, if set, is dropped for the timed processes), and every
 command runs once before the timed runs so that the cache is written. The warehouses are built
 once under benchmarks/out/startup/ (git-ignored): the bundled West Midlands February 2011 street
-file (served) and the synthetic demo (milestones, and served).
+file (served), the same with the figures of its published version stored beside it (computed
+each run, as a publish computes them while a server runs) and the synthetic demo (milestones, and
+served).
 
     .venv/bin/python benchmarks/startup.py            # 5 runs each
     .venv/bin/python benchmarks/startup.py --runs 3
+    .venv/bin/python benchmarks/startup.py --before /tmp/old/src   # older code too, interleaved
+
+``--before DIR`` runs every paragon command a second time with ``PYTHONPATH=DIR`` (the ``src``
+folder of another checkout: the code before a change), in the same rounds, rows marked
+"(before)".
 """
 
 from __future__ import annotations
@@ -95,6 +102,23 @@ def street_warehouse() -> Path:
     if not db.exists():
         subprocess.run([PY, "-m", "paragon", "ingest", str(STREET), "--db", str(db)], env=env(),
                        check=True, capture_output=True)
+    return db
+
+
+def stored_warehouse() -> Path:
+    """The street-file warehouse again, with the figures of its published version stored beside
+    it as a publish stores them while a server runs (computed afresh each run, by this code)."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    db = OUT / "wm-2011-02-stored.duckdb"
+    if not db.exists():
+        subprocess.run([PY, "-m", "paragon", "ingest", str(STREET), "--db", str(db)], env=env(),
+                       check=True, capture_output=True)
+    folder = db.parent / f"{db.name}.published"
+    for old in folder.glob("v*.figures*"):
+        old.unlink()
+    version = json.loads((folder / "CURRENT").read_text())["version"]
+    subprocess.run([PY, "-m", "paragon.web.figures", str(db), str(version)], env=env(),
+                   check=True, capture_output=True)
     return db
 
 
@@ -179,24 +203,34 @@ def row(name: str, walls: list[float], cpus: list[float] | None, baseline: float
     med = statistics.median(walls)
     ratio = f"{med / baseline:6.1f}x {base_name}" if baseline else ""
     cpu = f"{statistics.median(cpus):6.3f}" if cpus else "     -"
-    return (f"| {name:40s} | {med:6.3f} | {min(walls):6.3f} | {max(walls):6.3f} | "
+    return (f"| {name:60s} | {med:6.3f} | {min(walls):6.3f} | {max(walls):6.3f} | "
             f"{cpu} | {ratio:28s} |")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--before", type=Path, default=None,
+                        help="src folder of older code to run beside this one (PYTHONPATH)")
     args = parser.parse_args()
-    street, demo = street_warehouse(), demo_warehouse()
+    street, demo, stored = street_warehouse(), demo_warehouse(), stored_warehouse()
     paragon = [PY, "-m", "paragon"]
     commands = {
         "python -c pass": [PY, "-c", "pass"],
         "paragon --help": [*paragon, "--help"],
     }
-    served = {"paragon serve (street file)": street, "paragon serve (demo)": demo}
+    served = {"paragon serve (street file)": street, "paragon serve (demo)": demo,
+              "paragon serve (street, figures stored)": stored}
     walls: dict[str, list[float]] = {}
     cpus: dict[str, list[float]] = {}
-    compute: list[float] = []
+    compute: dict[str, list[float]] = {}
+    trees = {"": None} if args.before is None else {"": None, " (before)": args.before}
+
+    def use(tree: Path | None) -> None:
+        if tree is None:
+            os.environ.pop("PYTHONPATH", None)
+        else:
+            os.environ["PYTHONPATH"] = str(tree.resolve())
 
     def note(name: str, wall: float, cpu: float) -> None:
         walls.setdefault(name, []).append(wall)
@@ -206,54 +240,66 @@ def main() -> None:
         return [*paragon, "serve", "--db", str(db), "--port", str(port)]
 
     # once untimed: the bytecode cache is written and the files are in the page cache
-    for command in commands.values():
-        run_once(command)
-    milestones_once(demo)
+    for tree in trees.values():
+        use(tree)
+        for command in commands.values():
+            run_once(command)
+        milestones_once(demo)
+        for db in served.values():
+            port = free_port()
+            first_page(serve_args(db, port), port)
+    use(None)
     port = free_port()
     first_page([PY, "-c", HELLO, str(port)], port)
-    for db in served.values():
-        port = free_port()
-        first_page(serve_args(db, port), port)
 
     for _ in range(args.runs):
-        for name, command in commands.items():
-            note(name, *run_once(command))
-        wall, cpu, inner = milestones_once(demo)
-        note("paragon milestones (demo)", wall, cpu)
-        compute.append(inner)
+        use(None)
+        note("python -c pass", *run_once(commands["python -c pass"]))
         port = free_port()
         note("fastapi hello world: first page", *first_page([PY, "-c", HELLO, str(port)], port))
-        for name, db in served.items():
-            port = free_port()
-            note(f"{name}: first page", *first_page(serve_args(db, port), port))
+        for mark, tree in trees.items():
+            use(tree)
+            note(f"paragon --help{mark}", *run_once(commands["paragon --help"]))
+            wall, cpu, inner = milestones_once(demo)
+            note(f"paragon milestones (demo){mark}", wall, cpu)
+            compute.setdefault(mark, []).append(inner)
+            for name, db in served.items():
+                port = free_port()
+                note(f"{name}: first page{mark}", *first_page(serve_args(db, port), port))
+    use(None)
 
     med = {k: statistics.median(v) for k, v in walls.items()}
-    overhead = [w - c for w, c in zip(walls["paragon milestones (demo)"], compute, strict=True)]
+    overhead = {mark: [w - c for w, c in zip(walls[f"paragon milestones (demo){mark}"],
+                                             compute[mark], strict=True)] for mark in trees}
     print(f"load average (1 min): {os.getloadavg()[0]:.1f}; {args.runs} runs each; figures "
-          f"stored at publish: street file {stored_figures(street)}, demo {stored_figures(demo)}")
-    print(f"| {'seconds':40s} | median |    min |    max | CPU md | {'ratio (medians)':28s} |")
-    print(f"|{'-' * 42}|--------|--------|--------|--------|{'-' * 30}|")
+          f"stored at publish: street file {stored_figures(street)}, demo {stored_figures(demo)}, "
+          f"street (figures stored) {stored_figures(stored)}")
+    print(f"| {'seconds':60s} | median |    min |    max | CPU md | {'ratio (medians)':28s} |")
+    print(f"|{'-' * 62}|--------|--------|--------|--------|{'-' * 30}|")
     passed = med["python -c pass"]
     hello = med["fastapi hello world: first page"]
     for name in walls:
         if name.startswith("paragon serve"):
             baseline, base_name = hello, "hello world"
-        elif name in ("paragon --help", "paragon milestones (demo)"):
+        elif name.startswith(("paragon --help", "paragon milestones (demo)")):
             baseline, base_name = passed, "python -c pass"
         else:
             baseline, base_name = None, ""
         print(row(name, walls[name], cpus[name], baseline, base_name))
-        if name == "paragon milestones (demo)":
-            print(row("  of which milestone_table (compute)", compute, None, None, ""))
-            print(row("  of which start-up overhead", overhead, None, passed,
+        if name.startswith("paragon milestones (demo)"):
+            mark = name.removeprefix("paragon milestones (demo)")
+            print(row("  of which milestone_table (compute)", compute[mark], None, None, ""))
+            print(row("  of which start-up overhead", overhead[mark], None, passed,
                       "python -c pass"))
     cli, typer_alone = import_seconds("import paragon.cli"), import_seconds("import typer")
     app = import_seconds("import paragon.web.app")
     fastapi = import_seconds("import fastapi, uvicorn")
     print(f"import time: paragon.cli {cli:.3f} s (typer alone {typer_alone:.3f} s); "
           f"paragon.web.app {app:.3f} s (fastapi and uvicorn alone {fastapi:.3f} s)")
-    print(json.dumps({"medians": med, "milestones_compute": statistics.median(compute),
-                      "milestones_overhead": statistics.median(overhead)}))
+    print(json.dumps({"medians": med,
+                      "milestones_compute": {m: statistics.median(c) for m, c in compute.items()},
+                      "milestones_overhead": {m: statistics.median(o)
+                                              for m, o in overhead.items()}}))
 
 
 if __name__ == "__main__":
