@@ -152,3 +152,19 @@ def test_milestones_module_loads_no_geography_library() -> None:
     unwanted = {"scipy.stats", "pandas", "pyarrow", "pyproj", "paragon.geography.lpus"}
     assert "paragon.measures.engine" in loaded
     assert loaded.isdisjoint(unwanted), sorted(loaded & unwanted)
+
+
+def test_warming_imports_the_figures_only_after_the_first_answer(tmp_path: Path) -> None:
+    # a server just started: the warm-up waits for the first answer before importing the
+    # figures' modules (numpy and scipy among them), so they do not compete with that answer
+    statement = app_start(tmp_path / "w.duckdb") + """
+import threading
+from paragon.web.app import warm
+stop, answered = threading.Event(), threading.Event()
+stop.set()  # shut down before the first answer
+warm(app.state.ctx, stop, answered)
+"""
+    loaded = modules_after(statement, top_level=False)
+    unwanted = {"paragon.web.data.analysis", "paragon.stats", "numpy", "scipy"}
+    assert "paragon.web.app" in loaded
+    assert loaded.isdisjoint(unwanted), sorted(loaded & unwanted)
