@@ -305,3 +305,154 @@ def test_points_files_cover_only_their_crime_types(tmp_path: Path, wh: Warehouse
     assert every.value is None
     assert every.note == ("the data loaded for this force holds only Burglary; all recorded "
                           "crime needs police.uk street files (every crime type)")
+
+
+def test_crime_source_needs_both_ends_for_a_period(warehouse: Warehouse) -> None:
+    # one end alone is no period: the source over all time
+    assert crime_source(warehouse, "west-midlands", APR, None) == "force"
+    assert crime_source(warehouse, "west-midlands", None, APR) == "force"
+
+
+def test_figures_keep_their_period_and_lpu(warehouse: Warehouse, plan: Plan) -> None:
+    count = figure_from(plan.measure("robbery"), APR, MAY, "dudley", Components(2.0, 2.0),
+                        "force")
+    assert count.lpu == "dudley"
+    survey = figure_from(plan.measure("confidence"), APR, MAY, "dudley",
+                         Components(1.0, 2.0, 2, 2.0), "survey")
+    assert survey.lpu == "dudley"
+    # Sandwell's crimes (LSOA E01009946): B3 in April, B4 in May, V2 in June
+    fig = compute(warehouse, plan, "total-recorded-crime", APR, JUL, "sandwell")
+    assert (fig.start, fig.end, fig.lpu, fig.value) == (APR, JUL, "sandwell", 3.0)
+    local, kept = compute_months(warehouse, plan, "total-recorded-crime", [APR, JUN], "sandwell")
+    assert kept == {APR: Components(1.0, 1.0), JUN: Components(1.0, 1.0)}
+    assert (local.start, local.end, local.lpu, local.value) == (APR, JUL, "sandwell", 2.0)
+    uk_only = plan.measure("robbery").model_copy(update={"select": CrimeSelect(
+        policeuk_categories=["Robbery"])})
+    plan2 = plan.model_copy(update={"measures": [uk_only if m.id == "robbery" else m
+                                                 for m in plan.measures]})
+    none = compute(warehouse, plan2, "robbery", APR, JUL, "sandwell")
+    assert none.value is None and none.note is not None and none.lpu == "sandwell"
+
+
+def test_a_count_with_an_of_field_counts_its_own_selection(warehouse: Warehouse,
+                                                           plan: Plan) -> None:
+    # `of` names the count a detection rate divides; on a count measure it is ignored
+    odd = plan.measure("total-recorded-crime").model_copy(update={"of": "hate-crime"})
+    plan2 = plan.model_copy(update={"measures": [odd if m.id == odd.id else m
+                                                 for m in plan.measures]})
+    months, _ = monthly_components(warehouse, plan2, "total-recorded-crime", APR, JUL)
+    assert months == {APR: Components(3.0, 3.0), MAY: Components(2.0, 2.0),
+                      JUN: Components(1.0, 1.0)}
+
+
+def test_force_records_are_read_for_detections_even_with_outcomes_loaded(
+        tmp_path: Path, plan: Plan) -> None:
+    (tmp_path / "c.csv").write_text(CRIMES, encoding="utf-8")
+    outcomes = tmp_path / "2011-04-west-midlands-outcomes.csv"
+    outcomes.write_text(
+        "Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,"
+        "LSOA name,Outcome type\nX1,2011-04,West Midlands Police,West Midlands Police,,,,,,"
+        "Suspect charged\n", encoding="utf-8")
+    with Warehouse.open(tmp_path / "w.duckdb") as wh:
+        ingest_paths(wh, [tmp_path / "c.csv", outcomes], plan)
+        months, source = monthly_components(wh, plan, "burglary-dwelling-detections", APR, JUL)
+    assert source == "force"
+    assert months == {  # as in test_detection_months: the outcomes file is not read
+        APR: Components(1.0, 3.0, cohort_detected=2),
+        MAY: Components(1.0, 1.0, cohort_detected=0),
+        JUN: Components(1.0, 0.0, cohort_detected=0),
+    }
+
+
+def test_the_source_is_chosen_for_the_period_asked(tmp_path: Path, plan: Plan) -> None:
+    # police.uk street rows in February 2011, the force's own records from March 2011
+    street = tmp_path / "2011-02-west-midlands-street.csv"
+    street.write_text(STREET, encoding="utf-8")
+    (tmp_path / "c.csv").write_text(CRIMES, encoding="utf-8")
+    with Warehouse.open(tmp_path / "w.duckdb") as wh:
+        ingest_paths(wh, [street, tmp_path / "c.csv"], plan)
+        uk = monthly_components(wh, plan, "robbery", FEB, MAR)
+        force = monthly_components(wh, plan, "total-recorded-crime", APR, MAY)
+    assert uk == ({FEB: Components(3.0, 3.0)}, "policeuk")
+    assert force == ({APR: Components(3.0, 3.0)}, "force")
+
+
+GM_HEAD = ("Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,"
+           "LSOA name,{}\n")
+BOLTON, MANCHESTER = "-2.438828,53.612133", "-2.2426,53.4808"
+
+
+def _gm_row(crime: str, month: str, where: str, last: str) -> str:
+    return (f"{crime},{month},Greater Manchester Police,Greater Manchester Police,{where},"
+            f"On or near X,,,{last}\n")
+
+
+@pytest.fixture(scope="module")
+def gm_mixed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Warehouse, Plan]]:
+    """Greater Manchester: a street file for January 2016 (robbery R1 in Bolton, robbery R2 and
+    burglary B1 in Manchester), a points file of 2 burglaries in February, 3 burglaries and a
+    vehicle crime in March and a robbery in April, and outcomes files for January (R1 charged)
+    and February (B1 cautioned)."""
+    folder = tmp_path_factory.mktemp("gm")
+    street = folder / "2016-01-greater-manchester-street.csv"
+    street.write_text(GM_HEAD.format("Crime type,Last outcome category,Context")
+                      + _gm_row("R1", "2016-01", BOLTON, "Robbery,,")
+                      + _gm_row("R2", "2016-01", MANCHESTER, "Robbery,,")
+                      + _gm_row("B1", "2016-01", MANCHESTER, "Burglary,,"), encoding="utf-8")
+    jan = folder / "2016-01-greater-manchester-outcomes.csv"
+    jan.write_text(GM_HEAD.format("Outcome type")
+                   + _gm_row("R1", "2016-01", ",", "Suspect charged"), encoding="utf-8")
+    feb = folder / "2016-02-greater-manchester-outcomes.csv"
+    feb.write_text(GM_HEAD.format("Outcome type")
+                   + _gm_row("B1", "2016-02", ",", "Offender given a caution"), encoding="utf-8")
+    lines = gzip.decompress((DATA / "policeuk" / "derived" / "gmp_bur.csv.gz").read_bytes()
+                            ).decode().splitlines()
+    febs = [x for x in lines[1:] if x.startswith("2016-02,")][:2]
+    mars = [x for x in lines[1:] if x.startswith("2016-03,")][:3]
+    points = folder / "points.csv"
+    points.write_text("\n".join([
+        lines[0], *febs, *mars, mars[0].replace("Burglary", "Vehicle crime"),
+        mars[0].replace("2016-03", "2016-04").replace("Burglary", "Robbery")]) + "\n",
+        encoding="utf-8")
+    from paragon.plan import parse_plan
+    from paragon.plan.init import starter_plan_text
+
+    gm = parse_plan(starter_plan_text("greater-manchester", "2016-17"), "gm starter")
+    wh = Warehouse.open(folder / "w.duckdb")
+    ingest_paths(wh, [street, jan, feb], gm)
+    ingest_paths(wh, [points], gm, kind="points")
+    yield wh, gm
+    wh.close()
+
+
+def test_points_months_bound_what_a_measure_covers(gm_mixed: tuple[Warehouse, Plan]) -> None:
+    wh, gm = gm_mixed
+    jan16, feb16, mar16, apr16 = (date(2016, m, 1) for m in (1, 2, 3, 4))
+    # burglary is covered in January (street file), February and March (points)
+    assert monthly_components(wh, gm, "burglary", mar16, apr16) == \
+        ({mar16: Components(3.0, 3.0)}, "policeuk")
+    # robbery is covered in January and April only: February to March holds other types
+    with pytest.raises(MeasureUnavailable) as err:
+        monthly_components(wh, gm, "robbery", feb16, apr16)
+    assert str(err.value) == ("no data loaded covers this measure from 2016-02 to 2016-03 (the "
+                              "data loaded for those months holds only Burglary, Vehicle crime)")
+    with pytest.raises(MeasureUnavailable) as err:
+        monthly_components(wh, gm, "robbery", mar16, apr16)
+    assert str(err.value) == ("no data loaded covers this measure from 2016-03 to 2016-03 (the "
+                              "data loaded for those months holds only Burglary, Vehicle crime)")
+    # all crime is covered by the street file's month only, though points rows follow it
+    assert monthly_components(wh, gm, "total-crime", jan16, date(2016, 5, 1)) == \
+        ({jan16: Components(3.0, 3.0)}, "policeuk")
+
+
+def test_police_uk_detections_by_lpu_and_covered_month(gm_mixed: tuple[Warehouse, Plan]) -> None:
+    wh, gm = gm_mixed
+    jan16, mar16 = date(2016, 1, 1), date(2016, 3, 1)
+    # January: robberies R1 (Bolton, charged in January) and R2 (Manchester, no outcome);
+    # February has an outcomes file but no robbery coverage (points of burglary only)
+    assert monthly_components(wh, gm, "robbery-detections", jan16, mar16) == \
+        ({jan16: Components(1.0, 2.0, cohort_detected=1)}, "policeuk")
+    assert monthly_components(wh, gm, "robbery-detections", jan16, mar16, "bolton")[0] == \
+        {jan16: Components(1.0, 1.0, cohort_detected=1)}
+    assert monthly_components(wh, gm, "robbery-detections", jan16, mar16, "manchester")[0] == \
+        {jan16: Components(0.0, 1.0, cohort_detected=0)}
