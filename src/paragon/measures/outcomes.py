@@ -23,6 +23,7 @@ from datetime import date
 from typing import Any
 
 from paragon.errors import NotFoundError
+from paragon.geography.forces import TERRITORIAL
 from paragon.measures.engine import Components, MeasureUnavailable, select_clause
 from paragon.measures.periods import add_months, month_label
 from paragon.plan.schema import Measure, Plan
@@ -108,10 +109,17 @@ def detection_months(
         # Every detected crime counts: no street row needed.
         det_where, det_params = "TRUE", []
     elif base.select.all:
-        # The outcome row carries the crime's LSOA, which places it in an LPU.
+        # The outcome row carries the crime's LSOA, which the plan's geography places in an LPU
+        # (the warehouse's geography table is filled only for the demo).
+        if force in TERRITORIAL:
+            from paragon.geography.lpus import lpu_lsoas  # pyarrow and pyproj: only for an LPU
+
+            lsoas, lsoa_params = "SELECT unnest(?)", [lpu_lsoas(plan, lpu)]
+        else:
+            lsoas, lsoa_params = "SELECT lsoa_code FROM geography WHERE lpu_id = ?", [lpu]
         det_where = ("d.crime_reference IN (SELECT crime_reference FROM outcomes WHERE force = ? "
-                     "AND lsoa_code IN (SELECT lsoa_code FROM geography WHERE lpu_id = ?))")
-        det_params = [force, lpu]
+                     f"AND lsoa_code IN ({lsoas}))")
+        det_params = [force, *lsoa_params]
     else:
         det_where = f"d.crime_reference IN (SELECT crime_reference FROM crimes WHERE {crimes})"
         det_params = crime_params
