@@ -111,6 +111,8 @@ def detection_months(
     elif base.select.all:
         # The outcome row carries the crime's LSOA, which the plan's geography places in an LPU
         # (the warehouse's geography table is filled only for the demo).
+        assert lpu is not None
+        lsoa_params: list[Any]
         if force in TERRITORIAL:
             from paragon.geography.lpus import lpu_lsoas  # pyarrow and pyproj: only for an LPU
 
