@@ -84,6 +84,10 @@ def test_select_clause() -> None:
         "offence_group IN (SELECT unnest(?)) OR is_hate OR is_domestic)",
         [["28E"], ["Domestic burglary"], ["Robbery"]])
     assert select_clause(CrimeSelect(flags=["business"]), None) == ("(is_business)", [])
+    # no crimes loaded for the period: a police.uk-only measure matches nothing, not refused
+    # with a message about the force's own records
+    assert select_clause(CrimeSelect(policeuk_categories=["Robbery"]), None) == (
+        "category IN (SELECT unnest(?))", [["Robbery"]])
     with pytest.raises(MeasureUnavailable) as err:
         select_clause(CrimeSelect(offence_codes=["28E"]), "policeuk")
     assert str(err.value) == \

@@ -113,6 +113,11 @@ def select_clause(select: CrimeSelect, source: str | None) -> tuple[str, list[An
     for flag in select.flags:
         parts.append(f"is_{flag}")
     if not parts:
+        if source is None and select.policeuk_categories:
+            # no crimes at all in the period: the measure is read as police.uk would be (it
+            # matches nothing), like a measure of the force's codes, not refused as if the
+            # force's own records were loaded
+            return "category IN (SELECT unnest(?))", [select.policeuk_categories]
         raise MeasureUnavailable(
             "this measure selects police.uk categories only, and the force's own records are loaded"
         )
