@@ -140,3 +140,23 @@ def test_a_public_page_asked_again_is_sent_as_it_was_until_the_data_changes(
     kept = len(memo._pages)
     signed_in = client.get("/")
     assert "Sign out" in signed_in.text and len(memo._pages) == kept  # never kept for a user
+
+
+def test_map_layers_are_tagged_by_data_version_and_sent_again_as_kept(
+        db: Path, client: TestClient) -> None:
+    first = client.get("/map/lpus.geojson")
+    assert first.status_code == 200 and first.headers["content-type"] == "application/geo+json"
+    tag = first.headers["etag"]
+    assert first.headers.get_list("cache-control") == ["public, no-cache"]  # never max-age
+    memo = _page_memo(client)
+    hits = memo.hits
+    again = client.get("/map/lpus.geojson")
+    assert memo.hits == hits + 1 and again.content == first.content
+    assert client.get("/map/lpus.geojson",
+                      headers={"if-none-match": tag}).status_code == 304
+    hood = client.get("/map/neighbourhoods.geojson?lpu=coventry")
+    assert hood.headers["etag"] != tag and hood.headers["cache-control"] == "public, no-cache"
+    _add_month(db)
+    client.app.state.ctx.refresh(force=True)  # type: ignore[attr-defined]
+    after = client.get("/map/lpus.geojson", headers={"if-none-match": tag})
+    assert after.status_code == 200 and after.headers["etag"] != tag

@@ -140,11 +140,12 @@ def _map(ctx: Ctx, lpu_id: str | None = None) -> dict[str, Any]:
 
 
 def _geojson(data: dict[str, Any] | bytes) -> Response:
+    """A map layer. It sets no Cache-Control of its own: like a public page it is tagged by data
+    version (so a browser or proxy never keeps counts of an older version) and, for visitors not
+    signed in, sent again from the worker's page memo without being computed."""
     if isinstance(data, bytes):  # serialised once per data version
-        return Response(data, media_type="application/geo+json",
-                        headers={"Cache-Control": "public, max-age=300"})
-    return JSONResponse(data, media_type="application/geo+json",
-                        headers={"Cache-Control": "public, max-age=300"})
+        return Response(data, media_type="application/geo+json")
+    return JSONResponse(data, media_type="application/geo+json")
 
 
 @router.get("/map/lpus.geojson", responses=GEOJSON, summary="LPU boundaries with crime counts")
