@@ -160,3 +160,28 @@ def test_map_layers_are_tagged_by_data_version_and_sent_again_as_kept(
     client.app.state.ctx.refresh(force=True)  # type: ignore[attr-defined]
     after = client.get("/map/lpus.geojson", headers={"if-none-match": tag})
     assert after.status_code == 200 and after.headers["etag"] != tag
+
+
+def test_a_kept_page_is_compressed_once_and_sent_compressed_again(
+        db: Path, client: TestClient) -> None:
+    import gzip
+
+    first = client.get("/map/lpus.geojson", headers={"accept-encoding": "gzip"})
+    assert first.headers["content-encoding"] == "gzip"  # compressed by the compression layer
+    memo = _page_memo(client)
+    (key,) = [k for k in memo._pages if k[0] == first.headers["etag"]]
+    assert key not in memo._gzipped
+    raw = client.get("/map/lpus.geojson", headers={"accept-encoding": "identity"})
+    assert "content-encoding" not in raw.headers and key not in memo._gzipped
+    again = client.get("/map/lpus.geojson", headers={"accept-encoding": "gzip, br"})
+    assert key in memo._gzipped  # made from the kept page, and kept beside it
+    packed = memo._gzipped[key][1]
+    assert gzip.decompress(packed) == raw.content == again.content == first.content
+    assert again.headers["content-encoding"] == "gzip"
+    assert again.headers["content-length"] == str(len(packed))
+    assert again.headers["vary"] == "Accept, Accept-Encoding"
+    assert again.headers["etag"] == first.headers["etag"]
+    assert client.get("/map/lpus.geojson", headers={"accept-encoding": "gzip"}).content \
+        == raw.content
+    small = client.get("/health")  # too small to compress: never a gzip copy
+    assert "content-encoding" not in small.headers

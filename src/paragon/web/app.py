@@ -26,7 +26,7 @@ from paragon.settings import Settings
 from paragon.warehouse import Warehouse
 from paragon.web.context import WebContext
 from paragon.web.errors import install_error_handlers
-from paragon.web.http_cache import HttpCacheMiddleware
+from paragon.web.http_cache import GZIP_LEVEL, GZIP_MINIMUM, HttpCacheMiddleware
 from paragon.web.routes import admin, analyst, areas, jobs, login, policeuk, public, tasking
 from paragon.web.security import SecurityMiddleware
 
@@ -163,7 +163,7 @@ def create_app(settings: Settings, *, warehouse: Warehouse | None = None,
 
     app.add_middleware(HttpCacheMiddleware)
     # level 5: most of level 9's saving for a fraction of its time (a 500 kB map in ~10 ms)
-    app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=5)
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM, compresslevel=GZIP_LEVEL)
     app.add_middleware(SecurityMiddleware)
     app.add_middleware(FirstAnswerMiddleware, answered=answered)
     app.add_middleware(ServerTimingMiddleware)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import threading
+import zlib
 from collections import OrderedDict
 from datetime import UTC, datetime
 from typing import Any
@@ -36,6 +37,8 @@ from paragon.web.context import WebContext
 PUBLIC_TAG = "public"
 CACHE_CONTROL = b"public, no-cache"
 VARY = b"Accept"
+GZIP_MINIMUM = 1000  # the compression layer's minimum size (web/app.py)
+GZIP_LEVEL = 5
 SESSION_COOKIE_NAMES = ("paragon_session=", "__Host-paragon_session=")
 
 
@@ -99,8 +102,14 @@ class HttpCacheMiddleware:
         page_key = (etag, headers.get("host", ""), scope.get("scheme", ""))
         kept = self.pages.get(page_key) if scope.get("method") == "GET" else None
         if kept is not None:
-            await send({"type": "http.response.start", "status": 200, "headers": list(kept[0])})
-            await send({"type": "http.response.body", "body": kept[1]})
+            kept_headers, body = kept
+            if "gzip" in headers.get("accept-encoding", "") and len(body) >= GZIP_MINIMUM:
+                # compressed once per kept page, not per request (the compression layer passes
+                # an answer that already names its encoding through unchanged)
+                kept_headers, body = await self.pages.gzipped(page_key, kept)
+            await send({"type": "http.response.start", "status": 200,
+                        "headers": list(kept_headers)})
+            await send({"type": "http.response.body", "body": body})
             return
         start: list[Any] | None = None  # the headers as the page sent them (outer layers
         chunks: list[bytes] = []          # such as compression change the message itself)
@@ -136,6 +145,7 @@ class PageMemo:
         self._bytes = 0
         self.hits = 0  # pages sent as they were kept (tests read it)
         self._pages: OrderedDict[tuple[str, str, str], tuple[list[Any], bytes]] = OrderedDict()
+        self._gzipped: dict[tuple[str, str, str], tuple[list[Any], bytes]] = {}
         self._lock = threading.Lock()
 
     def get(self, key: tuple[str, str, str]) -> tuple[list[Any], bytes] | None:
@@ -146,6 +156,32 @@ class PageMemo:
                 self.hits += 1
             return page
 
+    async def gzipped(self, key: tuple[str, str, str],
+                      page: tuple[list[Any], bytes]) -> tuple[list[Any], bytes]:
+        """The kept page gzip-compressed, with its headers (encoding, length, ``Vary``); made
+        once per kept page (in a thread for a large one) and kept beside it."""
+        with self._lock:
+            done = self._gzipped.get(key)
+        if done is not None:
+            return done
+        headers, body = page
+
+        def compress() -> bytes:
+            packer = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+            return packer.compress(body) + packer.flush()
+
+        packed = compress() if len(body) < 128 * 1024 else await anyio.to_thread.run_sync(compress)
+        vary = b", ".join(v for k, v in headers if k.lower() == b"vary") or b""
+        out = [(k, v) for k, v in headers
+               if k.lower() not in (b"content-length", b"content-encoding", b"vary")]
+        out += [(b"content-encoding", b"gzip"), (b"content-length", str(len(packed)).encode()),
+                (b"vary", (vary + b", " if vary else b"") + b"Accept-Encoding")]
+        with self._lock:
+            if key in self._pages:  # not dropped meanwhile: kept with it
+                self._gzipped[key] = (out, packed)
+                self._bytes += len(packed)
+        return out, packed
+
     def keep(self, key: tuple[str, str, str], headers: list[Any], body: bytes) -> None:
         names = {k.lower() for k, _ in headers}
         kind = next((v for k, v in headers if k.lower() == b"content-type"), b"")
@@ -153,12 +189,17 @@ class PageMemo:
                 or not kind.startswith(self.KEPT_TYPES) or len(body) > self._max_bytes // 8:
             return
         with self._lock:
-            old = self._pages.pop(key, None)
-            if old is not None:
-                self._bytes -= len(old[1])
+            self._drop(key)
             self._pages[key] = (headers, body)
             self._bytes += len(body)
             while self._pages and (len(self._pages) > self._entries
                                    or self._bytes > self._max_bytes):
-                _, dropped = self._pages.popitem(last=False)
-                self._bytes -= len(dropped[1])
+                self._drop(next(iter(self._pages)))
+
+    def _drop(self, key: tuple[str, str, str]) -> None:
+        old = self._pages.pop(key, None)
+        if old is not None:
+            self._bytes -= len(old[1])
+        packed = self._gzipped.pop(key, None)
+        if packed is not None:
+            self._bytes -= len(packed[1])
