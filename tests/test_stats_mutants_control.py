@@ -5,6 +5,7 @@ of 0 or 1, a rate above 100%), and the g chart's refusals and boundary."""
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 
@@ -162,3 +163,164 @@ def test_count_chart_to_dict_keeps_the_baseline_and_the_seasonal_profile() -> No
     assert d["baseline"] == ["2018-01", "2019-12"]
     assert c.seasonal is not None and d["seasonal"] == c.seasonal.to_dict()
     assert d["seasonal"] is not None
+
+
+def test_g_chart_lower_limit_is_zero_and_a_gap_of_zero_is_common() -> None:
+    for gaps in ([0.0, 0.0], [0.0, 1.0], [5.0, 6.0, 7.0], [100.0, 101.0, 99.0, 100.0]):
+        c = g_chart(gaps, better="lower")
+        g = sum(gaps) / len(gaps)
+        assert g - 3 * math.sqrt(g * (g + 1)) <= 0.0 and c.lower_limit == 0.0
+        assert c.signals == ["common"] * len(gaps)  # the shortest gap is never a signal
+    assert g_chart([0.0, 0.0], better="lower").upper_limit == 0.0
+    c = g_chart([1.0, 1.0, 1.0], better="lower")
+    assert c.upper_limit == pytest.approx(1 + 3 * math.sqrt(2))
+
+
+def _reference_autocorrelation(y: list[float], periods: list[str], segs: list[int]) -> float:
+    """Residuals about a least-squares line per segment of three or more months (numpy),
+    lag-1 products between consecutive months of one segment, Kendall's correction, in [-1, 1]."""
+    import numpy as np
+
+    number = [int(p[:4]) * 12 + int(p[5:]) for p in periods]
+    resid: dict[int, float] = {}
+    for s in sorted(set(segs)):
+        idx = [i for i, g in enumerate(segs) if g == s]
+        if len(idx) < 3:
+            continue
+        t = np.array([number[i] for i in idx], float)
+        fit = np.polyfit(t, np.array([y[i] for i in idx]), 1)
+        for i, r in zip(idx, np.array([y[i] for i in idx]) - np.polyval(fit, t), strict=True):
+            resid[i] = float(r)
+    kept = sorted(resid)
+    lag = sum(resid[i] * resid[j] for i, j in itertools.pairwise(kept)
+              if segs[i] == segs[j] and number[j] == number[i] + 1)
+    n = len(kept)
+    return max(-1.0, min(1.0, (lag / sum(r * r for r in resid.values()) * n + 1) / (n - 3)))
+
+
+def _months(n: int) -> list[str]:
+    return [f"{2010 + i // 12}-{i % 12 + 1:02d}" for i in range(n)]
+
+
+def _noise(n: int, seed: int) -> list[float]:
+    import numpy as np
+
+    return [float(x) for x in 50 + 10 * np.random.default_rng(seed).normal(size=n)]
+
+
+def test_autocorrelation_keeps_a_segment_of_three_months_and_skips_one_of_two() -> None:
+    from paragon.stats.control import adjusted_autocorrelation
+
+    per = _months(27)
+    y = _noise(27, 3)
+    three = [0] * 3 + [1] * 24  # 27 residuals
+    got = adjusted_autocorrelation(y, per, three)
+    assert got == pytest.approx(_reference_autocorrelation(y, per, three), rel=1e-9)
+    assert got != pytest.approx(adjusted_autocorrelation(y[3:], per[3:], [1] * 24), rel=1e-6)
+    two = [0] * 2 + [1] * 25  # the first two months are left out, the rest still counted
+    got = adjusted_autocorrelation(y, per, two)
+    assert got is not None
+    assert got == pytest.approx(_reference_autocorrelation(y, per, two), rel=1e-9)
+    assert got == pytest.approx(adjusted_autocorrelation(y[2:], per[2:], [1] * 25), rel=1e-12)
+
+
+def test_autocorrelation_needs_24_months_and_some_spread() -> None:
+    from paragon.stats.control import adjusted_autocorrelation
+
+    per = _months(24)
+    y = _noise(24, 4)
+    assert adjusted_autocorrelation(y, per, [0] * 24) == pytest.approx(
+        _reference_autocorrelation(y, per, [0] * 24), rel=1e-9)
+    assert adjusted_autocorrelation(y[:23], per[:23], [0] * 23) is None
+    assert adjusted_autocorrelation([7.0] * 24, per, [0] * 24) is None  # no residual at all
+    small = [50 + 0.001 * v for v in _noise(24, 5)]  # residual sum of squares well below 1
+    assert adjusted_autocorrelation(small, per, [0] * 24) == pytest.approx(
+        _reference_autocorrelation(small, per, [0] * 24), rel=1e-6)
+
+
+def test_autocorrelation_is_kept_within_minus_one_and_one() -> None:
+    from paragon.stats.control import adjusted_autocorrelation
+
+    per = _months(24)
+    # one and a half slow waves: residuals so smooth that the corrected value is above 1
+    wave = [100 * math.sin(3 * math.pi * (i + 1) / 25) for i in range(24)]
+    assert adjusted_autocorrelation(wave, per, [0] * 24) == 1.0
+    zigzag = [100.0 + (-1) ** i for i in range(24)]  # r near -1
+    assert adjusted_autocorrelation(zigzag, per, [0] * 24) == -1.0
+
+
+def test_a_break_on_the_last_month_starts_a_segment_and_a_baseline_of_one_month_is_allowed() -> None:
+    from paragon.stats.control import _check_baseline, _check_periods, _segments
+
+    per = _months(4)
+    assert _segments(per, [per[-1]]) == ([0, 0, 0, 1], [per[-1]])
+    assert _segments(per, [per[0], "2011-01"]) == ([0, 0, 0, 0], [])
+    _check_baseline((per[1], per[1]))
+    with pytest.raises(ValueError, match=r"^periods must be unique months in time order$"):
+        _check_periods([per[1], per[0]])
+
+
+def test_count_chart_segments_field_by_field_without_seasonal_adjustment() -> None:
+    # a one-month segment (no limits), a judged one, and one whose mean is exactly the rare-event
+    # minimum of 4 a month (judged); raw counts throughout
+    v = [5.0, 10.0, 12.0, 11.0, 9.0, 13.0, 4.0, 4.0, 4.0, 4.0, 4.0, 4.0]
+    c = count_chart(v, MONTHS, better="lower", breaks=["2020-02", "2020-07"])
+    assert c.method == "xmr" and (c.centre, c.lower_limit, c.upper_limit) == (4.0, 4.0, 4.0)
+    assert c.trial_limits and c.breaks == ["2020-02", "2020-07"]
+    assert c.caveats == [
+        "Seasonality not removed: fewer than 2 years of data for some calendar month (or a "
+        "month with no events), so part of the variation may be seasonal.",
+        "Months 2020-01 to 2020-01: fewer than 2 months to set limits in this segment; no "
+        "signals are shown."]
+    first, *middle = c.points[:6]
+    assert (first.period, first.value, first.plotted, first.seasonal_index, first.centre,
+            first.lower_limit, first.upper_limit, first.moving_range, first.signal,
+            first.variation, first.segment, first.suppressed) == (
+        "2020-01", 5.0, 5.0, None, None, None, None, None, "none", "common", 0,
+        "fewer than 2 months to set limits in this segment")
+    mr = (2 + 1 + 2 + 4) / 4
+    assert [(p.value, p.plotted, p.seasonal_index, p.centre, p.moving_range, p.segment,
+             p.suppressed) for p in middle] == [
+        (x, x, None, 11.0, m, 1, None)
+        for x, m in zip(v[1:6], [None, 2.0, 1.0, 2.0, 4.0], strict=True)]
+    assert middle[0].lower_limit == pytest.approx(11 - 2.66 * mr)
+    assert middle[0].upper_limit == pytest.approx(11 + 2.66 * mr)
+    assert [p.segment for p in c.points[6:]] == [2] * 6
+    assert all(p.suppressed is None and p.centre == 4.0 for p in c.points[6:])
+    two = count_chart([10.0, 12.0], MONTHS[:2], better="lower", seasonal=False)
+    assert two.method == "xmr" and two.centre == 11.0 and two.caveats == []
+    with pytest.raises(ValueError, match=r"^counts must be finite and not negative$"):
+        count_chart([1.0, -2.0], MONTHS[:2], better="lower", seasonal=False)
+
+
+def test_count_chart_with_no_segment_judged_has_no_limits_and_no_seasonal_caveat() -> None:
+    c = count_chart([3.0, 2.0, 3.0, 4.0], MONTHS[:4], better="lower")
+    assert c.method == "none" and c.centre is None and c.trial_limits is False
+    assert c.autocorrelation is None
+    assert c.caveats == ["Months 2020-01 to 2020-04: too few events for a control chart "
+                         "(average 3.0 a month, below 4); no signals are shown."]
+
+
+def test_count_chart_seasonal_points_and_the_note_on_months_that_move_together() -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    periods = [f"{y}-{m:02d}" for y in range(2016, 2020) for m in range(1, 13)]
+    level = np.zeros(48)
+    for i in range(1, 48):
+        level[i] = 0.9 * level[i - 1] + rng.normal(0, 0.08)
+    season = np.array([1.2, 1.1, 1.0, 0.9, 0.9, 0.8, 0.8, 0.9, 1.0, 1.1, 1.2, 1.1])
+    values = [float(round(300 * season[i % 12] * math.exp(level[i]))) for i in range(48)]
+    c = count_chart(values, periods, better="lower", show_from="2019-01")
+    assert c.method == "xmr_seasonal" and c.seasonal is not None
+    assert [p.period for p in c.points] == periods[36:]
+    for p, v in zip(c.points, values[36:], strict=True):
+        assert p.value == v and p.seasonal_index == pytest.approx(c.seasonal.of(p.period))
+        assert p.plotted == pytest.approx(v / c.seasonal.of(p.period))
+    rho = c.autocorrelation
+    assert rho is not None and rho >= 2.0 / math.sqrt(48)
+    assert c.caveats == [
+        f"Neighbouring months move together here (correlation {rho:.2f} once the season and "
+        "trend are taken out), so runs on one side of the average and months near the limits "
+        "come more often than in a steady series: a signal shows a real movement of the level, "
+        "but not necessarily a lasting one."]

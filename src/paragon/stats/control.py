@@ -397,9 +397,11 @@ def g_chart(gaps: Sequence[float], *, better: Better) -> GChart:
     """g chart (Benneyan 2001) of the number of days (or opportunities) between events.
 
     The gaps of a stable rare-event process are geometric with mean ḡ, standard deviation
-    √(ḡ(ḡ+1)); limits ḡ ± 3√(ḡ(ḡ+1)), the lower one floored at 0. A gap above the upper limit
-    means events became rarer than before: an improvement when fewer events are better
-    (``better="lower"``, as for crime), a concern when more are better.
+    √(ḡ(ḡ+1)); the upper limit is ḡ + 3√(ḡ(ḡ+1)). The lower limit ḡ − 3√(ḡ(ḡ+1)) is always
+    below 0 (3√(ḡ(ḡ+1)) > ḡ), so it is 0 and no single gap can be too short: events becoming
+    more frequent show only as a run of short gaps, which this chart does not test. A gap above
+    the upper limit means events became rarer than before: an improvement when fewer events are
+    better (``better="lower"``, as for crime), a concern when more are better.
     """
     if len(gaps) < 2:
         raise ValueError("a g chart needs at least 2 gaps between events")
@@ -407,12 +409,8 @@ def g_chart(gaps: Sequence[float], *, better: Better) -> GChart:
         raise ValueError("gaps must be finite and not negative")
     g = sum(gaps) / len(gaps)
     sd = math.sqrt(g * (g + 1))
-    upper, lower = g + 3 * sd, max(0.0, g - 3 * sd)
+    upper = g + 3 * sd
     rarer: Variation = ("neither" if better == "neutral"
                         else "improvement" if better == "lower" else "concern")
-    commoner: Variation = ("neither" if better == "neutral"
-                           else "concern" if better == "lower" else "improvement")
-    signals: list[Variation] = [
-        rarer if x > upper else commoner if x < lower else "common" for x in gaps
-    ]
-    return GChart(g, upper, lower, [float(x) for x in gaps], signals)
+    signals: list[Variation] = [rarer if x > upper else "common" for x in gaps]
+    return GChart(g, upper, 0.0, [float(x) for x in gaps], signals)
