@@ -324,3 +324,54 @@ def test_count_chart_seasonal_points_and_the_note_on_months_that_move_together()
         "trend are taken out), so runs on one side of the average and months near the limits "
         "come more often than in a steady series: a signal shows a real movement of the level, "
         "but not necessarily a lasting one."]
+
+
+def _laney(events: list[float], sizes: list[float]) -> tuple[float, list[float]]:
+    """Independent Laney p′: centre (percent) and each month's σᵢσz (percent)."""
+    pbar = sum(events) / sum(sizes)
+    sig = [math.sqrt(pbar * (1 - pbar) / n) for n in sizes]
+    z = [(e / n - pbar) / s for e, n, s in zip(events, sizes, sig, strict=True)]
+    sz = sum(abs(b - a) for a, b in itertools.pairwise(z)) / (len(z) - 1) / 1.128
+    return 100 * pbar, [100 * s * sz for s in sig]
+
+
+def test_laney_near_limits_two_of_three_and_the_headline_of_the_last_month() -> None:
+    sizes = [100.0, 120.0, 80.0, 150.0, 100.0, 90.0, 110.0, 130.0, 100.0, 95.0, 105.0, 115.0]
+    shares = [0.40, 0.43, 0.37, 0.41, 0.39, 0.44, 0.38, 0.42, 0.40, 0.36, 0.41, 0.39]
+    events = [n * p for n, p in zip(sizes, shares, strict=True)]
+    centre, _ = _laney(events, sizes)
+    later = [100.0, 200.0, 60.0, 100.0, 200.0, 60.0]
+    _, spread = _laney(events, sizes)
+    pbar = centre / 100
+    sz = spread[0] / (100 * math.sqrt(pbar * (1 - pbar) / sizes[0]))
+    s = [100 * math.sqrt(pbar * (1 - pbar) / n) * sz for n in later]
+    # months 13-15: 2.5σ, 0.5σ and 2.5σ above the centre; months 16-18 the same below
+    values = [centre + 2.5 * s[0], centre + 0.5 * s[1], centre + 2.5 * s[2],
+              centre - 2.5 * s[3], centre - 0.5 * s[4], centre - 2.5 * s[5]]
+    all_events = events + [v / 100 * n for v, n in zip(values, later, strict=True)]
+    months = [f"2020-{m:02d}" for m in range(1, 13)] + [f"2021-{m:02d}" for m in range(1, 7)]
+    c = proportion_chart(all_events, sizes + later, months, better="higher", kind="proportion",
+                         min_size=50, baseline=("2020-01", "2020-12"))
+    assert c.centre == pytest.approx(centre) and c.trial_limits is False  # 12 baseline months
+    for p, n, sd in zip(c.points[12:], later, s, strict=True):
+        assert p.lower_limit == pytest.approx(centre - 3 * sd)
+        assert p.upper_limit == pytest.approx(centre + 3 * sd)
+        assert n and p.plotted == p.value
+    assert [p.signal for p in c.points[12:]] == ["two_of_three", "none", "two_of_three",
+                                                  "two_of_three", "none", "two_of_three"]
+    assert [p.variation for p in c.points[12:]] == ["improvement", "common", "improvement",
+                                                     "concern", "common", "concern"]
+    # the headline limits are the last month's (size 60), not the one before (size 200)
+    assert (c.lower_limit, c.upper_limit) == pytest.approx((centre - 3 * s[5], centre + 3 * s[5]))
+    eleven = proportion_chart(events[:11], sizes[:11], months[:11], better="higher",
+                              kind="proportion", min_size=50)
+    assert eleven.trial_limits is True
+
+
+def test_an_unjudged_segment_shows_its_months_with_enough_responses() -> None:
+    c = proportion_chart([0.0, 0.0, 0.0], [100.0, 20.0, 100.0], MONTHS[:3], better="higher",
+                         kind="proportion", min_size=50)
+    assert [p.plotted for p in c.points] == [0.0, None, 0.0]
+    assert [p.suppressed for p in c.points] == [
+        "too few months with enough data to set limits", "fewer than 50 responses",
+        "too few months with enough data to set limits"]
