@@ -748,7 +748,7 @@ def test_one_cache_control_per_response(client: TestClient) -> None:
 def test_open_data_exports_of_older_versions_are_pruned(client: TestClient) -> None:
     from paragon.web.data import opendata
 
-    folder = Path(opendata._directory.name)
+    folder = opendata._folder()
     ctx = client.app.state.ctx  # type: ignore[attr-defined]
     mine = f"{id(ctx)}-*-local-priorities.csv"
     client.get("/data/local-priorities.csv")
@@ -759,6 +759,23 @@ def test_open_data_exports_of_older_versions_are_pruned(client: TestClient) -> N
                                            "action": "Patrols", "csrf_token": token})
     assert "Noise" in client.get("/data/local-priorities.csv").text
     assert len(list(folder.glob(mine))) == 1
+
+
+def test_a_forked_worker_gets_an_export_folder_of_its_own(client: TestClient) -> None:
+    # a folder shared with the process a worker was forked from would be removed under the
+    # other workers when that worker exits
+    from paragon.web.data import opendata
+
+    folder = opendata._folder()
+    assert opendata._folder() == folder and folder.is_dir()
+    kept, opendata._directory_pid = opendata._directory_pid, -1  # as seen from a forked child
+    try:
+        other = opendata._folder()
+        assert other != folder and other.is_dir()
+        assert client.get("/data/local-priorities.csv").status_code == 200
+        assert list(other.glob("*-local-priorities.csv"))
+    finally:
+        opendata._directory_pid = kept
 
 
 def test_sessions_end_after_their_absolute_lifetime(client: TestClient) -> None:

@@ -7,6 +7,7 @@ reused until the data changes.
 
 from __future__ import annotations
 
+import os
 import tempfile
 import threading
 from dataclasses import dataclass
@@ -112,7 +113,20 @@ def _arrow(ctx: WebContext, dataset_id: str) -> pa.Table:
 
 
 _write_lock = threading.Lock()
-_directory = tempfile.TemporaryDirectory(prefix="paragon-opendata-")
+_directory: tempfile.TemporaryDirectory[str] | None = None
+_directory_pid = 0
+
+
+def _folder() -> Path:
+    """This process's folder of export files, made when first needed (a process that exports
+    nothing leaves no folder behind) and never shared with a forked worker (a worker that exits
+    would remove it under the others)."""
+    global _directory, _directory_pid
+    with _write_lock:
+        if _directory is None or _directory_pid != os.getpid():
+            _directory = tempfile.TemporaryDirectory(prefix="paragon-opendata-")
+            _directory_pid = os.getpid()
+        return Path(_directory.name)
 
 
 def export_file(ctx: WebContext, dataset_id: str, fmt: str) -> Path:
@@ -125,7 +139,7 @@ def export_file(ctx: WebContext, dataset_id: str, fmt: str) -> Path:
         raise NotFoundError(f"Downloads come as {' or '.join(FORMATS)}, not '{fmt[:20]}'.")
     dataset(dataset_id)
     version = "-".join(str(v) for v in ctx.data_version())
-    folder = Path(_directory.name)
+    folder = _folder()
     path = folder / f"{id(ctx)}-{version}-{dataset_id}.{fmt}"
     with _write_lock:
         if path.exists():
