@@ -311,12 +311,17 @@ def run_warehouse(db: Path, label: str, args: argparse.Namespace,
             level = asyncio.run(first_requests(base, pages, clients, cookies))
             result["after_publish"][str(clients)] = _ratios(level)
     finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(timeout=120)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        _stop(server)
     return result
+
+
+def _stop(server: subprocess.Popen[bytes]) -> None:
+    """Stop a server as Ctrl-C would; kill it if it has not stopped two minutes later."""
+    server.send_signal(signal.SIGINT)
+    try:
+        server.wait(timeout=120)
+    except subprocess.TimeoutExpired:
+        server.kill()
 
 
 def _ratios(level: dict[str, Any]) -> dict[str, Any]:
@@ -572,11 +577,7 @@ def run_many(db: Path, label: str, args: argparse.Namespace) -> dict[str, Any]:
                     (name, path, jars[name]) for name, path in pages.items()], args)
             result["runs"][str(workers)] = _p95_ratios(run)
         finally:
-            server.send_signal(signal.SIGINT)
-            try:
-                server.wait(timeout=120)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            _stop(server)
     return result
 
 
