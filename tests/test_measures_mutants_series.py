@@ -160,7 +160,9 @@ def test_count_chart_reads_five_years_of_history(warehouse: Warehouse, plan: Pla
     history = monthly_series(warehouse, plan, "burglary-dwelling", None, 60)
     measure = plan.measure("burglary-dwelling")
     want = charts.chart_from_series(plan, measure, history, show_from="2013-01")
-    assert got == {**want, "lpu": None}
+    assert got == {**want, "lpu": None,
+                   "rare_events": charts.rare_events(warehouse, plan, measure, want)}
+    assert got["rare_events"]["method"] == "g"  # a few burglaries a month: days between them
     assert got["points"][0]["period"] == "2013-01"
     short = charts.chart_from_series(
         plan, measure, monthly_series(warehouse, plan, "burglary-dwelling", None, 12),
@@ -178,7 +180,7 @@ def test_rate_chart_reads_only_its_window_with_breaks_and_baseline(
                                     show_from="2013-01",
                                     breaks=[("2013-05", "new system"), "2013-04", "2013-07"],
                                     baseline=("2013-01", "2013-03"))
-    assert got == {**want, "lpu": "birmingham-east"}
+    assert got == {**want, "lpu": "birmingham-east", "rare_events": None}
     assert got["breaks"] == [{"month": "2013-04", "reason": "set by the analyst"},
                              {"month": "2013-05", "reason": "new system"},
                              {"month": "2013-07", "reason": "set by the analyst"}]

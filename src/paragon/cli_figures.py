@@ -420,3 +420,21 @@ def _print_chart(chart: dict[str, Any]) -> None:
             p.get("variation") or "—",
         )
     out_console.print(table)
+    rare = chart.get("rare_events")
+    if rare and rare["method"] == "g":
+        last = rare["since_last"]
+        out_console.print(
+            f"Days between events, {rare['from']} to {rare['to']} (g chart): {rare['events']} "
+            f"events, on average {rare['centre']:,.1f} days apart; a gap over "
+            f"{rare['upper_limit']:,.1f} days would mean they have become rarer. Longest gap "
+            f"{max(g['days'] for g in rare['gaps']):,} days; {last['days']:,} days since the last "
+            f"event ({last['after']})"
+            + (", longer than that limit." if last["variation"] != "common" else "."),
+            highlight=False)
+        for g in rare["gaps"]:
+            if g["variation"] != "common":
+                out_console.print(f"  {g['after']} to {g['until']}: {g['days']:,} days "
+                                  f"({g['variation']})", highlight=False)
+    elif rare:
+        out_console.print(f"No chart of the days between events: {rare['reason']}.",
+                          highlight=False)

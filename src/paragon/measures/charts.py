@@ -6,21 +6,28 @@
   100%): Laney's u′ chart, months with fewer than :data:`MIN_RECORDED` offences recorded suppressed;
 * survey proportions: Laney's p′ chart on effective responses (responses ÷ the survey's design
   effect), months with fewer than :data:`paragon.stats.MIN_RESPONSES` effective responses
-  suppressed.
+  suppressed;
+* rare counts (a last segment averaging fewer events a month than the XmR chart needs):
+  :func:`rare_events` adds a g chart of the days between events when the force's own records
+  date each crime (police.uk gives only the month).
 
 Breaks come from the plan (plan-wide and the measure's own) and from the analyst.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from paragon.errors import ParagonError
 from paragon.measures.periods import add_months, month_label
 from paragon.plan.schema import Measure, Plan
-from paragon.stats.control import count_chart, proportion_chart
+
+if TYPE_CHECKING:
+    from paragon.warehouse import Warehouse
+from paragon.stats.control import count_chart, g_chart, proportion_chart
 from paragon.stats.proportions import MIN_RESPONSES
 
 HISTORY_MONTHS = 60
@@ -55,6 +62,10 @@ def check_breaks(months: Sequence[str]) -> list[str]:
         if not _is_month(m):
             raise ParagonError(f"a break is a month like 2016-10, not '{m[:40]}'")
     return sorted(set(months))
+
+
+def _next_month(month: str) -> str:
+    return month_label(add_months(date(int(month[:4]), int(month[5:7]), 1), 1))
 
 
 def _is_month(text: str) -> bool:
@@ -154,3 +165,64 @@ def show_from(last_period: str, months: int) -> str:
     """The first month of a window of ``months`` ending with ``last_period`` (YYYY-MM)."""
     last = date(int(last_period[:4]), int(last_period[5:7]), 1)
     return month_label(add_months(last, 1 - months))
+
+
+RARE_PREFIX = "too few events for a control chart"
+"""How :func:`paragon.stats.control.count_chart` begins the reason of a rare segment."""
+MIN_RARE_EVENTS = 3
+"""Events needed for a g chart (two gaps between them)."""
+
+
+def rare_events(wh: Warehouse, plan: Plan, measure: Measure, chart: dict[str, Any],
+                lpu: str | None = None) -> dict[str, Any] | None:
+    """A g chart of the days between events for a count whose last segment is too rare for the
+    XmR chart (:data:`RARE_PREFIX`), over that segment's months; None for any other chart.
+
+    The gaps between consecutive crimes of a stable rare process are geometric
+    (:func:`paragon.stats.control.g_chart`): a gap above the upper limit means the events became
+    rarer. The open gap from the last event to the end of the window is given and judged against
+    the same limit. Only the segment's last unbroken run of months is read (the data may hold
+    nothing for a month left out of the chart). Without dates (police.uk data) or with fewer than
+    :data:`MIN_RARE_EVENTS` events the result says why there is no g chart."""
+    points = chart.get("points") or []
+    if measure.kind != "count" or not points \
+            or not str(points[-1].get("suppressed") or "").startswith(RARE_PREFIX):
+        return None
+    segment = points[-1]["segment"]
+    months = [p["period"] for p in points if p["segment"] == segment]
+    # the last unbroken run of charted months: a month missing from the data may have had events
+    for k in range(len(months) - 1, 0, -1):
+        if _next_month(months[k - 1]) != months[k]:
+            months = months[k:]
+            break
+    start = date(int(months[0][:4]), int(months[0][5:7]), 1)
+    end = add_months(date(int(months[-1][:4]), int(months[-1][5:7]), 1), 1)
+    base: dict[str, Any] = {"from": months[0], "to": months[-1], "unit": "days between events"}
+    from paragon.measures.engine import event_dates
+
+    dates = event_dates(wh, plan, measure.id, start, end, lpu)
+    if dates is None:
+        return {**base, "method": "none", "reason": (
+            "the data gives the month of each crime, not the day, so the days between events "
+            "cannot be counted")}
+    if len(dates) < MIN_RARE_EVENTS:
+        return {**base, "method": "none", "events": len(dates), "reason": (
+            f"{len(dates)} event{'s' if len(dates) != 1 else ''} in these months: the days "
+            f"between events need at least {MIN_RARE_EVENTS} events")}
+    gaps = [(b - a).days for a, b in itertools.pairwise(dates)]
+    g = g_chart([float(d) for d in gaps], better=measure.better)
+    open_gap = (end - dates[-1]).days - 1  # whole days after the last event
+    rarer = "neither" if measure.better == "neutral" else \
+        "improvement" if measure.better == "lower" else "concern"
+    return {
+        **base,
+        "method": "g",
+        "events": len(dates),
+        "centre": g.centre,
+        "upper_limit": g.upper_limit,
+        "gaps": [{"after": a.isoformat(), "until": b.isoformat(), "days": d, "variation": v}
+                 for (a, b), d, v in zip(itertools.pairwise(dates), gaps, g.signals,
+                                         strict=True)],
+        "since_last": {"after": dates[-1].isoformat(), "days": open_gap,
+                       "variation": rarer if open_gap > g.upper_limit else "common"},
+    }

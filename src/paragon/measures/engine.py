@@ -194,6 +194,31 @@ def _count_months(
     return {r["m"]: Components(float(r["n"]), float(r["n"])) for r in rows}
 
 
+def event_dates(
+    wh: Warehouse, plan: Plan, measure_id: str, start: date, end: date, lpu: str | None = None
+) -> list[date] | None:
+    """The recording date of each crime a count measure counts in [start, end), in date order
+    (one entry per crime, so a day with two crimes appears twice), from the force's own records;
+    None when they are not the source for the period or any of its crimes has no date: police.uk
+    gives only the month of a crime."""
+    measure = plan.measure(measure_id)
+    if measure.kind != "count" or crime_source(wh, plan.force, start, end) != "force":
+        return None
+    if lpu is not None:
+        plan.lpu(lpu)
+    try:
+        where, params = _crime_filter(plan, measure, "force", lpu)
+    except MeasureUnavailable:  # a police.uk-only selection: not from these records
+        return None
+    rows = wh.query(
+        f"SELECT recorded_date AS d FROM crimes WHERE {where} AND {RECORDED} >= ? "
+        f"AND {RECORDED} < ? ORDER BY {RECORDED}",
+        [*params, start, end],
+    )
+    dates = [r["d"] for r in rows]
+    return None if any(d is None for d in dates) else dates
+
+
 def _detection_months(
     wh: Warehouse,
     plan: Plan,

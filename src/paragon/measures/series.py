@@ -83,4 +83,5 @@ def control_chart(
     chart = charts.chart_from_series(plan, measure, rows, show_from=first,
                                      breaks=[*recorded, *charts.check_breaks(breaks)],
                                      baseline=baseline)
-    return {**chart, "lpu": lpu}
+    return {**chart, "lpu": lpu,
+            "rare_events": charts.rare_events(wh, plan, measure, chart, lpu)}

@@ -88,7 +88,7 @@ def control_chart(ctx: WebContext, measure_id: str, start: date, end: date,
     up to five years before ``end`` for its seasonal profile and charts only the window. The
     breaks analysts recorded (paragon.measures.breaks) are read on every call, so a break added
     from the command line shows at once."""
-    from paragon.measures.charts import chart_from_series, history_start
+    from paragon.measures.charts import chart_from_series, history_start, rare_events
 
     recorded = recorded_breaks(ctx, measure_id)
 
@@ -103,9 +103,10 @@ def control_chart(ctx: WebContext, measure_id: str, start: date, end: date,
                     "centre": None, "lower_limit": None,
                     "upper_limit": None, "trial_limits": None, "method": "none", "breaks": [],
                     "caveats": ["Fewer than 2 months of data: no control chart."],
-                    "seasonal": None, "baseline": None}
-        return chart_from_series(plan, measure, rows, show_from=month_label(start),
-                                 breaks=[*recorded, *breaks], baseline=baseline)
+                    "seasonal": None, "baseline": None, "rare_events": None}
+        chart = chart_from_series(plan, measure, rows, show_from=month_label(start),
+                                  breaks=[*recorded, *breaks], baseline=baseline)
+        return {**chart, "rare_events": rare_events(ctx.warehouse, plan, measure, chart, lpu)}
 
     return ctx.cached(("chart", measure_id, start, end, lpu, breaks, recorded, baseline), compute)
 

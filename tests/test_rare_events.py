@@ -1,0 +1,207 @@
+"""Rare counts: when a count averages fewer events a month than the XmR chart needs, the measure's
+chart adds a g chart of the days between events from the force's own records (every number
+below counted by hand from the rows written here), and says why there is none on police.uk data,
+which dates a crime only to its month."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from paragon.ingest.registry import ingest_paths
+from paragon.measures.engine import event_dates
+from paragon.measures.series import control_chart
+from paragon.plan import Plan, default_plan
+from paragon.warehouse import Warehouse
+
+HEADER = ("crime_reference,recorded_date,offence_code,hate_flag,business_flag,domestic_flag,"
+          "lsoa_code,location,easting,northing,outcome_type,outcome_date\n")
+# Domestic burglary (28E) in Birmingham East: 9 crimes over April to September 2011 (1.5 a month)
+BURGLARY_DATES = ["2011-04-02", "2011-04-20", "2011-05-11", "2011-05-11", "2011-06-30",
+                  "2011-07-04", "2011-08-15", "2011-08-16", "2011-09-10"]
+
+
+def records(burglaries: list[str], months: range = range(4, 10)) -> str:
+    """Domestic burglaries on the dates given, and a robbery (34A: not counted by the burglary
+    measure) on the 15th of each month and on 30 September, so that each of those months is in
+    the force's records and September is complete."""
+    robberies = [f"2011-{m:02d}-15" for m in months] + ["2011-09-30"]
+    return HEADER + "".join(
+        f"B{i},{d},28E,N,N,N,E01008881,,,,,\n" for i, d in enumerate(burglaries)
+    ) + "".join(f"R{i},{d},34A,N,N,N,E01008881,,,,,\n" for i, d in enumerate(robberies))
+
+
+CRIMES = records(BURGLARY_DATES)
+STREET = ("Month,Reported by,Falls within,Easting,Northing,Location,Crime type,Context\n"
+          "{month},West Midlands Police,West Midlands Police,408811.0,284398.0,"
+          "On or near Alfred Road,Robbery,\n")
+
+
+@pytest.fixture(scope="module")
+def plan() -> Plan:
+    return default_plan()
+
+
+@pytest.fixture(scope="module")
+def force(tmp_path_factory: pytest.TempPathFactory, plan: Plan) -> Iterator[Warehouse]:
+    folder = tmp_path_factory.mktemp("rare")
+    (folder / "c.csv").write_text(CRIMES, encoding="utf-8")
+    wh = Warehouse.open(folder / "w.duckdb")
+    ingest_paths(wh, [folder / "c.csv"], plan)
+    yield wh
+    wh.close()
+
+
+def test_event_dates_are_the_measure_s_crimes_in_date_order(force: Warehouse, plan: Plan) -> None:
+    dates = event_dates(force, plan, "burglary-dwelling", date(2011, 4, 1), date(2011, 10, 1))
+    assert dates == [date.fromisoformat(d) for d in BURGLARY_DATES]
+    assert event_dates(force, plan, "burglary-dwelling", date(2011, 5, 1),
+                       date(2011, 6, 1)) == [date(2011, 5, 11)] * 2
+    assert event_dates(force, plan, "burglary-dwelling", date(2011, 4, 1), date(2011, 10, 1),
+                       "birmingham-east") == dates
+    assert event_dates(force, plan, "burglary-dwelling", date(2011, 4, 1), date(2011, 10, 1),
+                       "dudley") == []
+    # not a count, or no crimes of the force's own in the period: no dates to count
+    assert event_dates(force, plan, "burglary-dwelling-detections", date(2011, 4, 1),
+                       date(2011, 10, 1)) is None
+    assert event_dates(force, plan, "burglary-dwelling", date(2012, 4, 1),
+                       date(2012, 10, 1)) is None
+
+
+def test_a_rare_count_gets_a_g_chart_of_the_days_between_events(
+        force: Warehouse, plan: Plan) -> None:
+    chart = control_chart(force, plan, "burglary-dwelling", months=6)
+    assert chart["method"] == "none"
+    assert chart["points"][-1]["suppressed"].startswith("too few events for a control chart")
+    rare = chart["rare_events"]
+    gaps = [18, 21, 0, 50, 4, 42, 1, 25]  # days from each crime to the next
+    g = sum(gaps) / 8
+    assert rare["method"] == "g" and rare["events"] == 9
+    assert (rare["from"], rare["to"], rare["unit"]) == ("2011-04", "2011-09",
+                                                        "days between events")
+    assert [x["days"] for x in rare["gaps"]] == gaps
+    assert rare["gaps"][0] == {"after": "2011-04-02", "until": "2011-04-20", "days": 18,
+                               "variation": "common"}
+    assert rare["centre"] == pytest.approx(g)
+    assert rare["upper_limit"] == pytest.approx(g + 3 * math.sqrt(g * (g + 1)))
+    # 20 whole days from 10 September to the end of the month
+    assert rare["since_last"] == {"after": "2011-09-10", "days": 20, "variation": "common"}
+
+
+def test_a_long_quiet_spell_is_an_improvement_for_a_crime(tmp_path: Path, plan: Plan) -> None:
+    dates = ["2011-04-01", "2011-04-02", "2011-04-03", "2011-04-04", "2011-04-05",
+             "2011-04-06", "2011-09-28"]
+    path = tmp_path / "c.csv"
+    path.write_text(records(dates), encoding="utf-8")
+    with Warehouse.open(tmp_path / "w.duckdb") as wh:
+        ingest_paths(wh, [path], plan)
+        rare = control_chart(wh, plan, "burglary-dwelling", months=6)["rare_events"]
+    # gaps 1,1,1,1,1 and 175: mean 30, upper limit 30 + 3√(30·31) = 121.5
+    assert [x["days"] for x in rare["gaps"]] == [1, 1, 1, 1, 1, 175]
+    assert rare["upper_limit"] == pytest.approx(30 + 3 * math.sqrt(930))
+    assert [x["variation"] for x in rare["gaps"]] == ["common"] * 5 + ["improvement"]
+    assert rare["since_last"]["days"] == 2 and rare["since_last"]["variation"] == "common"
+
+
+def test_too_few_events_for_a_g_chart_say_so(tmp_path: Path, plan: Plan) -> None:
+    path = tmp_path / "c.csv"
+    path.write_text(records(["2011-04-02", "2011-09-02"]), encoding="utf-8")
+    with Warehouse.open(tmp_path / "w.duckdb") as wh:
+        ingest_paths(wh, [path], plan)
+        rare = control_chart(wh, plan, "burglary-dwelling", months=6)["rare_events"]
+    assert rare["method"] == "none" and rare["events"] == 2
+    assert rare["reason"] == ("2 events in these months: the days between events need at "
+                              "least 3 events")
+
+
+def test_police_uk_data_has_no_days_to_count(tmp_path: Path, plan: Plan) -> None:
+    paths = []
+    for month in ("2011-02", "2011-03", "2011-04"):
+        paths.append(tmp_path / f"{month}-west-midlands-street.csv")
+        paths[-1].write_text(STREET.format(month=month), encoding="utf-8")
+    with Warehouse.open(tmp_path / "w.duckdb") as wh:
+        ingest_paths(wh, paths, plan)
+        chart = control_chart(wh, plan, "robbery", months=3)
+    assert chart["points"][-1]["suppressed"].startswith("too few events")
+    assert chart["rare_events"] == {
+        "from": "2011-02", "to": "2011-04", "unit": "days between events", "method": "none",
+        "reason": "the data gives the month of each crime, not the day, so the days between "
+                  "events cannot be counted"}
+
+
+def test_a_count_charted_as_usual_has_no_rare_events(tmp_path: Path, plan: Plan) -> None:
+    dates = [f"2011-{m:02d}-{i + 1:02d}" for m in range(4, 10) for i in range(6 + m % 3)]
+    path = tmp_path / "c.csv"
+    path.write_text(records(dates), encoding="utf-8")
+    with Warehouse.open(tmp_path / "w.duckdb") as wh:
+        ingest_paths(wh, [path], plan)
+        chart = control_chart(wh, plan, "burglary-dwelling", months=6)
+    assert chart["method"] != "none" and chart["rare_events"] is None
+
+
+def test_only_the_last_unbroken_run_of_months_is_read(tmp_path: Path, plan: Plan) -> None:
+    # nothing at all is recorded in June: the months before it are left out of the g chart
+    dates = ["2011-04-03", "2011-05-03", "2011-07-02", "2011-07-20", "2011-08-09",
+             "2011-09-01"]
+    path = tmp_path / "c.csv"
+    path.write_text(records(dates, months=range(4, 10)).replace(
+        "R2,2011-06-15", "R2,2011-07-15"), encoding="utf-8")
+    with Warehouse.open(tmp_path / "w.duckdb") as wh:
+        ingest_paths(wh, [path], plan)
+        chart = control_chart(wh, plan, "burglary-dwelling", months=6)
+    assert "2011-06" not in [p["period"] for p in chart["points"]]
+    rare = chart["rare_events"]
+    assert (rare["from"], rare["to"], rare["events"]) == ("2011-07", "2011-09", 4)
+    assert [x["days"] for x in rare["gaps"]] == [18, 20, 23]
+
+
+def test_spc_prints_the_days_between_events(tmp_path: Path, plan: Plan) -> None:
+    from typer.testing import CliRunner
+
+    from paragon.cli import app
+
+    (tmp_path / "c.csv").write_text(CRIMES, encoding="utf-8")
+    with Warehouse.open(tmp_path / "w.duckdb") as wh:
+        ingest_paths(wh, [tmp_path / "c.csv"], plan)
+    result = CliRunner().invoke(app, ["spc", "--measure", "burglary-dwelling", "--months", "6",
+                                      "--db", str(tmp_path / "w.duckdb")],
+                                env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    g = 161 / 8
+    assert (f"Days between events, 2011-04 to 2011-09 (g chart): 9 events, on average {g:.1f} "
+            f"days apart; a gap over {g + 3 * math.sqrt(g * (g + 1)):.1f} days would mean they "
+            "have become rarer. Longest gap 50 days; 20 days since the last event "
+            "(2011-09-10).") in " ".join(result.output.split())
+
+
+def test_the_measure_page_shows_the_days_between_events(tmp_path: Path, plan: Plan) -> None:
+    from fastapi.testclient import TestClient
+    from typer.testing import CliRunner
+
+    from paragon.cli import app
+    from paragon.settings import Settings
+    from paragon.web.app import create_app
+    from paragon.web.fixtures import sign_in
+
+    db = tmp_path / "w.duckdb"
+    (tmp_path / "c.csv").write_text(CRIMES, encoding="utf-8")
+    with Warehouse.open(db) as wh:
+        ingest_paths(wh, [tmp_path / "c.csv"], plan)
+    password = "quiet harbour lantern"
+    added = CliRunner().invoke(app, ["users", "add", "ana", "--db", str(db)],
+                               env={"PARAGON_NEW_USER_PASSWORD": password})
+    assert added.exit_code == 0, added.output
+    with TestClient(create_app(Settings(db=db, secret_key="s" * 32))) as client:
+        assert sign_in(client, "ana", password).status_code == 200
+        path = "/measures/burglary-dwelling?from=2011-04&to=2011-09"
+        rare = client.get(path + "&format=json").json()["control_chart"]["rare_events"]
+        assert rare["method"] == "g" and rare["events"] == 9
+        html = " ".join(client.get(path).text.split())
+    assert "Days between events, April 2011 to September 2011" in html
+    assert "(a g chart): 9 events, on average 20.1 days apart" in html
+    assert "It has been 20 days since the last event (2011-09-10)." in html
+    assert "<td>2011-05-11</td><td>2011-06-30</td><td class=\"num\">50</td>" in html
