@@ -56,3 +56,40 @@ def test_edges_equal_scipy_stats(n: float, p: float) -> None:
     for k in (-math.inf, -1.0, 0.0, 3.0, 1e9, math.inf):
         assert same(ours.cdf(k), float(ref.cdf(k))), k
         assert same(ours.sf(k), float(ref.sf(k))), k
+
+
+@pytest.mark.parametrize("start", [math.nan, -5.0, 0.0, 0.25, 3.0, 1e4, 1e7])
+def test_the_quantile_search_finds_the_answer_from_any_start(
+        monkeypatch: pytest.MonkeyPatch, start: float) -> None:
+    # scipy's continuous inverse is usually within one of the answer, so the bracketing and the
+    # halving are checked from starts far below, far above and not a number
+    from paragon.stats import negbinom
+
+    monkeypatch.setattr(negbinom.special, "nbdtrik", lambda q, n, p: start)
+    for n, p in parameters(60):
+        ours, ref = NegativeBinomial(n, p), stats.nbinom(n, p)
+        for q in QUANTILES:
+            assert ours.ppf(q) == float(ref.ppf(q)), (start, n, p, q)
+
+
+def test_a_quantile_the_distribution_never_reaches_is_refused() -> None:
+    class Stuck(NegativeBinomial):
+        def cdf(self, k: float) -> float:
+            return 0.0
+
+    with pytest.raises(ArithmeticError) as err:
+        Stuck(2.0, 0.5).ppf(0.5)
+    assert str(err.value) == ("no negative binomial quantile 0.5 of n=2.0, p=0.5: the "
+                              "distribution function does not reach it")
+
+    class Always(NegativeBinomial):
+        def cdf(self, k: float) -> float:
+            return 1.0
+
+    assert Always(2.0, 0.5).ppf(0.5) == 0.0  # the smallest whole k with cdf(k) >= q
+
+
+def test_n_of_zero_is_not_a_distribution() -> None:
+    ours = NegativeBinomial(0.0, 0.5)
+    assert math.isnan(ours.cdf(1.0)) and math.isnan(ours.sf(1.0)) and math.isnan(ours.ppf(0.5))
+    assert math.isnan(float(stats.nbinom(0.0, 0.5).ppf(0.5)))
