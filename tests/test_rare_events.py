@@ -205,3 +205,82 @@ def test_the_measure_page_shows_the_days_between_events(tmp_path: Path, plan: Pl
     assert "(a g chart): 9 events, on average 20.1 days apart" in html
     assert "It has been 20 days since the last event (2011-09-10)." in html
     assert "<td>2011-05-11</td><td>2011-06-30</td><td class=\"num\">50</td>" in html
+
+
+RARE = "too few events for a control chart (average 1.5 a month, below 4)"
+
+
+def chart_of(months: list[str], segments: list[int] | None = None,
+             rare_from: int = 0) -> dict[str, object]:
+    """A chart as chart_from_series returns it, as far as rare_events reads it."""
+    segs = segments or [0] * len(months)
+    return {"points": [{"period": m, "segment": s, "suppressed": RARE if i >= rare_from else None}
+                       for i, (m, s) in enumerate(zip(months, segs, strict=True))]}
+
+
+def test_rare_events_reads_the_last_rare_segment_s_last_unbroken_months(
+        force: Warehouse, plan: Plan) -> None:
+    from paragon.measures.charts import rare_events
+
+    measure = plan.measure("burglary-dwelling")
+    all_six = ["2011-04", "2011-05", "2011-06", "2011-07", "2011-08", "2011-09"]
+    # segment 0 (April, May) judged, segment 1 (June to September) too rare
+    rare = rare_events(force, plan, measure, chart_of(all_six, [0, 0, 1, 1, 1, 1], 2))
+    assert rare is not None and (rare["from"], rare["to"], rare["events"]) == (
+        "2011-06", "2011-09", 5)
+    assert rare_events(force, plan, measure, chart_of(all_six, rare_from=6)) is None  # judged
+    assert rare_events(force, plan, measure, chart_of(all_six, rare_from=5)) is not None
+    assert rare_events(force, plan, measure, {"points": []}) is None
+    assert rare_events(force, plan, plan.measure("burglary-dwelling-detections"),
+                       chart_of(all_six)) is None  # only counts
+    # a month missing after the first: the run starts after it; one before the last: the last
+    # month alone
+    gap_after_first = ["2011-04", "2011-06", "2011-07", "2011-08", "2011-09"]
+    assert rare_events(force, plan, measure, chart_of(gap_after_first))["from"] == "2011-06"
+    last_alone = ["2011-04", "2011-05", "2011-06", "2011-07", "2011-09"]
+    assert rare_events(force, plan, measure, chart_of(last_alone))["reason"] == (
+        "1 event in these months: the days between events need at least 3 events")
+    two_gaps = ["2011-04", "2011-06", "2011-08", "2011-09"]
+    assert rare_events(force, plan, measure, chart_of(two_gaps))["from"] == "2011-08"
+
+
+def test_three_events_are_enough_and_an_area_counts_its_own(tmp_path: Path, plan: Plan) -> None:
+    from paragon.measures.charts import rare_events
+
+    path = tmp_path / "c.csv"
+    # three burglaries in Birmingham East, and two in Sandwell (E01009946) on the 1st of months
+    # just outside and inside the window, which the force-wide figure counts and the LPU's not
+    text = records(["2011-10-03", "2011-11-20", "2011-12-24"], months=range(10, 13))
+    text += ("S1,2011-10-01,28E,N,N,N,E01009946,,,,,\nS2,2012-01-01,28E,N,N,N,E01009946,,,,,\n"
+             "S3,2011-09-30,28E,N,N,N,E01009946,,,,,\n")
+    path.write_text(text.replace("2011-09-30,34A", "2011-12-31,34A"), encoding="utf-8")
+    with Warehouse.open(tmp_path / "w.duckdb") as wh:
+        ingest_paths(wh, [path], plan)
+        measure = plan.measure("burglary-dwelling")
+        chart = chart_of(["2011-10", "2011-11", "2011-12"])
+        east = rare_events(wh, plan, measure, chart, "birmingham-east")
+        whole = rare_events(wh, plan, measure, chart)
+    assert east is not None and east["method"] == "g" and east["events"] == 3
+    assert [g["days"] for g in east["gaps"]] == [48, 34]
+    assert east["since_last"]["days"] == 7  # 24 December to the end of the year
+    assert whole is not None and whole["events"] == 4  # 1 October counted; 30 Sep, 1 Jan not
+    assert [g["days"] for g in whole["gaps"]] == [2, 48, 34]
+
+
+@pytest.mark.parametrize(("better", "verdict"), [("lower", "improvement"), ("higher", "concern"),
+                                                 ("neutral", "neither")])
+def test_a_long_silence_since_the_last_event_is_judged_by_the_measure_s_direction(
+        tmp_path: Path, plan: Plan, better: str, verdict: str) -> None:
+    from paragon.measures.charts import rare_events
+
+    path = tmp_path / "c.csv"
+    path.write_text(records(["2011-04-01", "2011-04-02", "2011-04-03", "2011-04-04"]),
+                    encoding="utf-8")
+    with Warehouse.open(tmp_path / "w.duckdb") as wh:
+        ingest_paths(wh, [path], plan)
+        measure = plan.measure("burglary-dwelling").model_copy(update={"better": better})
+        months = ["2011-04", "2011-05", "2011-06", "2011-07", "2011-08", "2011-09"]
+        rare = rare_events(wh, plan, measure, chart_of(months))
+    assert rare is not None and rare["upper_limit"] == pytest.approx(1 + 3 * math.sqrt(2))
+    assert rare["since_last"] == {"after": "2011-04-04", "days": 179, "variation": verdict}
+    assert [g["variation"] for g in rare["gaps"]] == ["common"] * 3
