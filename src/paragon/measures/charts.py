@@ -24,11 +24,11 @@ from typing import TYPE_CHECKING, Any
 from paragon.errors import ParagonError
 from paragon.measures.periods import add_months, month_label
 from paragon.plan.schema import Measure, Plan
+from paragon.stats.control import count_chart, g_chart, proportion_chart
+from paragon.stats.proportions import MIN_RESPONSES
 
 if TYPE_CHECKING:
     from paragon.warehouse import Warehouse
-from paragon.stats.control import count_chart, g_chart, proportion_chart
-from paragon.stats.proportions import MIN_RESPONSES
 
 HISTORY_MONTHS = 60
 """Months of history read to estimate a count's seasonal profile (five years)."""
@@ -64,8 +64,13 @@ def check_breaks(months: Sequence[str]) -> list[str]:
     return sorted(set(months))
 
 
+def _month_start(month: str) -> date:
+    """'2011-04' -> 1 April 2011 (a month already checked)."""
+    return date(int(month[:4]), int(month[5:7]), 1)
+
+
 def _next_month(month: str) -> str:
-    return month_label(add_months(date(int(month[:4]), int(month[5:7]), 1), 1))
+    return month_label(add_months(_month_start(month), 1))
 
 
 def _is_month(text: str) -> bool:
@@ -163,8 +168,7 @@ def history_start(start: date, end: date) -> date:
 
 def show_from(last_period: str, months: int) -> str:
     """The first month of a window of ``months`` ending with ``last_period`` (YYYY-MM)."""
-    last = date(int(last_period[:4]), int(last_period[5:7]), 1)
-    return month_label(add_months(last, 1 - months))
+    return month_label(add_months(_month_start(last_period), 1 - months))
 
 
 RARE_PREFIX = "too few events for a control chart"
@@ -195,8 +199,7 @@ def rare_events(wh: Warehouse, plan: Plan, measure: Measure, chart: dict[str, An
         if _next_month(months[k - 1]) != months[k]:
             months = months[k:]
             break
-    start = date(int(months[0][:4]), int(months[0][5:7]), 1)
-    end = add_months(date(int(months[-1][:4]), int(months[-1][5:7]), 1), 1)
+    start, end = _month_start(months[0]), add_months(_month_start(months[-1]), 1)
     base: dict[str, Any] = {"from": months[0], "to": months[-1], "unit": "days between events"}
     from paragon.measures.engine import event_dates
 
@@ -212,8 +215,6 @@ def rare_events(wh: Warehouse, plan: Plan, measure: Measure, chart: dict[str, An
     gaps = [(b - a).days for a, b in itertools.pairwise(dates)]
     g = g_chart([float(d) for d in gaps], better=measure.better)
     open_gap = (end - dates[-1]).days - 1  # whole days after the last event
-    rarer = "neither" if measure.better == "neutral" else \
-        "improvement" if measure.better == "lower" else "concern"
     return {
         **base,
         "method": "g",
@@ -224,5 +225,5 @@ def rare_events(wh: Warehouse, plan: Plan, measure: Measure, chart: dict[str, An
                  for (a, b), d, v in zip(itertools.pairwise(dates), gaps, g.signals,
                                          strict=True)],
         "since_last": {"after": dates[-1].isoformat(), "days": open_gap,
-                       "variation": rarer if open_gap > g.upper_limit else "common"},
+                       "variation": g.judge(open_gap)},
     }

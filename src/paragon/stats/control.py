@@ -39,6 +39,7 @@ from paragon.stats.spc import (
     Better,
     Signal,
     Variation,
+    _variation,
     classify,
     mean_moving_range,
 )
@@ -391,6 +392,12 @@ class GChart:
     lower_limit: float
     gaps: list[float]
     signals: list[Variation]
+    longer: Variation
+    """The verdict on a gap above the upper limit (events became rarer)."""
+
+    def judge(self, gap: float) -> Variation:
+        """A gap's verdict against the upper limit (the open gap since the last event too)."""
+        return self.longer if gap > self.upper_limit else "common"
 
 
 def g_chart(gaps: Sequence[float], *, better: Better) -> GChart:
@@ -410,7 +417,6 @@ def g_chart(gaps: Sequence[float], *, better: Better) -> GChart:
     g = sum(gaps) / len(gaps)
     sd = math.sqrt(g * (g + 1))
     upper = g + 3 * sd
-    rarer: Variation = ("neither" if better == "neutral"
-                        else "improvement" if better == "lower" else "concern")
-    signals: list[Variation] = [rarer if x > upper else "common" for x in gaps]
-    return GChart(g, upper, 0.0, [float(x) for x in gaps], signals)
+    longer = _variation(-1, better)  # a long gap: the rate of events went down
+    signals: list[Variation] = [longer if x > upper else "common" for x in gaps]
+    return GChart(g, upper, 0.0, [float(x) for x in gaps], signals, longer)
