@@ -83,11 +83,13 @@ def monthly_series(ctx: WebContext, measure_id: str, start: date, end: date,
 
 def control_chart(ctx: WebContext, measure_id: str, start: date, end: date,
                   lpu: str | None = None, breaks: tuple[str, ...] = (),
-                  baseline: tuple[str, str] | None = None) -> dict[str, Any]:
+                  baseline: tuple[str, str] | None = None,
+                  rare: bool = False) -> dict[str, Any]:
     """The measure's control chart over [start, end) (paragon.measures.charts): a count reads
     up to five years before ``end`` for its seasonal profile and charts only the window. The
     breaks analysts recorded (paragon.measures.breaks) are read on every call, so a break added
-    from the command line shows at once."""
+    from the command line shows at once. ``rare``: with the days between events of a count too
+    rare for the chart (``rare_events``; the measure page shows it, sparklines do not)."""
     from paragon.measures.charts import chart_from_series, history_start, rare_events
 
     recorded = recorded_breaks(ctx, measure_id)
@@ -106,9 +108,12 @@ def control_chart(ctx: WebContext, measure_id: str, start: date, end: date,
                     "seasonal": None, "baseline": None, "rare_events": None}
         chart = chart_from_series(plan, measure, rows, show_from=month_label(start),
                                   breaks=[*recorded, *breaks], baseline=baseline)
-        return {**chart, "rare_events": rare_events(ctx.warehouse, plan, measure, chart, lpu)}
+        return {**chart,
+                "rare_events": rare_events(ctx.warehouse, plan, measure, chart, lpu) if rare
+                else None}
 
-    return ctx.cached(("chart", measure_id, start, end, lpu, breaks, recorded, baseline), compute)
+    return ctx.cached(("chart", measure_id, start, end, lpu, breaks, recorded, baseline, rare),
+                      compute)
 
 
 def recorded_breaks(ctx: WebContext, measure_id: str) -> tuple[tuple[str, str], ...]:

@@ -194,7 +194,7 @@ def measure_page(ctx: WebContext, measure_id: str, lpu: str | None, start: date,
     measure = plan.measure(measure_id)
     unavailable = None
     try:
-        chart = control_chart(ctx, measure_id, start, end, lpu, baseline=baseline)
+        chart = control_chart(ctx, measure_id, start, end, lpu, baseline=baseline, rare=True)
         plot = ctx.cached(("funnel", measure_id, start, end), lambda: funnel(ctx, measure_id,
                                                                               start, end))
     except ParagonError as exc:  # the data cannot answer this measure: say why, on a page
