@@ -39,6 +39,7 @@ CACHE_CONTROL = b"public, no-cache"
 VARY = b"Accept"
 GZIP_MINIMUM = 1000  # the compression layer's minimum size (web/app.py)
 GZIP_LEVEL = 5
+GZIP_IN_THREAD = 128 * 1024  # larger pages are compressed off the event loop, as Starlette does
 SESSION_COOKIE_NAMES = ("paragon_session=", "__Host-paragon_session=")
 
 
@@ -170,8 +171,9 @@ class PageMemo:
             packer = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
             return packer.compress(body) + packer.flush()
 
-        packed = compress() if len(body) < 128 * 1024 else await anyio.to_thread.run_sync(compress)
-        vary = b", ".join(v for k, v in headers if k.lower() == b"vary") or b""
+        packed = compress() if len(body) < GZIP_IN_THREAD else \
+            await anyio.to_thread.run_sync(compress)
+        vary = b", ".join(v for k, v in headers if k.lower() == b"vary")
         out = [(k, v) for k, v in headers
                if k.lower() not in (b"content-length", b"content-encoding", b"vary")]
         out += [(b"content-encoding", b"gzip"), (b"content-length", str(len(packed)).encode()),
