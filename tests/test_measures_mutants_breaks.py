@@ -139,3 +139,25 @@ def test_added_at_is_utc_whatever_the_local_zone(ops: OpsStore, plan: Plan,
     added = datetime.fromisoformat(added) if isinstance(added, str) else added
     now = datetime.now(UTC).replace(tzinfo=None)
     assert abs(now - added) < timedelta(hours=1)
+
+
+def test_a_store_that_gives_no_row_id_is_refused(ops: OpsStore, plan: Plan) -> None:
+    # a store's cursor gives ``lastrowid`` None when it has no row id to give (on PostgreSQL, an
+    # insert that returned no key): the analyst is told the break was not recorded rather than
+    # given a made-up number
+    from contextlib import contextmanager
+
+    class NoRowId:
+        def __init__(self, cur: object) -> None:
+            self.execute = cur.execute  # type: ignore[attr-defined]
+            self.lastrowid = None
+
+    class Store:
+        @contextmanager
+        def transaction(self) -> Iterator[NoRowId]:
+            with ops.transaction() as cur:
+                yield NoRowId(cur)
+
+    with pytest.raises(ParagonError) as err:
+        add_break(Store(), plan, "2012-04", "new system", None)  # type: ignore[arg-type]
+    assert str(err.value) == "the break was not recorded"
