@@ -17,7 +17,9 @@ import math
 
 from scipy import special
 
-MAX_STEPS = 2000  # doublings from nbdtrik's start while bracketing the quantile
+# doublings from nbdtrik's start while bracketing the quantile: from 0, 1000 reach 2**1001, still
+# a float (about 1,024 would overflow converting the bracket to a float, before a refusal)
+MAX_STEPS = 1000
 
 
 class NegativeBinomial:
