@@ -146,6 +146,8 @@ def _comparison(
     cover, the plan's published baseline (force-wide counts). Never a part year against a whole
     one."""
     label = _against_label(row, against)
+    if against == "baseline" and not row.baseline:
+        return label, None  # a rule against a baseline the row does not give
     years_back = parse_year(period.year) - parse_year(label)
     if years_back <= 0 or not period.covered:
         return label, None
@@ -198,6 +200,8 @@ def _against_value(
             return row.baseline.value if row.baseline else None
         prior = row.years.get(against)
         return prior.performance.value if prior and prior.performance else None
+    if against == "baseline" and not row.baseline:
+        return None
     year = row.baseline.year if against == "baseline" and row.baseline else against
     if covered_period(cov, year).state != "complete":
         return None
@@ -282,7 +286,11 @@ def milestone_row(
     dispersion = overdispersion(history)
     lower, upper = value_interval(plan, measure, fig, dispersion)
     perf = entry.performance if entry and not lpu and period.state == "complete" else None
-    against = _comparison_year(row, year, entry)
+    # a milestone the plan sets for the LPU names the year its rule (and the change) is against
+    local_ms = entry.lpus.get(lpu) if lpu and entry else None
+    against = _comparison_year(
+        row, year, entry.model_copy(update={"milestone": local_ms}) if entry and local_ms else entry
+    )
     compared_with, then = _comparison(wh, plan, measure, row, period, against, cov, lpu)
     base_fig = None
     if row.baseline and covered_period(cov, row.baseline.year).state == "complete":
