@@ -19,6 +19,7 @@ from paragon.stats.projection import (
     _sum_inflation,
     assess_closed_year,
     detect_level_change,
+    level_weights,
     month_dispersion,
     project_count_year_end,
     project_proportion_year_end,
@@ -42,16 +43,19 @@ def reference(observed: list[float], years: list[list[float]], milestone: float,
     resid = [[(years[j][m] - totals[j] * w[m]) / math.sqrt(totals[j] * w[m]) for m in range(12)]
              for j in range(J)]
     ss = sum(r * r for row in resid for r in row)
-    est_phi = max(1.0, ss / (12 * J - J - 11))
+    est_phi = max(0.5, ss / (12 * J - J - 11))
     phi = est_phi if phi is None else max(1.0, phi)
+    test_phi = max(1.0, phi)  # a change of level is judged against at least Poisson variation
     lag = sum(row[m] * row[m - 1] for row in resid for m in range(1, 12))
     rho = 0.0 if ss == 0 else min(0.95, max(-0.5, (lag / ss * 12 + 1) / 9))
 
     def infl(n: int) -> float:
         return 1 + 2 * sum((1 - i / n) * rho**i for i in range(1, n))
 
-    # level change: largest likelihood-ratio statistic over splits with 2+ months each side
+    # level change: the likelihood-ratio statistic of every split with 2+ months each side; the
+    # test takes the largest, and every split is an account of the year weighted by its chance
     start, best = 0, 0.0
+    accounts = [(0, math.log(0.5))]
     splits = list(range(2, k - 1))
     if splits and sum(observed) > 0:
         limit = stats.chi2.ppf(1 - 0.05 / len(splits), 1)
@@ -60,38 +64,53 @@ def reference(observed: list[float], years: list[list[float]], milestone: float,
             a, b = sum(observed[:c]), sum(observed[c:])
             l1, l2 = a / sum(w[:c]), b / sum(w[c:k])
             g = 2 * ((a * math.log(l1 / level) if a else 0) + (b * math.log(l2 / level) if b else 0))
-            if g / phi > limit and g / phi > best:
-                start, best = c, g / phi
-    p, p_seg = sum(w[:k]), sum(w[start:k])
-    c_seg, c_rest = infl(k - start), infl(12 - k)
-    logs = [math.log((sum(y[k:]) + 0.5) / (sum(y[start:k]) + 0.5)) for y in years]
-    noise = sum(phi * (c_rest / (sum(y[k:]) + 0.5) + c_seg / (sum(y[start:k]) + 0.5))
-                for y in years) / J
-    mean_log = sum(logs) / J
-    tau2 = max(0.0, sum((v - mean_log) ** 2 for v in logs) / (J - 1) - noise)
-    seg = sum(observed[start:])
-    rest = max(seg, 0.5) * (1 - p) / p_seg
+            if g / test_phi > limit and g / test_phi > best:
+                start, best = c, g / test_phi
+            # prior 1/2 shared among the splits; Schwarz: exp(g/2) / sqrt(k)
+            accounts.append((c, math.log(0.5 / len(splits)) + g / test_phi / 2 - math.log(k) / 2))
+    top = max(v for _, v in accounts)
+    chance = [(c, math.exp(v - top)) for c, v in accounts]
+    chance = [(c, v / sum(x for _, x in chance)) for c, v in chance]
+    chance = [(c, v) for c, v in chance if v >= 1e-6]
+    total = sum(v for _, v in chance)
+    p = sum(w[:k])
     ytd = sum(observed)
-
-    def nb(tail: float) -> tuple[float, float]:
-        var = rest * max(phi * (c_rest + c_seg * (1 - p) / p_seg), 1 + (1 - p) / p_seg)
+    parts = []
+    for c, v in chance:
+        p_seg = sum(w[c:k])
+        c_seg, c_rest = infl(k - c), infl(12 - k)
+        logs = [math.log((sum(y[k:]) + 0.5) / (sum(y[c:k]) + 0.5)) for y in years]
+        noise = sum(phi * (c_rest / (sum(y[k:]) + 0.5) + c_seg / (sum(y[c:k]) + 0.5))
+                    for y in years) / J
+        mean_log = sum(logs) / J
+        tau2 = max(0.0, sum((x - mean_log) ** 2 for x in logs) / (J - 1) - noise)
+        seg = sum(observed[c:])
+        rest = max(seg, 0.5) * (1 - p) / p_seg
+        var = rest * max(phi * (c_rest + c_seg * (1 - p) / p_seg), 1.0)
         var += rest**2 * (tau2 * (1 + 1 / J) + noise / J)
-        # negative binomial as a gamma-Poisson mixture: shape r, mean rest
-        r = rest**2 / (var - rest)
-        return r, r / (r + rest)
+        # negative binomial as a gamma-Poisson mixture: shape n, mean rest
+        n = rest**2 / (var - rest)
+        parts.append((v / total, seg * (1 - p) / p_seg, stats.nbinom(n, n / (n + rest))))
 
-    def ppf(q: float, tail: float) -> float:
-        return float(stats.nbinom.ppf(q, *nb(tail)))
+    def cdf(x: float) -> float:
+        return sum(v * d.cdf(x) for v, _, d in parts)
+
+    def ppf(q: float) -> float:
+        # the smallest whole number with cdf >= q, counted up from below every part's quantile
+        x = min(float(d.ppf(q)) for _, _, d in parts) - 1
+        while cdf(x) < q:
+            x += 1
+        return x
 
     gap = milestone - ytd
     if better == "lower":
-        prob = 0.0 if gap < 0 else float(stats.nbinom.cdf(math.floor(gap), *nb(0.2)))
+        prob = 0.0 if gap < 0 else cdf(math.floor(gap))
     else:
-        prob = 1.0 if gap <= 0 else 1 - float(stats.nbinom.cdf(math.ceil(gap) - 1, *nb(0.2)))
+        prob = 1.0 if gap <= 0 else 1 - cdf(math.ceil(gap) - 1)
     return {
-        "projected": ytd + seg * (1 - p) / p_seg,
-        "interval_80": (ytd + ppf(0.1, 0.1), ytd + ppf(0.9, 0.1)),
-        "interval_95": (ytd + ppf(0.025, 0.025), ytd + ppf(0.975, 0.025)),
+        "projected": ytd + sum(v * r for v, r, _ in parts),
+        "interval_80": (ytd + ppf(0.1), ytd + ppf(0.9)),
+        "interval_95": (ytd + ppf(0.025), ytd + ppf(0.975)),
         "probability_met": prob,
         "start": start,
         "phi": phi,
@@ -144,17 +163,38 @@ def test_matches_the_reference_on_real_greater_manchester_burglary() -> None:
 
 
 def test_flat_profile_hand_worked() -> None:
-    # Identical flat years: no dispersion or autocorrelation, the ratio is 1 with no spread
-    # beyond the noise of three 1,200-event years.
-    assert month_dispersion(FLAT) == (1.0, 0.0)
+    # Identical flat years vary less than chance: the dispersion is taken at its floor, 1/2, and
+    # the autocorrelation is 0.
+    assert month_dispersion(FLAT) == (0.5, 0.0)
+    # Six months of 90: no account of the year is favoured by the months. "No change" has prior
+    # chance 1/2; a change after month 2, 3 or 4 has 1/6 each, times exp(0) / sqrt(6).
+    change = 1 / 6 / math.sqrt(6)
+    expected = [(0, 0.5 / (0.5 + 3 * change))] + [(c, change / (0.5 + 3 * change)) for c in (2, 3, 4)]
+    got = level_weights([90.0] * 6, seasonal_weights(FLAT), 1.0)
+    assert [c for c, _ in got] == [c for c, _ in expected]
+    assert [v for _, v in got] == pytest.approx([v for _, v in expected], rel=1e-12)
     r = project_count_year_end([90.0] * 6, FLAT, 1100)
+    # every account reads the same level, 90 a month: the rest of the year is 540
     assert r.projected == pytest.approx(1080.0) and r.share_of_year == pytest.approx(0.5)
-    # variance: rest 540 × (1 + 0.5/0.5) = 1080, plus 540² × (2/600.5)/3 = 323.7
-    sd = math.sqrt(1080 + 540**2 * (2 / 600.5) / 3)
-    lo, hi = r.interval_80 or (0.0, 0.0)
-    assert lo == pytest.approx(1080 - 1.2816 * sd, abs=2)
-    assert hi == pytest.approx(1080 + 1.2816 * sd, abs=2)
-    assert r.probability_met == pytest.approx(stats.norm.cdf(20.5 / sd), abs=0.01)
+    parts = []
+    for (c, chance) in expected:
+        months = 6 - c  # months that set the level; their share of the year is months / 12
+        tail = 0.5 / (months / 12)  # (1 - p) / p'
+        noise = max(0.5 * (1 + tail), 1.0)  # phi (c_rest + c_seg (1 - p) / p'), at least 1
+        log_var = 0.5 * (1 / 600.5 + 1 / (100 * months + 0.5)) / 3  # no spread between years
+        var = 540 * noise + 540**2 * log_var
+        n = 540**2 / (var - 540)
+        parts.append((chance, stats.nbinom(n, n / (n + 540))))
+
+    def quantile(q: float) -> float:
+        x = 400.0
+        while sum(v * d.cdf(x) for v, d in parts) < q:
+            x += 1
+        return 540 + x
+
+    assert r.interval_80 == (quantile(0.1), quantile(0.9))
+    assert r.interval_95 == (quantile(0.025), quantile(0.975))
+    assert r.probability_met == pytest.approx(sum(v * d.cdf(560) for v, d in parts), rel=1e-9)
     assert r.assurance == "uncertain" and r.level_change is None and r.reason is None
     assert project_count_year_end([90.0] * 6, FLAT, 1150).assurance == "likely met"
     assert project_count_year_end([90.0] * 6, FLAT, 1000).assurance == "likely missed"
@@ -174,7 +214,9 @@ def test_dispersion_widens_the_intervals() -> None:
     years = [[100.0 + 10 * (m % 3) for m in range(12)] for _ in range(3)]
     narrow = project_count_year_end([100.0] * 4, years, 1200, dispersion=1.0)
     wide = project_count_year_end([100.0] * 4, years, 1200, dispersion=4.0)
-    assert narrow.projected == wide.projected
+    # the same level; the accounts of a change weigh a little differently, since the months'
+    # differences are judged against the dispersion
+    assert narrow.projected == pytest.approx(wide.projected, rel=1e-3)
     assert narrow.interval_95 is not None and wide.interval_95 is not None
     ratio = (wide.interval_95[1] - wide.interval_95[0]) / (
         narrow.interval_95[1] - narrow.interval_95[0])
@@ -211,8 +253,13 @@ def test_an_in_year_drop_moves_the_projection_to_the_new_level() -> None:
     r = project_count_year_end(observed, FLAT, 1000)
     assert r.level_change is not None and r.level_change.month == 4
     assert r.level_change.ratio == pytest.approx(0.6)
-    assert r.projected == pytest.approx(640 + 4 * 60)
+    # a change after month 4 is all but certain: a change a month earlier or later weighs less
+    # than 1 in 1,000, and no change at all less than one in a million (so it is left out)
+    weights = dict(level_weights(observed, seasonal_weights(FLAT), 1.0))
+    assert weights[4] > 0.999 and 0 not in weights and set(weights) == {3, 4, 5, 6}
+    assert r.projected == pytest.approx(640 + 4 * 60, rel=1e-5)
     assert r.reason is not None and "month 5" in r.reason and "-40%" in r.reason
+    assert "follows the months since" in r.reason and "did not change" not in r.reason
     steady = project_count_year_end([100.0] * 8, FLAT, 1000)
     assert steady.level_change is None and steady.projected == pytest.approx(1200)
 

@@ -11,30 +11,37 @@ projection is refused with the reason in words (``reason``) rather than given to
   share of a year normally recorded by month ``k`` (the sum of ``w_m`` for ``m < k``).
 * Dispersion: months vary more than Poisson counts (``phi``, the quasi-Poisson Pearson
   chi-squared per degree of freedom of the earlier years' months about year total × profile,
-  at least 1), and neighbouring months go together (the lag-1 autocorrelation ``r`` of those
-  residuals, bias-corrected, -0.5 to 0.95: a negative estimate is kept, not raised to 0, since
-  raising every chance negative value made the ranges too wide on average): a sum of ``n``
-  months has ``phi`` times the Poisson variance times the AR(1) inflation ``1 + 2 Σ (1 - i/n) r^i``.
+  taken as estimated down to :data:`PHI_FLOOR`), and neighbouring months go together (the
+  lag-1 autocorrelation ``r`` of those residuals, bias-corrected, -0.5 to 0.95: a negative
+  estimate is kept, not raised to 0, since raising every chance negative value made the ranges
+  too wide on average): a sum of ``n`` months has ``phi`` times the Poisson variance times the
+  AR(1) inflation ``1 + 2 Σ (1 - i/n) r^i``.
 * In-year level change: for every split of the months so far into a first part and a last part
   of at least two months each, the quasi-Poisson likelihood-ratio statistic for "the level
-  (relative to the profile) changed at the split" is ``2 (a log(L1/L0) + b log(L2/L0)) / phi``;
-  the largest is compared with the chi-squared (1 df) quantile at ``0.05 / splits``
-  (Bonferroni). If it exceeds it, only the months since the change set the level.
-* Projection: with ``S'`` the count of the months that set the level (all of them unless the level
-  changed) and ``p'`` their normal share, the rest of the year is ``R = S' (1 - p) / p'``; the
-  projected total is the year to date plus ``R``.
+  (relative to the profile) changed at the split" is ``g = 2 (a log(L1/L0) + b log(L2/L0)) /
+  phi`` (``phi`` at least 1 here). The largest is compared with the chi-squared (1 df) quantile
+  at ``0.05 / splits`` (Bonferroni) to say in words that the level changed. The projection does
+  not pick one account of the year: "no change" and "a change at each split" are each an
+  account, weighted by its chance (:func:`level_weights`: prior 1/2 for no change, the rest
+  shared among the splits, times ``exp(g / 2) / sqrt(k)``), and the rest of the year is their
+  mixture. (Picking the account the test chose left the ranges holding 88-89% of the time for
+  95% after a real step, since a step the test missed was projected as no change at all.)
+* Projection: for an account, with ``S'`` the count of the months that set the level (all of them,
+  or those since its change) and ``p'`` their normal share, the rest of the year is
+  ``R = S' (1 - p) / p'``; the projected total is the year to date plus the accounts' weighted
+  mean of ``R``.
 * Uncertainty: (a) noise: ``phi`` × (the rest's own variation + that of ``S'`` as a measure of
   the level), ``phi R (c_rest + c_seg (1 - p) / p')`` with the AR(1) inflations ``c``, never
-  below the Poisson value ``R (1 + (1 - p) / p')``; (b) the
+  below ``R``, the Poisson variation of the rest alone; (b) the
   profile: the ratio ``rho_j = rest_j / seg_j`` differs from year to year beyond noise, with
   variance on the log scale ``tau² = max(0, var_j log rho_j - mean_j phi (c_rest / rest_j +
   c_seg / seg_j))``; this year's ratio is uncertain by ``tau² (1 + 1/J) + mean noise / J``.
   It adds ``R² ×`` that variance. (``tau²`` is used as estimated: widening it further for the
   few years it comes from, as a Student t quantile would, made the ranges hold 87-90% of the
   time for 80% in the rolling-origin backtests.)
-* The rest of the year gets a negative binomial distribution with that mean and total variance,
-  which gives the 80% and 95% intervals and the chance of meeting the milestone. If nothing is
-  recorded yet, half an event stands in for ``S'`` in the uncertainty.
+* Each account gives the rest of the year a negative binomial distribution with that mean and
+  total variance; their mixture gives the 80% and 95% intervals and the chance of meeting the
+  milestone. If nothing is recorded yet, half an event stands in for ``S'`` in the uncertainty.
 
 The intervals' coverage is measured by rolling-origin backtests on real and simulated series
 (``benchmarks/calibration.py``; results in ``docs/methods.md``).
@@ -77,6 +84,13 @@ MIN_SEGMENT = 2
 CHANGE_ALPHA = 0.05
 """Family-wise false-alarm rate of the in-year level-change test (at 0.01, too few real steps
 were found and the ranges after a step held 72% of the time for 80%)."""
+CHANGE_PRIOR = 0.5
+"""Prior chance that the level changed somewhere in the months observed, shared equally among
+the possible months of the change (even odds: the projection prefers neither)."""
+PHI_FLOOR = 0.5
+"""Lowest dispersion used for the months' variation (taken as estimated above it: flooring it at
+the Poisson value 1 widened the ranges of near-Poisson counts, since chance estimates above 1
+widened them and those below did not)."""
 RHO_LIMITS = (-0.5, 0.95)
 """Range the bias-corrected lag-1 autocorrelation of the months is kept in."""
 
@@ -187,8 +201,9 @@ def _bias_corrected(raw: float, n: int) -> float:
 
 
 def month_dispersion(previous_years: Years) -> tuple[float, float]:
-    """Quasi-Poisson dispersion (at least 1) and lag-1 autocorrelation of earlier years' months
-    about each year's total × the mean profile (Pearson residuals)."""
+    """Quasi-Poisson dispersion (at least :data:`PHI_FLOOR`; 1 is Poisson) and lag-1
+    autocorrelation of earlier years' months about each year's total × the mean profile (Pearson
+    residuals)."""
     years = _years(previous_years)
     if len(years) < 2:
         return 1.0, 0.0
@@ -197,7 +212,7 @@ def month_dispersion(previous_years: Years) -> tuple[float, float]:
     ok = expected > 0
     resid = np.where(ok, (years - expected) / np.sqrt(np.where(ok, expected, 1.0)), 0.0)
     df = years.size - len(years) - (MONTHS - 1)
-    phi = max(1.0, float((resid**2).sum()) / df) if df > 0 else 1.0
+    phi = max(PHI_FLOOR, float((resid**2).sum()) / df) if df > 0 else 1.0
     den = float((resid**2).sum())
     if den == 0:
         return phi, 0.0
@@ -222,16 +237,53 @@ def detect_level_change(
         return None
     threshold = float(special.chdtri(1, CHANGE_ALPHA / len(splits)))
     best: LevelChange | None = None
+    for c, g, ratio in _split_statistics(x, w, dispersion):
+        if g > threshold and (best is None or g > best.statistic):
+            best = LevelChange(c, ratio, g, threshold)
+    return best
+
+
+def _split_statistics(
+    x: np.ndarray, w: np.ndarray, dispersion: float
+) -> list[tuple[int, float, float]]:
+    """For each split of the months ``x`` (with usual shares ``w``) into two parts of at least
+    :data:`MIN_SEGMENT` months: the split, the quasi-Poisson likelihood-ratio statistic for a
+    change of level there, and the ratio of the level after to the level before."""
+    out = []
     level = x.sum() / w.sum()
-    for c in splits:
+    for c in range(MIN_SEGMENT, len(x) - MIN_SEGMENT + 1):
         if w[:c].sum() <= 0 or w[c:].sum() <= 0:
             continue  # no usual share in one part (months with no crime in earlier years)
         a, b = float(x[:c].sum()), float(x[c:].sum())
         l1, l2 = a / float(w[:c].sum()), b / float(w[c:].sum())
         g = 2.0 * (_xlogy(a, l1 / level) + _xlogy(b, l2 / level)) / dispersion
-        if g > threshold and (best is None or g > best.statistic):
-            best = LevelChange(c, l2 / l1 if l1 > 0 else math.inf, g, threshold)
-    return best
+        out.append((c, g, l2 / l1 if l1 > 0 else math.inf))
+    return out
+
+
+def level_weights(
+    observed: Sequence[float], weights: Sequence[float] | np.ndarray, dispersion: float = 1.0
+) -> list[tuple[int, float]]:
+    """How much each account of the year so far is believed: no change of level (month 0), or a
+    change from month ``c``. The chance of each is :data:`CHANGE_PRIOR` (shared among the
+    splits) times its likelihood, approximated as ``exp(g / 2) / sqrt(k)`` against no change
+    (Schwarz's approximation for one more parameter, ``g`` the quasi-Poisson statistic of the
+    split, ``k`` the months observed). Returns ``(month the level is read from, chance)``, the
+    chances summing to 1, accounts below one in a million left out."""
+    x = np.asarray(observed, dtype=float)
+    w = np.asarray(weights, dtype=float)[: len(x)]
+    splits = _split_statistics(x, w, dispersion) if x.sum() > 0 else []
+    if not splits:
+        return [(0, 1.0)]
+    logs = [math.log(1.0 - CHANGE_PRIOR)] + [
+        math.log(CHANGE_PRIOR / len(splits)) + g / 2.0 - 0.5 * math.log(len(x))
+        for _, g, _ in splits
+    ]
+    top = max(logs)
+    raw = [math.exp(v - top) for v in logs]
+    total = sum(raw)
+    starts = [0] + [c for c, _, _ in splits]
+    return [(c, v / total) for c, v in zip(starts, raw, strict=True) if v / total >= 1e-6]
 
 
 def _xlogy(x: float, y: float) -> float:
@@ -251,14 +303,13 @@ class _Ratio:
 
     def share_ratio_noise(self, phi: float, c_seg: float, c_rest: float) -> float:
         """Noise variance over the mean of the rest of the year: ``phi (c_rest + c_seg (1 - p)
-        / p')``, never below the Poisson value ``1 + (1 - p) / p'`` (a negative
-        autocorrelation can lower the inflations below 1, but counts vary at least that much)."""
+        / p')``, never below 1, the Poisson variation of the months to come alone (a dispersion
+        or autocorrelation estimated low can take the formula below it)."""
         tail_share = (1.0 - self.share) / self.segment_share
-        return max(phi * (c_rest + c_seg * tail_share), 1.0 + tail_share)
+        return max(phi * (c_rest + c_seg * tail_share), 1.0)
 
-    def log_var(self, tail: float) -> float:
-        """Variance (log scale) of this year's ratio; the same at every tail."""
-        del tail
+    def log_var(self) -> float:
+        """Variance (log scale) of this year's ratio."""
         return float(self.tau2 * (1.0 + 1.0 / self.years) + self.noise / self.years)
 
 
@@ -275,14 +326,42 @@ def _ratio(
 
 
 def _remaining_distribution(
-    level_count: float, r: _Ratio, phi: float, c_seg: float, c_rest: float, tail: float
+    level_count: float, r: _Ratio, phi: float, c_seg: float, c_rest: float
 ) -> Any:
     """Negative binomial for the rest of the year's count (see the module docstring)."""
     from paragon.stats.negbinom import NegativeBinomial  # scipy.special only, not scipy.stats
 
     mean = max(level_count, 0.5) * r.ratio
-    var = mean * r.share_ratio_noise(phi, c_seg, c_rest) + mean**2 * r.log_var(tail)
+    var = mean * r.share_ratio_noise(phi, c_seg, c_rest) + mean**2 * r.log_var()
     return NegativeBinomial(mean * mean / (var - mean), mean / var)
+
+
+class _Mixture:
+    """The rest of the year's count as a mixture of negative binomials, one for each account of
+    the level (:func:`level_weights`)."""
+
+    def __init__(self, parts: Sequence[tuple[float, Any]]) -> None:
+        self.parts = list(parts)
+
+    def cdf(self, k: float) -> float:
+        return sum(wt * d.cdf(k) for wt, d in self.parts)
+
+    def sf(self, k: float) -> float:
+        return sum(wt * d.sf(k) for wt, d in self.parts)
+
+    def ppf(self, q: float) -> float:
+        """The smallest whole ``k`` with ``cdf(k) >= q``: between the parts' own quantiles (at
+        the largest, every part's distribution function is at least ``q``; below the smallest,
+        every part's is under it)."""
+        quantiles = [d.ppf(q) for _, d in self.parts]
+        lo, hi = min(quantiles) - 1.0, max(quantiles)
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if self.cdf(mid) >= q:
+                hi = mid
+            else:
+                lo = mid
+        return hi
 
 
 def _probability_met(dist: Any, ytd: float, milestone: float, better: Direction) -> float:
@@ -349,42 +428,48 @@ def project_count_year_end(
         raise ValueError("previous years have no events in these months or none after them")
     phi_est, rho = month_dispersion(years)
     phi = max(1.0, dispersion) if dispersion is not None else phi_est
-    change = detect_level_change(observed, w, phi)
-    start = change.month if change is not None else 0
-    if float(w[start:k].sum()) <= 0:
-        change, start = None, 0
-    c_seg, c_rest = _sum_inflation(rho, k - start), _sum_inflation(rho, MONTHS - k)
-    r = _ratio(years, start, k, phi, c_seg, c_rest)
-    seg_count = float(sum(observed[start:]))
-
-    def dist(tail: float) -> Any:
-        return _remaining_distribution(seg_count, r, phi, c_seg, c_rest, tail)
+    # a change of level is judged against at least Poisson variation
+    change = detect_level_change(observed, w, max(phi, 1.0))
+    parts = []
+    for start, weight in level_weights(observed, w, max(phi, 1.0)):
+        if float(w[start:k].sum()) <= 0:
+            continue
+        c_seg, c_rest = _sum_inflation(rho, k - start), _sum_inflation(rho, MONTHS - k)
+        r = _ratio(years, start, k, phi, c_seg, c_rest)
+        seg_count = float(sum(observed[start:]))
+        dist = _remaining_distribution(seg_count, r, phi, c_seg, c_rest)
+        parts.append((weight, start, r, seg_count * r.ratio, dist))
+    total = sum(part[0] for part in parts)
+    mix = _Mixture([(wt / total, d) for wt, _, _, _, d in parts])
+    main = max(parts, key=lambda part: part[0])[2]
 
     def interval(level: float) -> tuple[float, float]:
         tail = (1.0 - level) / 2.0
-        d = dist(tail)
-        return ytd + float(d.ppf(tail)), ytd + float(d.ppf(1.0 - tail))
+        return ytd + float(mix.ppf(tail)), ytd + float(mix.ppf(1.0 - tail))
 
-    prob = _probability_met(dist(1.0 - LIKELY), ytd, milestone, better)
+    prob = _probability_met(mix, ytd, milestone, better)
     reason = None
     if change is not None:
+        unchanged = sum(wt for wt, start, _, _, _ in parts if start == 0) / total
         reason = (
             f"the level changed from month {change.month + 1} of the year (by "
-            f"{100 * (change.ratio - 1):+.0f}%): the projection starts from the months since"
+            f"{100 * (change.ratio - 1):+.0f}%): the projection follows the months since"
         )
+        if unchanged >= 0.005:
+            reason += f", allowing a {100 * unchanged:.0f}% chance that the level did not change"
     return YearEndProjection(
         kind="count",
         year_to_date=ytd,
         months_observed=k,
-        projected=ytd + seg_count * r.ratio,
+        projected=ytd + sum(wt * rest for wt, _, _, rest, _ in parts) / total,
         interval_80=interval(0.8),
         interval_95=interval(0.95),
         probability_met=prob,
         assurance=assurance_for(prob),
         milestone=float(milestone),
         better=better,
-        share_of_year=r.share,
-        share_sd=math.sqrt(r.log_var(1.0 - LIKELY)),
+        share_of_year=main.share,
+        share_sd=math.sqrt(main.log_var()),
         dispersion=phi,
         autocorrelation=rho,
         level_change=change,
