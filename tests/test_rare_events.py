@@ -1,7 +1,7 @@
 """Rare counts: when a count averages fewer events a month than the XmR chart needs, the measure's
 chart adds a g chart of the days between events from the force's own records (every number
-below counted by hand from the rows written here), and says why there is none on police.uk data,
-which dates a crime only to its month."""
+below counted by hand from the rows written here); on police.uk data, which dates a crime only
+to its month, the months' own counts are judged against probability limits instead."""
 
 from __future__ import annotations
 
@@ -118,19 +118,91 @@ def test_too_few_events_for_a_g_chart_say_so(tmp_path: Path, plan: Plan) -> None
                               "least 3 events")
 
 
-def test_police_uk_data_has_no_days_to_count(tmp_path: Path, plan: Plan) -> None:
+def street_months(folder: Path, robberies: dict[str, int]) -> list[Path]:
+    """One police.uk street file a month with that many robberies, and a burglary each month so
+    that a month without robbery is still in the data."""
     paths = []
-    for month in ("2011-02", "2011-03", "2011-04"):
-        paths.append(tmp_path / f"{month}-west-midlands-street.csv")
-        paths[-1].write_text(STREET.format(month=month), encoding="utf-8")
+    burglary = STREET.splitlines()[1].replace("Robbery", "Burglary")
+    for month, n in robberies.items():
+        paths.append(folder / f"{month}-west-midlands-street.csv")
+        rows = [STREET.splitlines()[0], burglary.format(month=month)]
+        rows += [STREET.splitlines()[1].format(month=month)] * n
+        paths[-1].write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return paths
+
+
+def test_police_uk_data_too_short_for_rare_months_says_why(tmp_path: Path, plan: Plan) -> None:
+    paths = street_months(tmp_path, {"2011-02": 1, "2011-03": 1, "2011-04": 1})
     with Warehouse.open(tmp_path / "w.duckdb") as wh:
         ingest_paths(wh, paths, plan)
         chart = control_chart(wh, plan, "robbery", months=3)
     assert chart["points"][-1]["suppressed"].startswith("too few events")
     assert chart["rare_events"] == {
-        "from": "2011-02", "to": "2011-04", "unit": "days between events", "method": "none",
+        "from": "2011-02", "to": "2011-04", "unit": "events a month", "method": "none",
+        "events": 3,
         "reason": "the data gives the month of each crime, not the day, so the days between "
-                  "events cannot be counted"}
+                  "events cannot be counted; and 3 months in a row: rare counts need at least 6 "
+                  "to be charted month by month"}
+
+
+# 13 months of police.uk data, 13 robberies: 3, 2, 2, 3, 1, 2 and then seven months with none
+ROBBERIES = dict(zip([f"2011-{m:02d}" for m in range(1, 13)] + ["2012-01"],
+                     [3, 2, 2, 3, 1, 2, 0, 0, 0, 0, 0, 0, 0], strict=True))
+
+
+def test_police_uk_rare_counts_are_judged_month_by_month(tmp_path: Path, plan: Plan) -> None:
+    with Warehouse.open(tmp_path / "w.duckdb") as wh:
+        ingest_paths(wh, street_months(tmp_path, ROBBERIES), plan)
+        rare = control_chart(wh, plan, "robbery", months=13)["rare_events"]
+    # 1 a month on average; neighbouring months differ by 1, 0, 1, 2, 1, 2 then 0: half their
+    # mean square is 11 / 24, under the mean, so the counts are taken as Poisson(1).
+    # P(X >= 5) = 0.0037 and P(X >= 6) = 0.0006: six or more in a month is more than chance.
+    # P(X = 0) = e^-1: seven empty months in a row have chance e^-7 = 0.0009 <= 0.00135, six
+    # have e^-6 = 0.0025: seven or more in a row are fewer than chance.
+    assert rare["method"] == "months" and rare["unit"] == "events a month"
+    assert (rare["from"], rare["to"], rare["events"]) == ("2011-01", "2012-01", 13)
+    assert rare["centre"] == 1.0 and rare["dispersion"] == 1.0
+    assert rare["upper_count"] == 6 and rare["empty_run"] == 7
+    assert [r["events"] for r in rare["months"]] == list(ROBBERIES.values())
+    assert [r["variation"] for r in rare["months"]] == ["common"] * 6 + ["improvement"] * 7
+    assert rare["since_last"] == {"after": "2011-06", "months": 7, "variation": "improvement"}
+
+
+def test_police_uk_rare_months_on_the_page_and_in_spc(tmp_path: Path, plan: Plan) -> None:
+    from fastapi.testclient import TestClient
+    from typer.testing import CliRunner
+
+    from paragon.cli import app
+    from paragon.settings import Settings
+    from paragon.web.app import create_app
+    from paragon.web.fixtures import sign_in
+
+    db = tmp_path / "w.duckdb"
+    with Warehouse.open(db) as wh:
+        ingest_paths(wh, street_months(tmp_path, ROBBERIES), plan)
+    result = CliRunner().invoke(app, ["spc", "--measure", "robbery", "--months", "13",
+                                      "--db", str(db)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    out = " ".join(result.output.split())
+    assert ("Rare events month by month, 2011-01 to 2012-01 (probability limits): 13 events in "
+            "13 months, 1.00 a month; 6 or more in a month would be more than chance, 7 or more "
+            "months in a row with none would be fewer. 7 month(s) with none since the last event "
+            "(2011-06), as long as that limit.") in out
+    assert "2011-07: 0 events (improvement)" in out
+    password = "quiet harbour lantern"
+    added = CliRunner().invoke(app, ["users", "add", "ana", "--db", str(db)],
+                               env={"PARAGON_NEW_USER_PASSWORD": password})
+    assert added.exit_code == 0, added.output
+    with TestClient(create_app(Settings(db=db, secret_key="s" * 32))) as client:
+        assert sign_in(client, "ana", password).status_code == 200
+        html = " ".join(client.get("/measures/robbery?from=2011-01&to=2012-01").text.split())
+    assert "Rare events month by month, January 2011 to January 2012" in html
+    assert ("13 events in 13 months, 1.00 a month on average. A month with 6 or more events "
+            "would be more than chance makes likely (a concern); 7 or more months in a row with "
+            "none would be fewer (an improvement).") in html
+    assert ("There have been 7 months with none since the last event (June 2011), as long as "
+            "that limit.") in html
+    assert '<th scope="row">July 2011</th><td class="num">0</td><td>improvement</td>' in html
 
 
 def test_a_count_charted_as_usual_has_no_rare_events(tmp_path: Path, plan: Plan) -> None:

@@ -435,6 +435,19 @@ def _print_chart(chart: dict[str, Any]) -> None:
             if g["variation"] != "common":
                 out_console.print(f"  {g['after']} to {g['until']}: {g['days']:,} days "
                                   f"({g['variation']})", highlight=False)
+    elif rare and rare["method"] == "months":
+        last = rare["since_last"]
+        out_console.print(
+            f"Rare events month by month, {rare['from']} to {rare['to']} (probability limits): "
+            f"{rare['events']:,} events in {len(rare['months'])} months, {rare['centre']:,.2f} a "
+            f"month; {rare['upper_count']:,} or more in a month would be more than chance, "
+            f"{rare['empty_run']:,} or more months in a row with none would be fewer. "
+            f"{last['months']:,} month(s) with none since the last event ({last['after']})"
+            + (", as long as that limit." if last["variation"] != "common" else "."),
+            highlight=False)
+        for r in rare["months"]:
+            if r["variation"] != "common":
+                out_console.print(f"  {r['period']}: {r['events']:,} events ({r['variation']})",
+                                  highlight=False)
     elif rare:
-        out_console.print(f"No chart of the days between events: {rare['reason']}.",
-                          highlight=False)
+        out_console.print(f"No chart of the rare events: {rare['reason']}.", highlight=False)

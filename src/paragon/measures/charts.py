@@ -24,7 +24,13 @@ from typing import TYPE_CHECKING, Any
 from paragon.errors import ParagonError
 from paragon.measures.periods import add_months, month_label
 from paragon.plan.schema import Measure, Plan
-from paragon.stats.control import count_chart, g_chart, proportion_chart
+from paragon.stats.control import (
+    MIN_RARE_MONTHS,
+    count_chart,
+    g_chart,
+    proportion_chart,
+    rare_months_chart,
+)
 from paragon.stats.proportions import MIN_RESPONSES
 
 if TYPE_CHECKING:
@@ -177,6 +183,40 @@ MIN_RARE_EVENTS = 3
 """Events needed for a g chart (two gaps between them)."""
 
 
+def _rare_months(months: list[str], points: list[dict[str, Any]],
+                 measure: Measure) -> dict[str, Any]:
+    """Without the day of each event: the months' own counts against probability limits
+    (:func:`paragon.stats.control.rare_months_chart`), over the same months as a g chart."""
+    base: dict[str, Any] = {"from": months[0], "to": months[-1], "unit": "events a month"}
+    wanted = set(months)
+    counts = [int(p["value"]) for p in points if p["period"] in wanted]
+    reason = None
+    if len(counts) < MIN_RARE_MONTHS:
+        reason = (f"{len(counts)} month{'s' if len(counts) != 1 else ''} in a row: rare counts "
+                  f"need at least {MIN_RARE_MONTHS} to be charted month by month")
+    elif not any(counts):
+        reason = "no events in these months"
+    if reason is not None:
+        return {**base, "method": "none", "events": sum(counts), "reason": (
+            "the data gives the month of each crime, not the day, so the days between events "
+            f"cannot be counted; and {reason}")}
+    r = rare_months_chart(counts, better=measure.better)
+    last = next((m for m, c in zip(reversed(months), reversed(counts), strict=True) if c), None)
+    return {
+        **base,
+        "method": "months",
+        "events": sum(counts),
+        "centre": r.centre,
+        "dispersion": r.dispersion,
+        "upper_count": r.upper_count,
+        "empty_run": r.empty_run,
+        "months": [{"period": m, "events": c, "variation": v}
+                   for m, c, v in zip(months, counts, r.signals, strict=True)],
+        "since_last": {"after": last, "months": r.run_since_last,
+                       "variation": r.run_variation},
+    }
+
+
 def rare_events(wh: Warehouse, plan: Plan, measure: Measure, chart: dict[str, Any],
                 lpu: str | None = None) -> dict[str, Any] | None:
     """A g chart of the days between events for a count whose last segment is too rare for the
@@ -186,7 +226,8 @@ def rare_events(wh: Warehouse, plan: Plan, measure: Measure, chart: dict[str, An
     (:func:`paragon.stats.control.g_chart`): a gap above the upper limit means the events became
     rarer. The open gap from the last event to the end of the window is given and judged against
     the same limit. Only the segment's last unbroken run of months is read (the data may hold
-    nothing for a month left out of the chart). Without dates (police.uk data) or with fewer than
+    nothing for a month left out of the chart). Without dates (police.uk data) the months' own
+    counts are judged against probability limits instead (:func:`_rare_months`); with fewer than
     :data:`MIN_RARE_EVENTS` events the result says why there is no g chart."""
     points = chart.get("points") or []
     if measure.kind != "count" or not points \
@@ -205,9 +246,7 @@ def rare_events(wh: Warehouse, plan: Plan, measure: Measure, chart: dict[str, An
 
     dates = event_dates(wh, plan, measure.id, start, end, lpu)
     if dates is None:
-        return {**base, "method": "none", "reason": (
-            "the data gives the month of each crime, not the day, so the days between events "
-            "cannot be counted")}
+        return _rare_months(months, points, measure)
     if len(dates) < MIN_RARE_EVENTS:
         return {**base, "method": "none", "events": len(dates), "reason": (
             f"{len(dates)} event{'s' if len(dates) != 1 else ''} in these months: the days "

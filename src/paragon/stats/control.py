@@ -420,3 +420,124 @@ def g_chart(gaps: Sequence[float], *, better: Better) -> GChart:
     longer = _variation(-1, better)  # a long gap: the rate of events went down
     signals: list[Variation] = [longer if x > upper else "common" for x in gaps]
     return GChart(g, upper, 0.0, [float(x) for x in gaps], signals, longer)
+
+
+# --- rare events by month: probability limits ---------------------------------------------------
+
+RARE_TAIL = 0.00135
+"""One-sided chance of a false signal each probability limit allows: that of a point beyond
+three standard deviations of a normal distribution, as the XmR chart's limits intend."""
+MIN_RARE_MONTHS = 6
+"""Months needed before rare monthly counts are charted with probability limits."""
+
+
+@dataclass(frozen=True)
+class RareMonths:
+    """Monthly counts too rare for an XmR chart, judged by the chances of the counts themselves
+    (Poisson, or negative binomial when the months vary more than Poisson counts)."""
+
+    centre: float
+    """Mean events a month over the months charted."""
+    dispersion: float
+    """Variance over mean of the monthly counts (at least 1; 1 is Poisson)."""
+    upper_count: int
+    """A month with at least this many events is more than chance makes likely."""
+    empty_run: int
+    """This many months in a row with no event are fewer than chance makes likely."""
+    counts: list[int]
+    signals: list[Variation]
+    run_since_last: int
+    """Months with no event at the end of the series (since the last month with one)."""
+    run_variation: Variation
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the chart as plain JSON-serialisable Python objects."""
+        return asdict(self)
+
+
+def _rare_fit(
+    x: Sequence[int], months: Sequence[int], tail: float = RARE_TAIL
+) -> tuple[float, float, int, float] | None:
+    """Mean, dispersion, upper count and chance of an empty month from the given months (their
+    neighbouring pairs give the variance), or None if they have no event."""
+    m = sum(x[i] for i in months) / len(months)
+    if m <= 0:
+        return None
+    chosen = set(months)
+    steps = [(x[i + 1] - x[i]) ** 2 for i in months if i + 1 in chosen]
+    phi = max(1.0, sum(steps) / (2 * len(steps)) / m) if steps else 1.0
+    from scipy import special
+
+    if phi > 1.0:
+        from paragon.stats.negbinom import NegativeBinomial
+
+        nb = NegativeBinomial(m / (phi - 1.0), 1.0 / phi)
+        p_zero = nb.cdf(0)
+
+        def at_least(k: int) -> float:
+            return nb.sf(k - 1)
+    else:
+        p_zero = math.exp(-m)
+
+        def at_least(k: int) -> float:
+            return float(special.pdtrc(k - 1, m))
+    upper = max(1, math.floor(m))
+    while at_least(upper) > tail:
+        upper += 1
+    return m, phi, upper, p_zero
+
+
+def rare_months_chart(counts: Sequence[int], *, better: Better) -> RareMonths:
+    """Probability limits for rare monthly counts, where the XmR chart's normal limits do not
+    hold and the day of each event is not known (police.uk dates crimes to the month).
+
+    With mean ``m`` events a month and dispersion ``phi`` (the variance over the mean, at least
+    1; the variance is read from neighbouring months, half the mean squared difference between
+    them, so that a change of level does not count as noise), a month's count is Poisson(``m``),
+    or negative binomial with that mean and variance ``phi m`` when ``phi > 1``. Two things are
+    judged, each at the one-sided chance :data:`RARE_TAIL` of a three-sigma point:
+
+    * a month with at least ``upper_count`` events, the smallest ``k`` with ``P(X >= k) <=
+      RARE_TAIL``: more events than chance makes likely. A busy month would raise the mean and
+      the dispersion it is judged by, and hide itself; so the busiest month is first judged
+      against the other months alone, and if it is beyond their limit it is flagged and left
+      out, and the next busiest is judged the same way, until one is not. The limits shown are
+      those of the months left;
+    * a run of at least ``empty_run`` months in a row with no event, the smallest ``L`` with
+      ``P(X = 0) ** L <= RARE_TAIL``: fewer (the monthly form of a g chart); every month of the
+      run is flagged, and the run still open at the end is judged the same way.
+    """
+    if len(counts) < MIN_RARE_MONTHS:
+        raise ValueError(f"rare monthly counts need at least {MIN_RARE_MONTHS} months")
+    if any(c < 0 or int(c) != c for c in counts):
+        raise ValueError("monthly counts must be whole numbers, not negative")
+    x = [int(c) for c in counts]
+    n = len(x)
+    if not any(x):
+        raise ValueError("no events in these months")
+    keep = list(range(n))
+    busy: list[int] = []
+    while len(keep) > 2:  # test the busiest month left against the months other than it
+        top = max(keep, key=lambda i: x[i])
+        others = [i for i in keep if i != top]
+        fit = _rare_fit(x, others, RARE_TAIL / len(keep))  # the busiest of len(keep) months
+        if fit is None or x[top] < fit[2]:
+            break
+        busy.append(top)
+        keep = others
+    fit = _rare_fit(x, keep)
+    assert fit is not None  # a month is only left out when the months kept have events
+    m, phi, upper, p_zero = fit
+    run = math.ceil(math.log(RARE_TAIL) / math.log(p_zero))
+    more, fewer = _variation(1, better), _variation(-1, better)
+    signals: list[Variation] = [more if i in busy or c >= upper else "common"
+                                for i, c in enumerate(x)]
+    start = 0
+    for i in range(n + 1):
+        if i < n and x[i] == 0:
+            continue
+        if i - start >= run:  # months start .. i-1 have no event
+            signals[start:i] = [fewer] * (i - start)
+        start = i + 1
+    since = next((n - 1 - i for i in range(n - 1, -1, -1) if x[i] > 0), n)
+    return RareMonths(m, phi, upper, run, x, signals, since, fewer if since >= run else "common")
