@@ -56,7 +56,12 @@ def setup() -> None:
     if not (BIN / "uv").exists():
         sh(BIN / "python", "-m", "pip", "install", "--quiet", "uv")
     env = {**os.environ, "UV_PROJECT_ENVIRONMENT": str(VENV)}
-    sh(BIN / "uv", "sync", "--frozen", "--quiet", env=env)
+    # Compiled once here, so that no command compiles its imports again each time it starts
+    # (uv does not compile by default, and with PYTHONDONTWRITEBYTECODE set Python never keeps
+    # what it compiles: `paragon milestones` then spent 0.6 s of CPU compiling at every start).
+    sh(BIN / "uv", "sync", "--frozen", "--quiet", "--compile-bytecode", env=env)
+    subprocess.run([str(BIN / "python"), "-m", "compileall", "-q", str(ROOT / "src")],
+                   cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
 
 
 BROWSER_PACKAGES = ("chromium", "fonts-dejavu-core")
