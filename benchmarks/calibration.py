@@ -47,11 +47,13 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from paragon.stats.control import count_chart
+from paragon.stats.control import RARE_TAIL, count_chart, rare_months_chart
 from paragon.stats.counts import compare_periods
 from paragon.stats.funnel import funnel_rates
 from paragon.stats.projection import project_count_year_end
@@ -62,6 +64,7 @@ DISTRICTS = ROOT / "benchmarks" / "data" / "gm_burglary_by_district.csv"
 TEMPE = ROOT / "benchmarks" / "data" / "tempe_opioid_calls_by_month.csv"
 MONTHLY = ROOT / "tests" / "data" / "policeuk" / "monthly" / "monthly_counts.csv"
 HOME_OFFICE = ROOT / "tests" / "data" / "homeoffice"
+GM_POINTS = ROOT / "tests" / "data" / "policeuk" / "derived" / "gmp_bur.csv.gz"
 PROFILE = 1 + 0.25 * np.cos(2 * np.pi * (np.arange(12) - 9) / 12)  # April first; peak in winter
 ORIGINS = (2, 4, 6, 8, 10)
 YEARS = 4  # simulated: three earlier years and the year projected
@@ -316,6 +319,64 @@ def tempe() -> Tally:
     return t
 
 
+def rare_rates(series: list[list[int]]) -> tuple[float, float, int]:
+    """Per-month and per-chart signal rates of the rare monthly chart over the series given."""
+    months = signals = charts = flagged = 0
+    for x in series:
+        r = rare_months_chart(x, better="lower")
+        flags = [v != "common" for v in r.signals]
+        months += len(flags)
+        signals += sum(flags)
+        charts += 1
+        flagged += any(flags)
+    return signals / months, flagged / charts, charts
+
+
+def rare_simulated(rng: np.random.Generator, runs: int, n: int = 24) -> list[tuple[str, float,
+                                                                                     float]]:
+    """The rare monthly chart (police.uk: months, no days) on ``n`` months of Poisson and
+    overdispersed counts with no change, and with a real change (its detection rate)."""
+    def nb(mean: float, phi: float, size: int) -> np.ndarray:
+        return rng.negative_binomial(mean / (phi - 1), 1 / phi, size)
+
+    cases: list[tuple[str, Callable[[], Any]]] = [
+        (f"Poisson, {m} a month", partial(rng.poisson, m, n)) for m in (0.5, 1, 2, 3.5)]
+    cases += [(f"phi 2, {m} a month", partial(nb, m, 2.0, n)) for m in (0.5, 1, 2, 3.5)]
+    cases += [("step 2 -> 0.2 a month at month 13 (real change)",
+               lambda: np.concatenate([rng.poisson(2, n // 2), rng.poisson(0.2, n - n // 2)])),
+              ("step 1 -> 4 a month at month 13 (real change)",
+               lambda: np.concatenate([rng.poisson(1, n // 2), rng.poisson(4, n - n // 2)]))]
+    out = []
+    for name, make in cases:
+        series: list[list[int]] = []
+        while len(series) < runs:
+            x = make()
+            if x.sum() > 0:
+                series.append([int(v) for v in x])
+        per_month, per_chart, _ = rare_rates(series)
+        out.append((name, per_month, per_chart))
+    return out
+
+
+def rare_real() -> tuple[float, float, int]:
+    """The rare monthly chart on real data.police.uk counts: Greater Manchester burglaries in
+    the 1 km squares (by latitude and longitude) with 0.5 to 4 a month, 36 months each."""
+    cells: dict[tuple[int, int], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    months: set[str] = set()
+    km_lon = 111.2 * math.cos(math.radians(53.5))
+    with gzip.open(GM_POINTS, "rt") as fh:
+        for r in csv.DictReader(fh):
+            try:
+                lat, lon = float(r["Latitude"]), float(r["Longitude"])
+            except ValueError:
+                continue
+            cells[(int(lat * 111.2), int(lon * km_lon))][r["Month"]] += 1
+            months.add(r["Month"])
+    order = sorted(months)
+    series = [[c.get(m, 0) for m in order] for c in cells.values()]
+    return rare_rates([x for x in series if 0.5 * len(order) <= sum(x) <= 4 * len(order)])
+
+
 def home_office_funnel() -> str:
     """Home Office 2017/18 domestic burglary per 1,000 households (2011) by English force: units
     outside the plain Poisson funnel and outside the overdispersion-adjusted one."""
@@ -410,6 +471,16 @@ def main() -> None:
               f"{fmt(t.chart_signals, t.charts):>12} {fmt(t.changes, t.comparisons):>7}"
               f"  {proj} {fmt(t.level_changes, t.projections) if t.projections else '':>7} "
               f"{fmt(t.moving_together, t.charts):>6}")
+    print(f"\nRare monthly counts (police.uk: months, no days; probability limits, 24 months, "
+          f"{args.runs} series a case); each rule allows {RARE_TAIL} a month, "
+          f"{2 * RARE_TAIL:.4f} for the two:")
+    for name, per_month, per_chart in rare_simulated(rng, args.runs):
+        real_change = "real change" in name
+        flag = " " if real_change else mark(per_month, 0, 4 * RARE_TAIL)
+        print(f"  {name:52} {per_month:7.4f}{flag} a month {per_chart:7.3f} a chart")
+    per_month, per_chart, cells = rare_real()
+    print(f"  {'real: GM burglary, 1 km squares with 0.5-4 a month':52} {per_month:7.4f}  a month "
+          f"{per_chart:7.3f} a chart ({cells} squares, 36 months; real changes unknown)")
     print("\n" + home_office_funnel())
     print(f"\n{time.perf_counter() - started:.0f} s")
 
