@@ -145,7 +145,8 @@ class SqlLoader:
                 con.register(lookup.name, lookup.table())
             rows = _validated(con, spec, named)
             rows = geo.add_coordinates(rows, spec.coordinates)
-            if len(items) > 1 and _overlapping(rows):
+            pairs = _pairs(rows)
+            if len(items) > 1 and _overlapping(pairs):
                 _unregister(con, spec)
                 for item in items:
                     self.load_many(con, [item])
@@ -158,7 +159,7 @@ class SqlLoader:
             bad = _bad(items, rows)
             for (prepared, _, report), file_bad in zip(items, bad, strict=True):
                 _report_counts(report, prepared.parsed, file_bad)
-            months = held_months(con, spec, rows)
+            months = held_months(con, spec, rows, pairs)
             careful = any(ctx.careful for _, ctx, _ in items)
             loaded = np.zeros(len(items), dtype=np.int64)
             for index in range(len(spec.targets)):
@@ -191,12 +192,15 @@ def _unregister(con: duckdb.DuckDBPyConnection, spec: Spec) -> None:
             con.unregister(view)
 
 
-def _overlapping(rows: pa.Table) -> bool:
-    """Whether two files of a group have good rows of the same table, force and month."""
+def _pairs(rows: pa.Table) -> pa.Table:
+    """The targets, forces and months of the good rows, with how many files have rows of each."""
     good = rows.select(["_file", "_target", "force", "month"]).filter(rows["reason"].is_null())
-    per_pair = good.group_by(["_target", "force", "month"]).aggregate(
-        [("_file", "count_distinct")])
-    counts = per_pair["_file_count_distinct"]
+    return good.group_by(["_target", "force", "month"]).aggregate([("_file", "count_distinct")])
+
+
+def _overlapping(pairs: pa.Table) -> bool:
+    """Whether two files of a group have good rows of the same table, force and month."""
+    counts = pairs["_file_count_distinct"]
     return len(counts) > 0 and int(pc.max(counts).as_py() or 0) > 1
 
 
@@ -216,8 +220,10 @@ def bulk_format(spec: Spec, table: str, key_column: str,
 
 def _named(spec: Spec, items: list[tuple[Prepared, BulkContext, IngestReport]]) -> pa.Table:
     """The parsed text columns of the files under the spec's names, file after file, with each
-    row's file (``_file``, its index in ``items``) and the values the file's name gives."""
+    row's file (``_file``, its index in ``items``), its position in the table (``_row``) and the
+    values the file's name gives."""
     tables = []
+    start = 0
     for number, (prepared, _, _) in enumerate(items):
         parsed = prepared.parsed
         table = parsed.table
@@ -225,20 +231,22 @@ def _named(spec: Spec, items: list[tuple[Prepared, BulkContext, IngestReport]]) 
         tables.append(pa.table({
             "line_number": table["line_number"],
             "_file": pa.array(np.full(n, number, dtype=np.int32)),
+            "_row": pa.array(np.arange(start, start + n, dtype=np.int64)),
             **{alias: table[f"c{parsed.header.index(col)}"].cast(pa.large_string())
                for alias, col in spec.fields.items()},
             **{name: pa.array([value] * n, pa.string())
                for name, value in prepared.values.items()},
         }))
+        start += n
     return tables[0] if len(tables) == 1 else pa.concat_tables(tables)
 
 
 def verdict_sql(spec: Spec, values: list[str]) -> str:
     """The query giving each row of ``_pu_named`` (``values``: the columns the file names give),
-    in file and line order, its file, typed values, its first
+    in no particular order, its position there (``_row``), its file, typed values, its first
     failing check (``reason``, ``column_name``), the target table it goes to (``_target``, the
-    index in spec.targets), its key there before numbering (``_key``) and whether the first row
-    with that key keeps it bare (``_plain``)."""
+    index in spec.targets), its key there before numbering (``_key``) and that key's hash
+    (``_hash``), and whether the first row with that key keeps it bare (``_plain``)."""
     texts = ", ".join(f"nullif({alias}, '') AS {alias}" for alias in spec.fields)
     extra = "".join(f", {k}" for k in values)
     typed = ", ".join(f"{expr} AS {alias}" for alias, expr in spec.typed.items())
@@ -249,12 +257,13 @@ def verdict_sql(spec: Spec, values: list[str]) -> str:
     columns = "[" + ", ".join(literal(c.column) for c in spec.checks) + "]"
     outputs = ", ".join([*spec.typed, *values])
     return f"""
-        SELECT line_number, _file, {outputs}, {reason} AS reason,
+        SELECT *, hash(_key) AS _hash FROM (
+        SELECT _row, line_number, _file, {outputs}, {reason} AS reason,
                {columns}[_check + 1] AS column_name, {_by_target(spec, "where")},
                {_by_target(spec, "key")}, {_by_target(spec, "plain")}
         FROM (SELECT *, {first} AS _check FROM (SELECT *, {typed} FROM (
-            SELECT * FROM (SELECT line_number, _file, {texts}{extra} FROM _pu_named) n {joins}))) v
-        ORDER BY _file, line_number"""
+            SELECT * FROM (SELECT _row, line_number, _file, {texts}{extra} FROM _pu_named) n
+            {joins}))) v)"""
 
 
 def _by_target(spec: Spec, part: str) -> str:
@@ -268,44 +277,86 @@ def _by_target(spec: Spec, part: str) -> str:
     return f"CASE _target {whens} END AS _{part}"
 
 
+def _line_order(named: pa.Table) -> np.ndarray | None:
+    """Indexes putting ``named`` in file and line order, or None when it already is (the lines
+    parsed one by one come last in their file)."""
+    files = named["_file"].to_numpy(zero_copy_only=False)
+    lines = named["line_number"].to_numpy(zero_copy_only=False)
+    if bool(np.all((files[1:] > files[:-1])
+                   | ((files[1:] == files[:-1]) & (lines[1:] > lines[:-1])))):
+        return None
+    return np.lexsort((lines, files))
+
+
 def _validated(con: duckdb.DuckDBPyConnection, spec: Spec, named: pa.Table) -> pa.Table:
-    """The text columns with the typed values, reason, column_name and numbered keys beside."""
+    """The text columns in file and line order, with the typed values, reason, column_name and
+    each good row's key occurrence (``_occ``, :func:`key_occurrences`) beside."""
     values = [name for name in named.column_names
-              if name not in ("line_number", "_file", *spec.fields)]
+              if name not in ("line_number", "_file", "_row", *spec.fields)]
     verdict = con.sql(verdict_sql(spec, values)).to_arrow_table()
-    if not (np.array_equal(verdict["line_number"].to_numpy(), named["line_number"].to_numpy())
-            and np.array_equal(verdict["_file"].to_numpy(), named["_file"].to_numpy())):
-        named = named.take(pc.sort_indices(  # slow lines come last in a file
-            named, sort_keys=[("_file", "ascending"), ("line_number", "ascending")]))
+    n = len(named)
+    at = np.empty(n, dtype=np.int64)  # the verdict row of each row of ``named``
+    at[verdict["_row"].to_numpy(zero_copy_only=False)] = np.arange(n)
+    order = _line_order(named)
+    if order is not None:
+        named = named.take(order)
+        at = at[order]
+    if not np.array_equal(at, np.arange(n)):
+        verdict = verdict.take(at)
     rows = named
     for name in verdict.column_names:
-        if name not in ("_key", "_plain") and name not in named.column_names:
+        if name not in ("_plain", "_hash") and name not in named.column_names:
             rows = rows.append_column(name, verdict[name])
-    return rows.append_column("_key", numbered_keys(verdict))
+    return rows.append_column("_occ", pa.array(key_occurrences(verdict)))
 
 
-def numbered_keys(verdict: pa.Table) -> pa.Array:
-    """Each good row's key: its ``_key`` then ``:<n>``, its occurrence (in line order) among the
-    file's good rows with the same target and key; the first keeps the bare key where ``_plain``.
-    Done in Arrow/NumPy: a SQL window over every row costs several times more."""
-    key = verdict["_key"].combine_chunks()
-    good = verdict["reason"].is_null().to_numpy(zero_copy_only=False)
-    codes = pc.dictionary_encode(key).indices.fill_null(0).to_numpy(zero_copy_only=False)
-    target = verdict["_target"].fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
-    files = verdict["_file"].to_numpy(zero_copy_only=False).astype(np.int64)
-    n_files = int(files.max()) + 1 if len(files) else 1
-    n_targets = int(target.max()) + 1 if len(target) else 1
-    group = np.where(good, (codes.astype(np.int64) * n_files + files) * n_targets + target, -1)
+def _occurrences(group: np.ndarray) -> np.ndarray:
+    """Each row's occurrence (1, 2, ...) among the rows before it with the same ``group``."""
     order = np.argsort(group, kind="stable")  # rows are in line order: stable keeps it
     ranked = group[order]
     starts = np.r_[True, ranked[1:] != ranked[:-1]]
     first = np.maximum.accumulate(np.where(starts, np.arange(len(ranked)), 0))
     occurrence = np.empty(len(ranked), dtype=np.int64)
     occurrence[order] = np.arange(len(ranked)) - first + 1
+    return occurrence
+
+
+def key_occurrences(verdict: pa.Table) -> np.ndarray:
+    """For each good row, its occurrence ``n`` (in line order) among the file's good rows with the
+    same target and key, or 0 where it keeps the bare key (the first, where ``_plain``): the
+    row's key is ``_key`` then ``:<n>`` (see :func:`numbered_key`). Rows whose key's hash no other
+    good row of the file and target shares are first; only the rest (rows sharing a key, and any
+    hash collision) compare their keys. Done in NumPy: a SQL window over every row costs several
+    times more."""
+    n = len(verdict)
+    good = verdict["reason"].is_null().to_numpy(zero_copy_only=False)
+    target = verdict["_target"].fill_null(0).to_numpy(zero_copy_only=False).astype(np.uint64)
+    files = verdict["_file"].to_numpy(zero_copy_only=False).astype(np.uint64)
+    hashes = verdict["_hash"].fill_null(0).to_numpy(zero_copy_only=False).astype(np.uint64)
+    candidates = np.flatnonzero(good)
+    mixed = hashes[candidates] ^ ((files[candidates] << np.uint64(8)) | target[candidates])
+    order = np.argsort(mixed)
+    ranked = mixed[order]
+    same = ranked[1:] == ranked[:-1]
+    shared = np.r_[same, False] | np.r_[False, same]
+    occurrence = np.ones(n, dtype=np.int64)
+    rows = np.sort(candidates[order[shared]])
+    if len(rows):
+        codes = pc.dictionary_encode(verdict["_key"].take(pa.array(rows)).combine_chunks())
+        code = codes.indices.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
+        n_files = int(files.max()) + 1
+        n_targets = int(target.max()) + 1
+        occurrence[rows] = _occurrences(
+            (code * n_files + files[rows].astype(np.int64)) * n_targets
+            + target[rows].astype(np.int64))
     plain = verdict["_plain"].fill_null(False).to_numpy(zero_copy_only=False)
-    bare = (occurrence == 1) & plain
-    suffixed = pc.binary_join_element_wise(key, pc.cast(pa.array(occurrence), pa.string()), ":")
-    return pc.if_else(pa.array(bare), key, suffixed)
+    return np.where((occurrence == 1) & plain, 0, occurrence)
+
+
+def numbered_key(column: str = "_key", occurrence: str = "_occ") -> str:
+    """SQL: a row's key as stored, from its key before numbering and its occurrence."""
+    return (f"CASE WHEN {occurrence} = 0 THEN {column} "
+            f"ELSE {column} || ':' || CAST({occurrence} AS VARCHAR) END")
 
 
 def _bad(items: list[tuple[Prepared, BulkContext, IngestReport]],
@@ -341,7 +392,8 @@ def insert_sql(spec: Spec, index: int, *, scope: str | None = "true") -> str:
     return f"""
         INSERT INTO {target.table} BY NAME
         SELECT v._key AS {target.key_column}, v._ingest AS ingest_id, {columns}
-        FROM (SELECT * REPLACE ({texts}) FROM _pu_v WHERE reason IS NULL AND _target = {index}) v
+        FROM (SELECT * REPLACE ({texts}, {numbered_key()} AS _key) FROM _pu_v
+              WHERE reason IS NULL AND _target = {index}) v
         {target.joins} {known}"""
 
 
@@ -358,19 +410,22 @@ def _fill_ledger(con: duckdb.DuckDBPyConnection) -> None:
                     f"FROM {table} WHERE force IS NOT NULL AND month IS NOT NULL")
 
 
-def held_months(con: duckdb.DuckDBPyConnection, spec: Spec,
-                rows: pa.Table) -> list[tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
+def held_months(con: duckdb.DuckDBPyConnection, spec: Spec, rows: pa.Table,
+                pairs: pa.Table | None = None,
+                ) -> list[tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
     """For each target: the forces and months of the file's rows that go to it, and those of
     them its table already holds (from the small ``loaded_months`` ledger, never a scan of the
     table: police.uk publishes a force's month whole, so a force-month the table lacks has no row
-    of the file already, and its rows need no key check)."""
+    of the file already, and its rows need no key check). ``pairs``: :func:`_pairs` of ``rows``,
+    if known."""
     _fill_ledger(con)
-    good = rows.select(["reason", "_target", "force", "month"]).filter(rows["reason"].is_null())
-    pairs = [p for p in good.group_by(["_target", "force", "month"]).aggregate([]).to_pylist()
-             if p["force"] is not None and p["month"] is not None and p["_target"] is not None]
+    listed = (_pairs(rows) if pairs is None else pairs).select(["_target", "force", "month"])
+    found = [p for p in listed.to_pylist()
+              if p["force"] is not None and p["month"] is not None and p["_target"] is not None]
     out = []
     for index, target in enumerate(spec.targets):
-        mine = [{"force": p["force"], "month": p["month"]} for p in pairs if p["_target"] == index]
+        mine = [{"force": p["force"], "month": p["month"]} for p in found
+                if p["_target"] == index]
         held: list[dict[str, Any]] = []
         if mine:
             con.register("_pu_pairs", pa.Table.from_pylist(mine, pa.schema(
