@@ -7,6 +7,7 @@ ten). Measures do not rely on it: they select an LPU's rows by LSOA through the 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 
 import numpy as np
@@ -52,6 +53,28 @@ def areas_of(forces: tuple[str, ...]) -> pa.Table:
 AREA_JOIN = "LEFT JOIN _pu_area a ON a.area_force = v.force AND a.area_lsoa = v.lsoa_code"
 
 
+def _distinct(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct (a, b) pairs, bit for bit: the index of one row of each, and each row's pair
+    (police.uk snaps points to a fixed set of map points: many rows share one)."""
+    ka, kb = a.view(np.uint64), b.view(np.uint64)
+    order = np.lexsort((kb, ka))
+    sa, sb = ka[order], kb[order]
+    new = np.r_[True, (sa[1:] != sa[:-1]) | (sb[1:] != sb[:-1])]
+    pair = np.empty(len(a), dtype=np.int64)
+    pair[order] = np.cumsum(new) - 1
+    return order[new], pair
+
+
+def _transform(convert: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],
+               a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``convert`` of each (a, b) pair, computed once per distinct pair."""
+    if len(a) == 0:
+        return convert(a, b)
+    first, pair = _distinct(a, b)
+    x, y = convert(a[first], b[first])
+    return x[pair], y[pair]
+
+
 def add_coordinates(rows: pa.Table, coordinates: str | None) -> pa.Table:
     """Add the pair the file does not publish (BNG from lon/lat, or lon/lat from BNG) for the good,
     located rows; the others get NULL. Good located rows without an LSOA (the 2011 schema has no
@@ -65,11 +88,11 @@ def add_coordinates(rows: pa.Table, coordinates: str | None) -> pa.Table:
     x = np.full(len(a), np.nan)
     y = np.full(len(a), np.nan)
     if coordinates == "lonlat":
-        x[located], y[located] = lonlat_to_bng(a[located], b[located])
+        x[located], y[located] = _transform(lonlat_to_bng, a[located], b[located])
         x, y = np.round(x, 1), np.round(y, 1)
         bx, by = x, y
     else:
-        x[located], y[located] = bng_to_lonlat(a[located], b[located])
+        x[located], y[located] = _transform(bng_to_lonlat, a[located], b[located])
         x, y = np.round(x, 6), np.round(y, 6)
         bx, by = a, b
     rows = rows.append_column(want[0], pa.array(x, pa.float64(), mask=~located))
@@ -79,18 +102,27 @@ def add_coordinates(rows: pa.Table, coordinates: str | None) -> pa.Table:
 
 def place_unplaced(rows: pa.Table, located: np.ndarray, x: np.ndarray, y: np.ndarray) -> pa.Table:
     """Fill ``lsoa_code``/``lsoa_name`` (adding the columns if missing) for located rows without
-    one (in Arrow: only the rows to place are touched in Python)."""
+    one (in Arrow: only the rows to place are touched in Python, and the columns are rebuilt only
+    when some row is placed)."""
     n = len(rows)
-    columns = {c: (rows[c].combine_chunks().cast(pa.string()) if c in rows.column_names
+    names = rows.column_names
+    if "lsoa_code" in names:
+        empty = pc.fill_null(pc.equal(rows["lsoa_code"], ""), True)
+        missing = located & empty.to_numpy(zero_copy_only=False)
+    else:
+        missing = located
+    if not missing.any():
+        for column in ("lsoa_code", "lsoa_name"):
+            if column not in names:
+                rows = rows.append_column(column, pa.nulls(n, pa.string()))
+        return rows
+    columns = {c: (rows[c].combine_chunks().cast(pa.string()) if c in names
                    else pa.nulls(n, pa.string())) for c in ("lsoa_code", "lsoa_name")}
-    empty = pc.fill_null(pc.equal(columns["lsoa_code"], ""), True)
-    missing = located & empty.to_numpy(zero_copy_only=False)
-    if missing.any():
-        placed = place_points(x[missing], y[missing])
-        mask = pa.array(missing)
-        for column, values in zip(columns, placed, strict=True):
-            columns[column] = pc.replace_with_mask(columns[column], mask,
-                                                   pa.array(list(values), pa.string()))
+    placed = _place(x[missing], y[missing])
+    mask = pa.array(missing)
+    for column, values in zip(columns, placed, strict=True):
+        columns[column] = pc.replace_with_mask(columns[column], mask,
+                                               pa.array(list(values), pa.string()))
     for column, array in columns.items():
         names = rows.column_names
         if column in names:
@@ -98,3 +130,10 @@ def place_unplaced(rows: pa.Table, located: np.ndarray, x: np.ndarray, y: np.nda
         else:
             rows = rows.append_column(column, array)
     return rows
+
+
+def _place(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``place_points``, computed once per distinct point."""
+    first, point = _distinct(x, y)
+    codes, names = place_points(x[first], y[first])
+    return codes[point], names[point]
