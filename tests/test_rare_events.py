@@ -203,6 +203,8 @@ def test_police_uk_rare_months_on_the_page_and_in_spc(tmp_path: Path, plan: Plan
     assert ("There have been 7 months with none since the last event (June 2011), as long as "
             "that limit.") in html
     assert '<th scope="row">July 2011</th><td class="num">0</td><td>improvement</td>' in html
+    assert ("Months not judged here for too few events are judged <a href=\"#rare\">below</a>, "
+            "month by month against the chances of such small counts.") in html
 
 
 def test_a_count_charted_as_usual_has_no_rare_events(tmp_path: Path, plan: Plan) -> None:
@@ -277,6 +279,8 @@ def test_the_measure_page_shows_the_days_between_events(tmp_path: Path, plan: Pl
     assert "(a g chart): 9 events, on average 20.1 days apart" in html
     assert "It has been 20 days since the last event (2011-09-10)." in html
     assert "<td>2011-05-11</td><td>2011-06-30</td><td class=\"num\">50</td>" in html
+    assert ("Months not judged here for too few events are judged <a href=\"#rare\">below</a>, by "
+            "the days between events.") in html
 
 
 RARE = "too few events for a control chart (average 1.5 a month, below 4)"
