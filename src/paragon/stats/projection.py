@@ -167,7 +167,7 @@ def assurance_for(probability: float) -> Assurance:
     """Assurance class for a probability of meeting a milestone."""
     if probability >= LIKELY:
         return "likely met"
-    if probability <= 1.0 - LIKELY:
+    if 1.0 - probability >= LIKELY:  # not probability <= 1 - LIKELY: 1 - 0.8 is 0.19999...
         return "likely missed"
     return "uncertain"
 
