@@ -87,6 +87,7 @@ class Spec:
     checks: tuple[Check, ...]
     targets: tuple[Target, ...]
     coordinates: str | None = None  # 'lonlat' or 'bng': which pair the file publishes
+    places: bool = True  # located rows without an LSOA are placed in one (a target stores it)
     file_values: Callable[[Source], dict[str, str | None]] = lambda _s: {}
     after: Callable[[duckdb.DuckDBPyConnection, int], None] | None = None
     # what ``after`` does, for the files of several ingest ids at once
@@ -144,7 +145,7 @@ class SqlLoader:
             for lookup in spec.lookups:
                 con.register(lookup.name, lookup.table())
             rows = _validated(con, spec, named)
-            rows = geo.add_coordinates(rows, spec.coordinates)
+            rows = geo.add_coordinates(rows, spec.coordinates, place=spec.places)
             pairs = _pairs(rows)
             if len(items) > 1 and _overlapping(pairs):
                 _unregister(con, spec)
@@ -243,7 +244,7 @@ def _named(spec: Spec, items: list[tuple[Prepared, BulkContext, IngestReport]]) 
 
 def verdict_sql(spec: Spec, values: list[str]) -> str:
     """The query giving each row of ``_pu_named`` (``values``: the columns the file names give),
-    in no particular order, its position there (``_row``), its file, typed values, its first
+    in no particular order, its position there (``_row``), its typed values, its first
     failing check (``reason``, ``column_name``), the target table it goes to (``_target``, the
     index in spec.targets), its key there before numbering (``_key``) and that key's hash
     (``_hash``), and whether the first row with that key keeps it bare (``_plain``)."""
@@ -255,10 +256,10 @@ def verdict_sql(spec: Spec, values: list[str]) -> str:
     reason = "CASE _check " + " ".join(
         f"WHEN {i} THEN {c.reason}" for i, c in enumerate(spec.checks)) + " END"
     columns = "[" + ", ".join(literal(c.column) for c in spec.checks) + "]"
-    outputs = ", ".join([*spec.typed, *values])
+    outputs = ", ".join(spec.typed)  # not the text, line and file: the caller has them
     return f"""
         SELECT *, hash(_key) AS _hash FROM (
-        SELECT _row, line_number, _file, {outputs}, {reason} AS reason,
+        SELECT _row, {outputs}, {reason} AS reason,
                {columns}[_check + 1] AS column_name, {_by_target(spec, "where")},
                {_by_target(spec, "key")}, {_by_target(spec, "plain")}
         FROM (SELECT *, {first} AS _check FROM (SELECT *, {typed} FROM (
@@ -307,7 +308,8 @@ def _validated(con: duckdb.DuckDBPyConnection, spec: Spec, named: pa.Table) -> p
     for name in verdict.column_names:
         if name not in ("_plain", "_hash") and name not in named.column_names:
             rows = rows.append_column(name, verdict[name])
-    return rows.append_column("_occ", pa.array(key_occurrences(verdict)))
+    files = rows["_file"].to_numpy(zero_copy_only=False)
+    return rows.append_column("_occ", pa.array(key_occurrences(verdict, files)))
 
 
 def _occurrences(group: np.ndarray) -> np.ndarray:
@@ -321,17 +323,17 @@ def _occurrences(group: np.ndarray) -> np.ndarray:
     return occurrence
 
 
-def key_occurrences(verdict: pa.Table) -> np.ndarray:
-    """For each good row, its occurrence ``n`` (in line order) among the file's good rows with the
-    same target and key, or 0 where it keeps the bare key (the first, where ``_plain``): the
-    row's key is ``_key`` then ``:<n>`` (see :func:`numbered_key`). Rows whose key's hash no other
-    good row of the file and target shares are first; only the rest (rows sharing a key, and any
-    hash collision) compare their keys. Done in NumPy: a SQL window over every row costs several
-    times more."""
+def key_occurrences(verdict: pa.Table, file: np.ndarray) -> np.ndarray:
+    """For each good row, its occurrence ``n`` (in line order) among the good rows of its file
+    (``file``, a row's index in the group) with the same target and key, or 0 where it keeps the
+    bare key (the first, where ``_plain``): the row's key is ``_key`` then ``:<n>`` (see
+    :func:`numbered_key`). Rows whose key's hash no other good row of the file and target shares
+    are first; only the rest (rows sharing a key, and any hash collision) compare their keys.
+    Done in NumPy: a SQL window over every row costs several times more."""
     n = len(verdict)
     good = verdict["reason"].is_null().to_numpy(zero_copy_only=False)
     target = verdict["_target"].fill_null(0).to_numpy(zero_copy_only=False).astype(np.uint64)
-    files = verdict["_file"].to_numpy(zero_copy_only=False).astype(np.uint64)
+    files = file.astype(np.uint64)
     hashes = verdict["_hash"].fill_null(0).to_numpy(zero_copy_only=False).astype(np.uint64)
     candidates = np.flatnonzero(good)
     mixed = hashes[candidates] ^ ((files[candidates] << np.uint64(8)) | target[candidates])

@@ -75,10 +75,10 @@ def _transform(convert: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.
     return x[pair], y[pair]
 
 
-def add_coordinates(rows: pa.Table, coordinates: str | None) -> pa.Table:
+def add_coordinates(rows: pa.Table, coordinates: str | None, *, place: bool = True) -> pa.Table:
     """Add the pair the file does not publish (BNG from lon/lat, or lon/lat from BNG) for the good,
-    located rows; the others get NULL. Good located rows without an LSOA (the 2011 schema has no
-    LSOA column at all) are placed in one by ``geography.place``."""
+    located rows; the others get NULL. With ``place``, good located rows without an LSOA (the 2011
+    schema has no LSOA column at all) are placed in one by ``geography.place``."""
     if coordinates is None:
         return rows
     have, want = (LONLAT, BNG) if coordinates == "lonlat" else (BNG, LONLAT)
@@ -97,7 +97,7 @@ def add_coordinates(rows: pa.Table, coordinates: str | None) -> pa.Table:
         bx, by = a, b
     rows = rows.append_column(want[0], pa.array(x, pa.float64(), mask=~located))
     rows = rows.append_column(want[1], pa.array(y, pa.float64(), mask=~located))
-    return place_unplaced(rows, located, bx, by)
+    return place_unplaced(rows, located, bx, by) if place else rows
 
 
 def place_unplaced(rows: pa.Table, located: np.ndarray, x: np.ndarray, y: np.ndarray) -> pa.Table:

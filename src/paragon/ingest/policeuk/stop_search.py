@@ -93,6 +93,7 @@ def _spec() -> Spec:
         checks=tuple(rules),
         targets=(Target("stop_search", "stop_key", key, "true", columns),),
         coordinates="lonlat",
+        places=False,  # stop_search stores no LSOA
         file_values=file_values,
         notes={"no location": "longitude"},
     )
