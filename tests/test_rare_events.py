@@ -360,3 +360,30 @@ def test_a_long_silence_since_the_last_event_is_judged_by_the_measure_s_directio
     assert rare is not None and rare["upper_limit"] == pytest.approx(1 + 3 * math.sqrt(2))
     assert rare["since_last"] == {"after": "2011-04-04", "days": 179, "variation": verdict}
     assert [g["variation"] for g in rare["gaps"]] == ["common"] * 3
+
+
+def test_six_police_uk_months_are_enough_and_fewer_say_why(tmp_path: Path, plan: Plan) -> None:
+    six = dict(list(ROBBERIES.items())[:6])  # 3, 2, 2, 3, 1, 2
+    with Warehouse.open(tmp_path / "w.duckdb") as wh:
+        ingest_paths(wh, street_months(tmp_path, six), plan)
+        rare = control_chart(wh, plan, "robbery", months=6)["rare_events"]
+    assert rare["method"] == "months" and rare["events"] == 13 and len(rare["months"]) == 6
+    # April missing from the data: the last unbroken run is May alone
+    gap = {"2011-01": 2, "2011-02": 1, "2011-03": 2, "2011-05": 1}
+    (tmp_path / "gap").mkdir()
+    with Warehouse.open(tmp_path / "gap" / "w.duckdb") as wh:
+        ingest_paths(wh, street_months(tmp_path / "gap", gap), plan)
+        one = control_chart(wh, plan, "robbery", months=5)["rare_events"]
+    assert (one["from"], one["to"], one["events"]) == ("2011-05", "2011-05", 1)
+    assert one["method"] == "none" and one["reason"].endswith(
+        "; and 1 month in a row: rare counts need at least 6 to be charted month by month")
+
+
+def test_police_uk_months_with_no_events_say_so(tmp_path: Path, plan: Plan) -> None:
+    none = {f"2011-{m:02d}": 0 for m in range(1, 8)}
+    with Warehouse.open(tmp_path / "w.duckdb") as wh:
+        ingest_paths(wh, street_months(tmp_path, none), plan)
+        rare = control_chart(wh, plan, "robbery", months=7)["rare_events"]
+    assert rare["method"] == "none" and rare["events"] == 0
+    assert rare["reason"] == ("the data gives the month of each crime, not the day, so the days "
+                              "between events cannot be counted; and no events in these months")

@@ -97,3 +97,57 @@ def test_json_shape() -> None:
     r = rare_months_chart([1, 0, 2, 1, 0, 1], better="lower").to_dict()
     assert set(r) == {"centre", "dispersion", "upper_count", "empty_run", "counts", "signals",
                       "run_since_last", "run_variation"}
+
+
+def test_refusals_say_exactly_why() -> None:
+    with pytest.raises(ValueError) as short:
+        rare_months_chart([1, 2, 0, 1, 1], better="lower")
+    assert str(short.value) == "rare monthly counts need at least 6 months"
+    with pytest.raises(ValueError) as negative:
+        rare_months_chart([1, 2, -1, 1, 1, 1], better="lower")
+    assert str(negative.value) == "monthly counts must be whole numbers, not negative"
+    with pytest.raises(ValueError) as empty:
+        rare_months_chart([0] * 6, better="lower")
+    assert str(empty.value) == "no events in these months"
+
+
+def test_a_busy_month_exactly_at_the_other_months_limit_is_flagged() -> None:
+    # the other nine months as above: as the busiest of ten, 6 or more is beyond them
+    r = rare_months_chart([1, 0, 1, 1, 0, 1, 6, 1, 0, 1], better="lower")
+    assert r.signals == ["common"] * 6 + ["concern"] + ["common"] * 3
+
+
+def test_a_quiet_spell_is_a_concern_when_more_is_better() -> None:
+    r = rare_months_chart([3] * 8 + [0] * 8, better="higher")
+    assert r.signals == ["common"] * 8 + ["concern"] * 8 and r.run_variation == "concern"
+
+
+def test_a_quiet_spell_at_the_start_counts_from_the_first_month() -> None:
+    # Poisson(1.5) after eight empty months: from 5 months in a row it is fewer than chance
+    r = rare_months_chart([0] * 8 + [3] * 8, better="lower")
+    assert r.empty_run == 5 and r.signals == ["improvement"] * 8 + ["common"] * 8
+    assert (r.run_since_last, r.run_variation) == (0, "common")
+
+
+def test_events_only_in_the_first_month() -> None:
+    r = rare_months_chart([3, 0, 0, 0, 0, 0, 0, 0], better="lower")
+    assert r.run_since_last == 7 and r.centre == 3 / 8
+
+
+def test_slightly_overdispersed_months_use_the_negative_binomial() -> None:
+    counts = [5, 4, 1, 2, 5, 3, 6, 5, 0]
+    r = rare_months_chart(counts, better="lower")
+    m = sum(counts) / 9
+    assert 1 < r.dispersion < 2
+    nb = stats.nbinom(m / (r.dispersion - 1), 1 / r.dispersion)
+    assert nb.sf(r.upper_count - 1) <= RARE_TAIL < nb.sf(r.upper_count - 2)
+    assert r.upper_count == 12  # a Poisson with the same mean would give 11
+    assert stats.poisson.sf(10, m) <= RARE_TAIL < stats.poisson.sf(9, m)
+
+
+def test_months_with_no_neighbour_among_them_are_taken_as_poisson() -> None:
+    from paragon.stats.control import _rare_fit
+
+    fit = _rare_fit([4, 9, 0, 9, 2, 9], [0, 2, 4])  # no two of them consecutive
+    assert fit is not None and fit[0] == 2.0 and fit[1] == 1.0
+    assert _rare_fit([0, 5, 0], [0, 2]) is None

@@ -516,22 +516,19 @@ def rare_months_chart(counts: Sequence[int], *, better: Better) -> RareMonths:
     if not any(x):
         raise ValueError("no events in these months")
     keep = list(range(n))
-    busy: list[int] = []
     while len(keep) > 2:  # test the busiest month left against the months other than it
         top = max(keep, key=lambda i: x[i])
         others = [i for i in keep if i != top]
         fit = _rare_fit(x, others, RARE_TAIL / len(keep))  # the busiest of len(keep) months
         if fit is None or x[top] < fit[2]:
             break
-        busy.append(top)
-        keep = others
+        keep = others  # flagged below: it is at least the limit of the months left
     fit = _rare_fit(x, keep)
     assert fit is not None  # a month is only left out when the months kept have events
     m, phi, upper, p_zero = fit
     run = math.ceil(math.log(RARE_TAIL) / math.log(p_zero))
     more, fewer = _variation(1, better), _variation(-1, better)
-    signals: list[Variation] = [more if i in busy or c >= upper else "common"
-                                for i, c in enumerate(x)]
+    signals: list[Variation] = [more if c >= upper else "common" for c in x]
     start = 0
     for i in range(n + 1):
         if i < n and x[i] == 0:
