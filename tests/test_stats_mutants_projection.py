@@ -195,6 +195,35 @@ def test_a_level_change_after_months_with_no_crime() -> None:
     assert change.threshold == pytest.approx(stats.chi2.isf(0.05, 1), rel=1e-12)
 
 
+def test_no_split_leaves_a_part_with_no_usual_share() -> None:
+    # the last two months had no crime in earlier years: the only split would leave them alone
+    # with no usual share, so there is no account of a change there (and no division by zero)
+    share = [0.5, 0.5, 0.0, 0.0]
+    assert detect_level_change([9.0, 9.0, 0.0, 0.0], share) is None
+    assert level_weights([9.0, 9.0, 0.0, 0.0], share) == [(0, 1.0)]
+
+
+def test_a_change_after_months_that_had_no_crime_in_earlier_years() -> None:
+    # April and May had none in earlier years, so no split leaves them alone; the later splits
+    # are still weighed: after month 4 the level quadruples, from 20 to 80 a year against 50
+    share = [0.0, 0.0, 0.25, 0.25, 0.25, 0.25]
+    observed = [0.0, 0.0, 5.0, 5.0, 20.0, 20.0]
+    change = detect_level_change(observed, share)
+    assert change is not None and change.month == 4 and change.ratio == pytest.approx(4.0)
+    g = 2 * (10 * math.log(20 / 50) + 40 * math.log(80 / 50))
+    assert change.statistic == pytest.approx(g, rel=1e-12)
+    assert change.threshold == pytest.approx(stats.chi2.isf(0.05 / 3, 1), rel=1e-12)
+    assert [c for c, _ in level_weights(observed, share)] == [0, 3, 4]
+
+
+def test_the_ratio_of_levels_from_a_small_first_level() -> None:
+    # the values need not be whole: 0.1 over the first two months of a flat year is a level
+    # of 0.6 a year, and 10 over the next two one of 60, a hundred times more
+    change = detect_level_change([0.05, 0.05, 5.0, 5.0], FLAT_SHARE)
+    assert change is not None and change.month == 2
+    assert change.ratio == pytest.approx(100.0, rel=1e-12)
+
+
 # --- the accounts of the year ----------------------------------------------------------------
 
 FLAT_SHARE = np.full(12, 1 / 12)
@@ -235,6 +264,9 @@ def test_an_account_under_one_in_a_million_is_left_out() -> None:
     got = dict(level_weights(observed, FLAT_SHARE))
     assert got == pytest.approx({c: chance[c] for c in (2, 3, 4)}, rel=1e-9)
     assert sum(got.values()) == pytest.approx(1.0, abs=1e-6)
+    # the projection mixes the accounts kept, their chances shared out again to sum to 1
+    for better in ("lower", "higher"):
+        check_against_reference(observed, [[100.0] * 12] * 3, 200.0, better)
 
 
 def test_a_drastic_step_takes_all_the_weight() -> None:
@@ -286,6 +318,10 @@ def test_a_possible_change_is_reported_with_the_chance_that_there_was_none() -> 
     assert r.share_sd == pytest.approx(math.sqrt(0.5 * (1 / 400.5 + 1 / 400.5) / 3), rel=1e-12)
     assert r.share_of_year == pytest.approx(8 / 12, rel=1e-12)
     assert (r.dispersion, r.autocorrelation, r.years_used) == (0.5, 0.0, 3)
+    assert (r.kind, r.year_to_date, r.months_observed) == ("count", 720.0, 8)
+    assert (r.milestone, r.better) == (1000.0, "lower") and isinstance(r.milestone, float)
+    assert r.probability_met is not None and r.assurance == assurance_for(r.probability_met)
+    assert r.to_dict()["level_change"]["month"] == 4
     rise = project_count_year_end([100.0] * 3 + [130.0] * 3, FLAT, 1000)
     assert rise.reason is not None and "from month 4 of the year (by +30%)" in rise.reason
     assert rise.reason.endswith("allowing a 2% chance that the level did not change")
