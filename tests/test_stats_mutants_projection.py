@@ -277,6 +277,10 @@ def test_a_drastic_step_takes_all_the_weight() -> None:
     r = project_count_year_end(observed, [[1000.0] * 12] * 3, 5000)
     assert r.level_change is not None and r.level_change.month == 4
     assert r.projected == pytest.approx(4400 + 4 * 100, rel=1e-9)
+    assert r.reason == (
+        "the level changed from month 5 of the year (by -90%): the projection follows the months"
+        " since"
+    )
 
 
 # --- the count projection against the independent reference ----------------------------------
@@ -325,6 +329,14 @@ def test_a_possible_change_is_reported_with_the_chance_that_there_was_none() -> 
     rise = project_count_year_end([100.0] * 3 + [130.0] * 3, FLAT, 1000)
     assert rise.reason is not None and "from month 4 of the year (by +30%)" in rise.reason
     assert rise.reason.endswith("allowing a 2% chance that the level did not change")
+    # a smaller rise over longer: a 22% chance (0.224) that it did not happen
+    observed = [100.0] * 3 + [120.0] * 5
+    chance = {c: v for c, v in _chances(observed).items() if v >= 1e-6}
+    assert chance[0] / sum(chance.values()) == pytest.approx(0.2243, abs=1e-4)
+    assert project_count_year_end(observed, FLAT, 1000).reason == (
+        "the level changed from month 4 of the year (by +20%): the projection follows the months"
+        " since, allowing a 22% chance that the level did not change"
+    )
 
 
 def test_a_dispersion_given_below_poisson_is_taken_as_poisson() -> None:
@@ -380,6 +392,9 @@ def test_the_profile_needs_a_year_and_events_on_both_sides_of_now() -> None:
     with pytest.raises(ValueError, match=r"^previous years have no events in these months"):
         project_count_year_end([3.0] * 10, none_after, 100)
     assert seasonal_weights([[1.0] * 6 + [3.0] * 6]) == pytest.approx([1 / 24] * 6 + [1 / 8] * 6)
+    # a rare event recorded once in a year is a year of history like any other
+    once = [[0.0, 1.0] + [0.0] * 10, [1.0] * 12]
+    assert seasonal_weights(once) == pytest.approx([1 / 24, 13 / 24] + [1 / 24] * 10)
 
 
 @pytest.mark.parametrize(
