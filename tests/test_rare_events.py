@@ -35,6 +35,27 @@ def records(burglaries: list[str], months: range = range(4, 10)) -> str:
     ) + "".join(f"R{i},{d},34A,N,N,N,E01008881,,,,,\n" for i, d in enumerate(robberies))
 
 
+def signed_in_page(db: Path, path: str) -> tuple[str, dict[str, object]]:
+    """The measure page at ``path`` as a signed-in analyst sees it (whitespace collapsed), and
+    its control chart's rare events from the JSON."""
+    from fastapi.testclient import TestClient
+    from typer.testing import CliRunner
+
+    from paragon.cli import app
+    from paragon.settings import Settings
+    from paragon.web.app import create_app
+    from paragon.web.fixtures import sign_in
+
+    password = "quiet harbour lantern"
+    added = CliRunner().invoke(app, ["users", "add", "ana", "--db", str(db)],
+                               env={"PARAGON_NEW_USER_PASSWORD": password})
+    assert added.exit_code == 0, added.output
+    with TestClient(create_app(Settings(db=db, secret_key="s" * 32))) as client:
+        assert sign_in(client, "ana", password).status_code == 200
+        rare = client.get(path + "&format=json").json()["control_chart"]["rare_events"]
+        return " ".join(client.get(path).text.split()), rare
+
+
 CRIMES = records(BURGLARY_DATES)
 STREET = ("Month,Reported by,Falls within,Easting,Northing,Location,Crime type,Context\n"
           "{month},West Midlands Police,West Midlands Police,408811.0,284398.0,"
@@ -169,13 +190,9 @@ def test_police_uk_rare_counts_are_judged_month_by_month(tmp_path: Path, plan: P
 
 
 def test_police_uk_rare_months_on_the_page_and_in_spc(tmp_path: Path, plan: Plan) -> None:
-    from fastapi.testclient import TestClient
     from typer.testing import CliRunner
 
     from paragon.cli import app
-    from paragon.settings import Settings
-    from paragon.web.app import create_app
-    from paragon.web.fixtures import sign_in
 
     db = tmp_path / "w.duckdb"
     with Warehouse.open(db) as wh:
@@ -189,13 +206,7 @@ def test_police_uk_rare_months_on_the_page_and_in_spc(tmp_path: Path, plan: Plan
             "months in a row with none would be fewer. 7 month(s) with none since the last event "
             "(2011-06), as long as that limit.") in out
     assert "2011-07: 0 events (improvement)" in out
-    password = "quiet harbour lantern"
-    added = CliRunner().invoke(app, ["users", "add", "ana", "--db", str(db)],
-                               env={"PARAGON_NEW_USER_PASSWORD": password})
-    assert added.exit_code == 0, added.output
-    with TestClient(create_app(Settings(db=db, secret_key="s" * 32))) as client:
-        assert sign_in(client, "ana", password).status_code == 200
-        html = " ".join(client.get("/measures/robbery?from=2011-01&to=2012-01").text.split())
+    html, _ = signed_in_page(db, "/measures/robbery?from=2011-01&to=2012-01")
     assert "Rare events month by month, January 2011 to January 2012" in html
     assert ("13 events in 13 months, 1.00 a month on average. A month with 6 or more events "
             "would be more than chance makes likely (a concern); 7 or more months in a row with "
@@ -253,28 +264,14 @@ def test_spc_prints_the_days_between_events(tmp_path: Path, plan: Plan) -> None:
 
 
 def test_the_measure_page_shows_the_days_between_events(tmp_path: Path, plan: Plan) -> None:
-    from fastapi.testclient import TestClient
-    from typer.testing import CliRunner
 
-    from paragon.cli import app
-    from paragon.settings import Settings
-    from paragon.web.app import create_app
-    from paragon.web.fixtures import sign_in
 
     db = tmp_path / "w.duckdb"
     (tmp_path / "c.csv").write_text(CRIMES, encoding="utf-8")
     with Warehouse.open(db) as wh:
         ingest_paths(wh, [tmp_path / "c.csv"], plan)
-    password = "quiet harbour lantern"
-    added = CliRunner().invoke(app, ["users", "add", "ana", "--db", str(db)],
-                               env={"PARAGON_NEW_USER_PASSWORD": password})
-    assert added.exit_code == 0, added.output
-    with TestClient(create_app(Settings(db=db, secret_key="s" * 32))) as client:
-        assert sign_in(client, "ana", password).status_code == 200
-        path = "/measures/burglary-dwelling?from=2011-04&to=2011-09"
-        rare = client.get(path + "&format=json").json()["control_chart"]["rare_events"]
-        assert rare["method"] == "g" and rare["events"] == 9
-        html = " ".join(client.get(path).text.split())
+    html, rare = signed_in_page(db, "/measures/burglary-dwelling?from=2011-04&to=2011-09")
+    assert rare["method"] == "g" and rare["events"] == 9
     assert "Days between events, April 2011 to September 2011" in html
     assert "(a g chart): 9 events, on average 20.1 days apart" in html
     assert "It has been 20 days since the last event (2011-09-10)." in html

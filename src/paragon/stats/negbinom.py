@@ -14,12 +14,25 @@ two across the parameters projections use):
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from scipy import special
 
 # doublings from nbdtrik's start while bracketing the quantile: from 0, 1000 reach 2**1001, still
 # a float (about 1,024 would overflow converting the bracket to a float, before a refusal)
 MAX_STEPS = 1000
+
+
+def halve(cdf: Callable[[float], float], lo: float, hi: float, q: float) -> float:
+    """The smallest whole ``k`` in ``(lo, hi]`` with ``cdf(k) >= q``, by halving a bracket with
+    ``cdf(lo) < q <= cdf(hi)`` (``lo`` and ``hi`` whole numbers; ``cdf`` not decreasing)."""
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if cdf(mid) >= q:
+            hi = mid
+        else:
+            lo = mid
+    return float(hi)
 
 
 class NegativeBinomial:
@@ -68,13 +81,7 @@ class NegativeBinomial:
             while self.cdf(hi) < q:
                 lo, hi, step, steps = hi, hi + 2 * step, 2 * step, steps + 1
                 self._check(steps, q)
-        while hi - lo > 1:
-            mid = (lo + hi) // 2
-            if self.cdf(mid) >= q:
-                hi = mid
-            else:
-                lo = mid
-        return float(hi)
+        return halve(self.cdf, lo, hi, q)
 
     def _check(self, steps: int, q: float) -> None:
         if steps > MAX_STEPS:

@@ -353,15 +353,10 @@ class _Mixture:
         """The smallest whole ``k`` with ``cdf(k) >= q``: between the parts' own quantiles (at
         the largest, every part's distribution function is at least ``q``; below the smallest,
         every part's is under it)."""
+        from paragon.stats.negbinom import halve
+
         quantiles = [d.ppf(q) for _, d in self.parts]
-        lo, hi = min(quantiles) - 1.0, max(quantiles)
-        while hi - lo > 1:
-            mid = (lo + hi) // 2
-            if self.cdf(mid) >= q:
-                hi = mid
-            else:
-                lo = mid
-        return hi
+        return halve(self.cdf, min(quantiles) - 1.0, max(quantiles), q)
 
 
 def _probability_met(dist: Any, ytd: float, milestone: float, better: Direction) -> float:
