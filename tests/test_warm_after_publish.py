@@ -87,6 +87,33 @@ def test_after_a_publish_the_first_request_of_each_main_page_computes_nothing(
         assert response.status_code == 200, path
         assert ctx.cache.computed == computed, f"{path} computed a figure after the publish"
     assert served.get("/?format=json").json()["window"]["last_month"] == "2012-01"
+    # the same figures are not loaded by other code: an upgrade recomputes them
+    ctx.cache.clear()
+    assert figures.preload(ctx) == len(stored.entries)
+    ctx.cache.clear()
+    other = figures.code_fingerprint(Path(figures.__file__).parent)  # the web package alone
+    original = figures.package_fingerprint
+    figures.package_fingerprint = lambda: other  # type: ignore[assignment]
+    try:
+        assert figures.context_key(ctx) != stored.context and figures.preload(ctx) == 0
+    finally:
+        figures.package_fingerprint = original
+
+
+def test_the_code_fingerprint_changes_with_any_source_file(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "a.py").write_text("x = 1\n", encoding="utf-8")
+    (tmp_path / "sub" / "b.py").write_text("y = 2\n", encoding="utf-8")
+    (tmp_path / "notes.txt").write_text("not code", encoding="utf-8")
+    first = figures.code_fingerprint(tmp_path)
+    (tmp_path / "notes.txt").write_text("still not code", encoding="utf-8")
+    assert figures.code_fingerprint(tmp_path) == first
+    (tmp_path / "sub" / "b.py").write_text("y = 3\n", encoding="utf-8")
+    assert figures.code_fingerprint(tmp_path) != first
+    (tmp_path / "sub" / "b.py").write_text("y = 2\n", encoding="utf-8")
+    assert figures.code_fingerprint(tmp_path) == first
+    (tmp_path / "sub" / "b.py").rename(tmp_path / "sub" / "c.py")
+    assert figures.code_fingerprint(tmp_path) != first
 
 
 def test_a_worker_keeps_its_version_while_the_next_one_warms(db: Path, served: TestClient,

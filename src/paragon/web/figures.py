@@ -25,8 +25,9 @@ version, a figure whose tables have the same fingerprint as in the previous vers
 copied, not recomputed (an ingest of stop-and-search files leaves the crime figures as they were).
 
 The figures apply to one context: the plan, the web's write counter (priorities, breaks), the
-settings that change figures and the code's version. A worker whose context differs (another
-plan, say) loads nothing and computes as before.
+settings that change figures and the code itself (a hash of every source file: the version
+number does not change with every change of code). A worker whose context differs (another
+plan, or another Paragon, say) loads nothing and computes as before.
 
 Set ``PARAGON_WARM_AFTER_PUBLISH=0`` to publish without warming.
 """
@@ -34,6 +35,7 @@ Set ``PARAGON_WARM_AFTER_PUBLISH=0`` to publish without warming.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import logging
 import os
@@ -170,13 +172,30 @@ def start_warming(db: Path, version: int) -> subprocess.Popen[bytes] | None:
 # --- what the figures depend on ------------------------------------------------------------------
 def context_key(ctx: WebContext) -> str:
     """The figures' context: the plan, the web's write counter, the settings that change
-    figures, the demo flag and the code's version."""
-    import paragon
-
+    figures, the demo flag and the code itself (:func:`package_fingerprint`)."""
     plan = ctx.plan()
-    parts = [FORMAT, paragon.__version__, plan.model_dump_json(), ctx.generation(),
+    parts = [FORMAT, package_fingerprint(), plan.model_dump_json(), ctx.generation(),
              str(ctx.settings.postcode_directory), ctx.settings.query_row_cap, ctx.is_demo]
     return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def code_fingerprint(root: Path) -> str:
+    """SHA-256 of every Python source below ``root`` (names and contents). The package's version
+    number alone did not change with the code: figures stored by older code (another projection
+    method, say) would have been served after an upgrade until the next publish."""
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+@functools.cache
+def package_fingerprint() -> str:
+    """:func:`code_fingerprint` of the installed ``paragon`` package, read once per process."""
+    import paragon
+
+    return code_fingerprint(Path(paragon.__file__).parent)
 
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
