@@ -106,3 +106,19 @@ def test_public_sentences_name_no_method() -> None:
         sentence = words.count_change(100, 160, c, 12)
         for name in ("E-test", "Wilson", "Newcombe", "Poisson", "quasi"):
             assert name not in sentence
+
+
+def test_the_public_projection_says_when_the_level_changed() -> None:
+    from paragon.web.data.words import projection_text
+
+    row = {"unit": "count", "projected": 23218.4, "projected_80": [22700.0, 23700.0],
+           "projection_note": "the level changed from month 4 of the year (by -15%): the "
+                              "projection follows the months since, allowing a 7% chance that "
+                              "the level did not change"}
+    assert projection_text(row) == (
+        "Projected for the whole year: 23,218 (likely between 22,700 and 23,700). The level "
+        "changed from month 4 of the year (by -15%): the projection follows the months since, "
+        "allowing a 7% chance that the level did not change.")
+    steady = {**row, "projection_note": None}
+    assert projection_text(steady) == (
+        "Projected for the whole year: 23,218 (likely between 22,700 and 23,700).")

@@ -209,6 +209,9 @@ def projection_text(row: dict[str, Any]) -> str | None:
         text = f"Projected for the whole year: {projected:.1f}%"
         if band:
             text += f" (likely between {band[0]:.1f}% and {band[1]:.1f}%)"
+    note = row.get("projection_note")
+    if note and note.startswith("the level changed"):  # why the projection left the usual path
+        text += ". " + note[0].upper() + note[1:]
     return text + "."
 
 
